@@ -1,0 +1,44 @@
+"""Agent settings (env prefix ``LOA_``, optional TOML file via ``LOA_CONFIG``).
+
+The agent runs on a Raspberry Pi: defaults favour a weak link (long keepalive, backoff)
+and an SD card (few writes). See ``deploy/agent/agent.example.toml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from protocol.settings_source import LoaSettings
+
+PlayerName = Literal["mpv", "ffplay", "aplay", "null", "tap"]
+
+
+class AgentSettings(LoaSettings):
+    node_id: str = Field("demo-node", pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+    zones: list[str] = Field(default_factory=list, description="zone ids whose commands apply")
+    data_dir: Path = Path("var/agent")
+    controller_url: str = "http://127.0.0.1:8080"
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_tls_ca: Path | None = None
+    mqtt_keepalive_s: int = Field(60, ge=5, le=3600)
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
+    trusted_keys: list[str] = Field(
+        default_factory=list, description="base64 Ed25519 public keys (old + new during rotation)"
+    )
+    player: PlayerName = "mpv"
+    tap_file: Path | None = None
+    heartbeat_interval_s: float = Field(30.0, gt=0)
+    cache_max_mb: int = Field(1024, ge=1)
+    amp_lead_s: float = Field(2.0, ge=0)
+    amp_tail_s: float = Field(5.0, ge=0)
+    amp_gpio_pin: int | None = None
+    alsa_control: str | None = None
+    emergency_volume: int = Field(100, ge=0, le=100)
+    reconnect_min_s: float = Field(1.0, gt=0)
+    reconnect_max_s: float = Field(120.0, gt=0)

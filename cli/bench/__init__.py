@@ -1,0 +1,1 @@
+"""Benchmarks (``loa bench NAME``): one module each, exposing ``register(subparsers)``; JSON out."""

@@ -1,0 +1,1 @@
+"""Subcommands of ``loa``: one module each, exposing ``register(subparsers)``."""

@@ -1,0 +1,52 @@
+"""Controller settings (env prefix ``LOA_``, optional TOML file via ``LOA_CONFIG``).
+
+Every default is chosen so that ``loa controller`` runs on one machine with SQLite and a
+Mosquitto on loopback. See ``docs/configuration.md`` for the full list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+
+from protocol.settings_source import LoaSettings
+
+
+class ControllerSettings(LoaSettings):
+    data_dir: Path = Field(Path("var/controller"), description="database, media, keys")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=1, le=65535)
+    public_url: str | None = Field(None, description="base URL agents use to fetch media")
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_tls_ca: Path | None = None
+    mqtt_client_id: str = "loa-controller"
+    signing_key_path: Path | None = Field(None, description="Ed25519 PEM; default in data_dir")
+    heartbeat_interval_s: float = Field(30.0, gt=0)
+    playlist_window_h: float = Field(48.0, gt=0, le=24 * 14)
+    espeak_voice: str = "vi"
+    espeak_rate_wpm: int = Field(145, ge=80, le=300)
+    mp3_bitrate_kbps: int = Field(56, ge=16, le=320)
+    api_token: SecretStr | None = Field(
+        None, description="bearer token for /api/v1 when set (the panel uses sessions)"
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'loa.sqlite3').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def resolved_signing_key_path(self) -> Path:
+        return self.signing_key_path or self.data_dir / "keys" / "playlist-signing.pem"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")

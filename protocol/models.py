@@ -1,0 +1,222 @@
+"""Pydantic models for every message on the wire.
+
+Wire models *ignore* unknown fields: controllers and agents are upgraded at different times,
+so a newer sender must not break an older receiver. All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from protocol.topics import SLUG_RE
+
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Slug = Annotated[str, Field(pattern=SLUG_RE.pattern, max_length=64)]
+ShortText = Annotated[str, Field(max_length=500)]
+
+
+def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("datetime must carry a UTC offset")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+class WireModel(BaseModel):
+    """Base of all wire messages: tolerant of unknown fields, immutable once parsed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Priority(IntEnum):
+    """Higher wins when two items overlap."""
+
+    BACKGROUND = 0
+    RELAY = 1
+    ANNOUNCEMENT = 2
+    EMERGENCY = 3
+
+
+class ItemKind(StrEnum):
+    TTS = "tts"
+    AUDIO = "audio"
+    STREAM = "stream"
+    SILENCE = "silence"
+
+
+class LatePolicy(StrEnum):
+    """What the agent does with an item already in progress when it (re)starts."""
+
+    JOIN = "join"
+    SKIP = "skip"
+
+
+class MediaRef(WireModel):
+    """A content-addressed audio file served at ``/media/{sha256}.{ext}``."""
+
+    sha256: Sha256Hex
+    ext: Literal["mp3", "opus", "ogg", "wav"] = "mp3"
+    size: int = Field(ge=0, le=1_000_000_000)
+    duration_s: float = Field(ge=0, le=86_400)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.sha256}.{self.ext}"
+
+
+class PlaylistItem(WireModel):
+    """One thing to play at one time on one node."""
+
+    id: Annotated[str, Field(min_length=1, max_length=128)]
+    kind: ItemKind
+    start: UtcDatetime
+    duration_s: float = Field(gt=0, le=86_400)
+    priority: Priority = Priority.ANNOUNCEMENT
+    title: ShortText = ""
+    volume: int | None = Field(default=None, ge=0, le=100)
+    media: MediaRef | None = None
+    stream_url: Annotated[str, Field(max_length=2000)] | None = None
+    fallback: MediaRef | None = None
+    late_policy: LatePolicy = LatePolicy.JOIN
+
+    @model_validator(mode="after")
+    def _content_matches_kind(self) -> PlaylistItem:
+        if self.kind in (ItemKind.TTS, ItemKind.AUDIO) and self.media is None:
+            raise ValueError(f"a {self.kind.value} item needs media")
+        if self.kind is ItemKind.STREAM and not self.stream_url:
+            raise ValueError("a stream item needs stream_url")
+        return self
+
+    @property
+    def end_ts(self) -> float:
+        return self.start.timestamp() + self.duration_s
+
+
+class Playlist(WireModel):
+    """A node's compiled programme for a rolling window; ``version`` only ever grows."""
+
+    node_id: Slug
+    version: int = Field(ge=0)
+    generated_at: UtcDatetime
+    window_start: UtcDatetime
+    window_end: UtcDatetime
+    content_hash: Annotated[str, Field(max_length=128)] = ""
+    items: Annotated[list[PlaylistItem], Field(max_length=5000)] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Playlist:
+        if self.window_end < self.window_start:
+            raise ValueError("window_end before window_start")
+        starts = [i.start for i in self.items]
+        if starts != sorted(starts):
+            raise ValueError("items must be ordered by start")
+        return self
+
+
+class CommandAction(StrEnum):
+    PLAY_NOW = "play_now"
+    STOP = "stop"
+    VOLUME = "volume"
+    POWER = "power"
+    SYNC = "sync"
+    REBOOT = "reboot"
+    EMERGENCY = "emergency"
+    CANCEL_EMERGENCY = "cancel_emergency"
+
+
+class Command(WireModel):
+    """A signed order to one node or a whole zone; refused once ``expires_at`` has passed."""
+
+    id: Annotated[str, Field(min_length=1, max_length=128)]
+    action: CommandAction
+    issued_at: UtcDatetime
+    expires_at: UtcDatetime
+    node_id: Slug | None = None
+    zone_id: Slug | None = None
+    item: PlaylistItem | None = None
+    volume: int | None = Field(default=None, ge=0, le=100)
+    on: bool | None = None
+    repeat: int = Field(default=1, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Command:
+        if (self.node_id is None) == (self.zone_id is None):
+            raise ValueError("a command targets exactly one of node_id or zone_id")
+        if self.expires_at <= self.issued_at:
+            raise ValueError("expires_at must be after issued_at")
+        if self.action in (CommandAction.PLAY_NOW, CommandAction.EMERGENCY) and not self.item:
+            raise ValueError(f"{self.action.value} needs an item")
+        if self.action is CommandAction.VOLUME and self.volume is None:
+            raise ValueError("volume command needs volume")
+        if self.action is CommandAction.POWER and self.on is None:
+            raise ValueError("power command needs on")
+        return self
+
+
+class Heartbeat(WireModel):
+    """A node's health snapshot, sent every ``heartbeat_interval`` seconds (QoS 0)."""
+
+    node_id: Slug
+    sent_at: UtcDatetime
+    agent_version: ShortText = ""
+    uptime_s: float = Field(default=0, ge=0)
+    cpu_temp_c: float | None = None
+    load1: float | None = None
+    mem_used_pct: float | None = Field(default=None, ge=0, le=100)
+    disk_free_mb: float | None = None
+    ip: Annotated[str, Field(max_length=64)] | None = None
+    link_quality: float | None = None
+    volume: int | None = Field(default=None, ge=0, le=100)
+    amplifier_on: bool | None = None
+    current_item: Annotated[str, Field(max_length=128)] | None = None
+    playlist_version: int | None = None
+    cache_bytes: int | None = Field(default=None, ge=0)
+    cache_items: int | None = Field(default=None, ge=0)
+    clock_offset_ms: float | None = None
+    outbox_pending: int | None = Field(default=None, ge=0)
+
+
+class EventKind(StrEnum):
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+    COMMAND_ACK = "command_ack"
+    COMMAND_REJECTED = "command_rejected"
+
+
+class PlaybackEvent(WireModel):
+    """One thing that happened on a node; ``seq`` is unique per node and never reused."""
+
+    seq: int = Field(ge=1)
+    kind: EventKind
+    at: UtcDatetime
+    item_id: Annotated[str, Field(max_length=128)] | None = None
+    command_id: Annotated[str, Field(max_length=128)] | None = None
+    playlist_version: int | None = None
+    detail: ShortText = ""
+
+
+class EventBatch(WireModel):
+    """Events in sequence order, sent at least once until acknowledged."""
+
+    node_id: Slug
+    sent_at: UtcDatetime
+    events: Annotated[list[PlaybackEvent], Field(min_length=1, max_length=500)]
+
+
+class EventAck(WireModel):
+    """Which sequence numbers the controller has stored; the agent deletes exactly these."""
+
+    node_id: Slug
+    seqs: Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=500)]
+
+
+StatusPayload = Literal["online", "offline"]
