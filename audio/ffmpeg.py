@@ -31,9 +31,26 @@ def run_tool(args: list[str], stdin: bytes | None = None, timeout: float = 120.0
 def encode_mp3(wav_or_any: bytes, bitrate_kbps: int = 56) -> bytes:
     """Decode anything ffmpeg reads from stdin and encode mono 24 kHz MP3 to memory."""
     return run_tool(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", "pipe:0", "-vn", "-ac", "1",
-         "-ar", "24000", "-codec:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-f", "mp3",
-         "pipe:1"],
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            "pipe:0",
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            "24000",
+            "-codec:a",
+            "libmp3lame",
+            "-b:a",
+            f"{bitrate_kbps}k",
+            "-f",
+            "mp3",
+            "pipe:1",
+        ],
         stdin=wav_or_any,
     )
 

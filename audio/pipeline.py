@@ -33,4 +33,6 @@ class SpeechRenderer:
         wav = synthesise_wav(text, self.voice, self.rate_wpm)
         mp3 = encode_mp3(wav, self.bitrate_kbps)
         stored = self.store.put_bytes(mp3, "mp3")
-        return RenderedMedia(stored.sha256, "mp3", stored.size, probe_duration(stored.path), "espeak-ng")
+        return RenderedMedia(
+            stored.sha256, "mp3", stored.size, probe_duration(stored.path), "espeak-ng"
+        )

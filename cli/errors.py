@@ -1,5 +1,5 @@
-"""Re-export of the CLI's user-facing error so command modules need not import ``cli.main``."""
+"""The CLI's user-facing error: printed as one line by ``cli.main``, exit status 2."""
 
-from cli.main import CliError
 
-__all__ = ["CliError"]
+class CliError(Exception):
+    """A user mistake or unmet precondition (bad argument, missing file, service down)."""

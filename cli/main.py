@@ -14,12 +14,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 import cli.bench
 import cli.commands
+from cli.errors import CliError
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class CliError(Exception):
-    """A user mistake or unmet precondition: printed as one line, exit status 2."""
 
 
 def _version() -> str:
