@@ -1,0 +1,1 @@
+"""Broker side: running Mosquitto locally, and its credentials/ACL files."""
