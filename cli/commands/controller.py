@@ -1,0 +1,33 @@
+"""``loa controller``: run the central service (API, panel, MQTT bridge, jobs)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.errors import CliError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("controller", help="run the controller service")
+    parser.add_argument("--config", type=Path, help="TOML settings file (else LOA_CONFIG / env)")
+    parser.add_argument("--host", help="HTTP listen address (overrides LOA_HTTP_HOST)")
+    parser.add_argument("--port", type=int, help="HTTP port (overrides LOA_HTTP_PORT)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+    from pydantic import ValidationError
+
+    from controller.app import create_app
+    from controller.config import ControllerSettings
+
+    overrides = {k: v for k, v in (("http_host", args.host), ("http_port", args.port)) if v}
+    try:
+        settings = ControllerSettings.load(args.config, **overrides)
+    except (ValidationError, FileNotFoundError) as exc:
+        raise CliError(f"invalid controller settings: {exc}") from None
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
+    return 0

@@ -1,0 +1,1 @@
+"""HTTP API (JSON under /api/v1) and media serving."""

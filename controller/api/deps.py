@@ -1,0 +1,95 @@
+"""FastAPI dependencies: the controller, a DB session, and who is calling (with role checks).
+
+Routes never re-implement these: they declare ``Depends(require_role(...))``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from controller.services.container import Controller
+
+
+class Role(IntEnum):
+    """Ordered: a higher role may do everything a lower one may."""
+
+    VIEWER = 1
+    OPERATOR = 2
+    ADMIN = 3
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: Role
+    communes: frozenset[str] = field(default_factory=frozenset)
+    all_communes: bool = False
+
+
+def get_controller(request: Request) -> Controller:
+    ctl: Controller = request.app.state.controller
+    return ctl
+
+
+ControllerDep = Annotated[Controller, Depends(get_controller)]
+
+
+def get_session(ctl: ControllerDep) -> Iterator[Session]:
+    with ctl.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+PrincipalResolver = Callable[[Request, Controller], Principal | None]
+# Extra ways to identify a caller (e.g. the panel's session cookie); tried in order.
+principal_resolvers: list[PrincipalResolver] = []
+
+
+def _bearer_principal(request: Request, ctl: Controller) -> Principal | None:
+    token = ctl.settings.api_token
+    header = request.headers.get("authorization", "")
+    if token is None:
+        # No token configured: the API is open to the machine it listens on (demo, tests).
+        return Principal("local", Role.ADMIN, all_communes=True)
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() == "bearer" and secrets.compare_digest(
+        given.encode(), token.get_secret_value().encode()
+    ):
+        return Principal("api", Role.ADMIN, all_communes=True)
+    return None
+
+
+def current_principal(request: Request, ctl: ControllerDep) -> Principal:
+    for resolver in (*principal_resolvers, _bearer_principal):
+        principal = resolver(request, ctl)
+        if principal is not None:
+            return principal
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "authentication required",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def require_role(role: Role) -> Callable[..., Principal]:
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role < role:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"this needs the {role.name.lower()} role"
+            )
+        return principal
+
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
+Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]

@@ -1,0 +1,1 @@
+"""One router per resource; every module here exposing ``router`` is included by create_app."""

@@ -1,0 +1,95 @@
+"""Request/response bodies of the JSON API (strict: unknown fields are refused)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from protocol.models import Priority
+from protocol.topics import SLUG_RE
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("time must include its UTC offset, e.g. 2026-12-01T07:00:00+07:00")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Slug = Annotated[str, Field(pattern=SLUG_RE.pattern, max_length=64)]
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ZoneIn(StrictBody):
+    id: Slug
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: Annotated[str, Field(min_length=1, max_length=40)] = "zone"
+    parent_id: Slug | None = None
+
+
+class ZoneOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    parent_id: str | None
+
+
+class NodeIn(StrictBody):
+    id: Slug
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    zone_id: Slug
+    extra_zone_ids: list[Slug] = []
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class NodeOut(BaseModel):
+    id: str
+    name: str
+    zone_id: str
+    extra_zone_ids: list[str]
+    lat: float | None
+    lon: float | None
+    online: bool
+    status_changed_at: datetime | None
+    last_heartbeat_at: datetime | None
+    last_heartbeat: dict[str, Any] | None
+    revoked: bool
+
+
+class AnnouncementIn(StrictBody):
+    text: Annotated[str, Field(max_length=20_000)]
+    targets: Annotated[list[str], Field(min_length=1, max_length=1000)]
+    start: AwareDatetime | None = None
+    title: Annotated[str, Field(max_length=500)] | None = None
+    priority: Priority = Priority.ANNOUNCEMENT
+
+
+class AnnouncementOut(BaseModel):
+    id: int
+    title: str
+    text: str | None
+    kind: str
+    start: datetime
+    duration_s: float
+    priority: int
+    media_url: str | None
+    targets: list[str]
+    nodes: list[str]
+    created_at: datetime
+
+
+class PlaybackEventOut(BaseModel):
+    node_id: str
+    seq: int
+    kind: str
+    at: datetime
+    item_id: str | None
+    command_id: str | None
+    detail: str
+    received_at: datetime

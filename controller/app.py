@@ -1,0 +1,46 @@
+"""The FastAPI application factory: ``create_app(settings)``; nothing is built at import."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import controller.api.routes
+from controller.config import ControllerSettings
+from controller.services.container import Controller
+from protocol.clock import Clock
+
+
+def _include_routers(app: FastAPI) -> None:
+    package = controller.api.routes
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        app.include_router(module.router)
+
+
+def create_app(
+    settings: ControllerSettings, clock: Clock | None = None, start_services: bool = True
+) -> FastAPI:
+    """Build the app; the controller (DB, MQTT, jobs) starts and stops with its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctl = Controller.build(settings, clock)
+        app.state.controller = ctl
+        if start_services:
+            ctl.start()
+        try:
+            yield
+        finally:
+            ctl.stop()
+
+    app = FastAPI(title="Loa xã controller", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    _include_routers(app)
+    return app

@@ -1,0 +1,1 @@
+"""The controller side of MQTT: publishing playlists/commands and ingesting reports."""

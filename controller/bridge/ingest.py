@@ -1,0 +1,243 @@
+"""Ingest heartbeats, event batches and status from nodes, in batched transactions.
+
+The MQTT thread only enqueues; one writer thread drains the queue and stores up to
+``max_batch`` messages per transaction. Events are inserted with ON CONFLICT DO NOTHING on
+(node_id, seq), so a batch resent any number of times is stored once; the ack (all seqs of
+the batch) is published only after the commit, so an ack always means "stored".
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from controller.bridge.reject_counter import RejectCounter
+from controller.db.models import CommandDelivery, Heartbeat, Node, PlaybackEvent
+from protocol import topics
+from protocol.clock import Clock
+from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
+from protocol.errors import InvalidMessage, ProtocolError
+from protocol.models import EventAck, EventBatch, EventKind
+from protocol.models import Heartbeat as HeartbeatMsg
+
+log = logging.getLogger(__name__)
+
+MAX_EVENT_BATCH_BYTES = 512 * 1024
+Publish = Callable[[str, bytes], object]
+
+
+@dataclass
+class _Pending:
+    heartbeats: list[HeartbeatMsg] = field(default_factory=list)
+    batches: list[EventBatch] = field(default_factory=list)
+    statuses: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class IngestStats:
+    heartbeats: int = 0
+    events: int = 0
+    duplicate_events: int = 0
+    batches_committed: int = 0
+
+
+def _insert(session: Session, table: Any) -> sqlite.Insert | postgresql.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class Ingestor:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        publish: Publish,
+        clock: Clock,
+        rejects: RejectCounter,
+        max_batch: int = 2000,
+    ) -> None:
+        self._sessions = session_factory
+        self._publish = publish
+        self._clock = clock
+        self.rejects = rejects
+        self.stats = IngestStats()
+        self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self._max_batch = max_batch
+        self._thread: threading.Thread | None = None
+        self.idle = threading.Event()
+
+    # called on the MQTT network thread: cheap
+    def on_message(self, topic: str, payload: bytes) -> None:
+        self.idle.clear()
+        self._queue.put((topic, payload))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            raw = [first]
+            while len(raw) < self._max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._process(raw)
+                    return
+                raw.append(nxt)
+            self._process(raw)
+            if self._queue.empty():
+                self.idle.set()
+
+    def _parse(self, raw: list[tuple[str, bytes]]) -> _Pending:
+        pending = _Pending()
+        for topic, payload in raw:
+            kind = "unknown"
+            try:
+                node_id, kind = topics.parse_node_topic(topic)
+                if kind == "heartbeat":
+                    hb = decode(HeartbeatMsg, payload, MAX_SMALL_PAYLOAD_BYTES)
+                    self._check_sender(hb.node_id, node_id)
+                    pending.heartbeats.append(hb)
+                elif kind == "events":
+                    batch = decode(EventBatch, payload, MAX_EVENT_BATCH_BYTES)
+                    self._check_sender(batch.node_id, node_id)
+                    pending.batches.append(batch)
+                elif kind == "status":
+                    text = payload.decode("utf-8", errors="replace").strip()
+                    if text not in ("online", "offline"):
+                        raise InvalidMessage(f"status must be online/offline, got {text[:20]!r}")
+                    pending.statuses[node_id] = text == "online"
+                else:
+                    raise InvalidMessage(f"controller does not ingest {kind!r}")
+            except ProtocolError as exc:
+                self.rejects.reject(topic, kind, exc)
+        return pending
+
+    @staticmethod
+    def _check_sender(claimed: str, topic_node: str) -> None:
+        if claimed != topic_node:
+            raise InvalidMessage(f"node_id {claimed!r} does not match topic node {topic_node!r}")
+
+    def _process(self, raw: list[tuple[str, bytes]]) -> None:
+        pending = self._parse(raw)
+        if not (pending.heartbeats or pending.batches or pending.statuses):
+            return
+        for attempt in range(5):
+            try:
+                self._store(pending)
+                break
+            except OperationalError as exc:  # e.g. SQLite locked, PostgreSQL restarting
+                log.error("storing %d messages failed (attempt %d): %s", len(raw), attempt + 1, exc)
+                threading.Event().wait(min(0.5 * 2**attempt, 5))
+        else:
+            log.error("dropping %d messages after retries; agents will resend events", len(raw))
+            return
+        for batch in pending.batches:
+            ack = EventAck(node_id=batch.node_id, seqs=[e.seq for e in batch.events])
+            self._publish(topics.node_events_ack(batch.node_id), encode(ack))
+
+    def _store(self, pending: _Pending) -> None:
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            if pending.heartbeats:
+                session.execute(
+                    _insert(session, Heartbeat),
+                    [
+                        {
+                            "node_id": hb.node_id,
+                            "sent_at": hb.sent_at,
+                            "received_at": now,
+                            "data": hb.model_dump(mode="json", exclude_none=True),
+                        }
+                        for hb in pending.heartbeats
+                    ],
+                )
+                latest: dict[str, HeartbeatMsg] = {}
+                for hb in pending.heartbeats:
+                    if hb.node_id not in latest or hb.sent_at >= latest[hb.node_id].sent_at:
+                        latest[hb.node_id] = hb
+                for node_id, hb in latest.items():
+                    session.execute(
+                        update(Node)
+                        .where(Node.id == node_id)
+                        .values(
+                            online=True,
+                            last_heartbeat_at=now,
+                            last_heartbeat=hb.model_dump(mode="json", exclude_none=True),
+                        )
+                    )
+            stored_events = self._store_events(session, pending.batches, now)
+            for node_id, online in pending.statuses.items():
+                session.execute(
+                    update(Node)
+                    .where(Node.id == node_id, Node.online.is_not(online))
+                    .values(online=online, status_changed_at=now)
+                )
+        self.stats.heartbeats += len(pending.heartbeats)
+        self.stats.events += stored_events
+        self.stats.batches_committed += 1
+
+    def _store_events(self, session: Session, batches: list[EventBatch], now: datetime) -> int:
+        rows: dict[tuple[str, int], dict[str, Any]] = {}
+        for batch in batches:
+            for ev in batch.events:
+                rows[(batch.node_id, ev.seq)] = {
+                    "node_id": batch.node_id,
+                    "seq": ev.seq,
+                    "kind": ev.kind.value,
+                    "at": ev.at,
+                    "item_id": ev.item_id,
+                    "command_id": ev.command_id,
+                    "playlist_version": ev.playlist_version,
+                    "detail": ev.detail,
+                    "received_at": now,
+                }
+        if not rows:
+            return 0
+        stmt = _insert(session, PlaybackEvent).on_conflict_do_nothing(
+            index_elements=["node_id", "seq"]
+        )
+        result = session.execute(stmt.returning(PlaybackEvent.id), list(rows.values()))
+        inserted = len(result.all())
+        self.stats.duplicate_events += len(rows) - inserted
+        self._update_command_deliveries(session, batches, now)
+        return inserted
+
+    @staticmethod
+    def _update_command_deliveries(
+        session: Session, batches: list[EventBatch], now: datetime
+    ) -> None:
+        states = {EventKind.COMMAND_ACK: "acked", EventKind.COMMAND_REJECTED: "failed"}
+        for batch in batches:
+            for ev in batch.events:
+                if ev.command_id and ev.kind in states:
+                    session.execute(
+                        update(CommandDelivery)
+                        .where(
+                            CommandDelivery.command_id == ev.command_id,
+                            CommandDelivery.node_id == batch.node_id,
+                        )
+                        .values(state=states[ev.kind], detail=ev.detail, updated_at=now)
+                    )

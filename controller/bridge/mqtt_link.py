@@ -1,0 +1,100 @@
+"""One paho-mqtt 2.x connection for the controller, behind a small interface.
+
+The session is persistent (clean_start false + session expiry) so QoS 1 events published
+while the controller was down are delivered when it comes back. Ingestion subscriptions use
+MQTT 5 shared subscriptions so replicas split the load; status is subscribed plainly
+because brokers do not send retained messages to shared subscriptions.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from controller.config import ControllerSettings
+from protocol import topics
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes], None]
+
+SESSION_EXPIRY_S = 24 * 3600
+
+
+class MqttLink:
+    def __init__(self, settings: ControllerSettings, on_message: MessageHandler) -> None:
+        self._on_message_cb = on_message
+        self.connected = threading.Event()
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.mqtt_client_id,
+            protocol=mqtt.MQTTv5,
+        )
+        client.max_queued_messages_set(0)
+        client.max_inflight_messages_set(1000)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        if settings.mqtt_username:
+            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+            client.username_pw_set(settings.mqtt_username, password)
+        if settings.mqtt_tls_ca is not None:
+            client.tls_set(ca_certs=str(settings.mqtt_tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self._client = client
+        self._host = settings.mqtt_host
+        self._port = settings.mqtt_port
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(
+            self._host, self._port, keepalive=30, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected.clear()
+
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo:
+        return self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _on_connect(
+        self, client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("broker refused the controller: %s", reason)
+            return
+        client.subscribe(
+            [
+                (topics.shared(topics.all_nodes("events")), 1),
+                (topics.shared(topics.all_nodes("heartbeat")), 0),
+                (topics.all_nodes("status"), 1),
+            ]
+        )
+        self.connected.set()
+        log.info("controller connected to MQTT %s:%s", self._host, self._port)
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self.connected.clear()
+        log.warning("controller lost MQTT connection: %s", reason)
+
+    def _on_message(self, _client: mqtt.Client, _ud: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            self._on_message_cb(msg.topic, bytes(msg.payload))
+        except Exception:  # the network thread must survive any handler bug
+            log.exception("handler failed for topic %s", msg.topic)

@@ -1,0 +1,1 @@
+"""Database: SQLAlchemy 2.x models, engine set-up and Alembic migrations."""

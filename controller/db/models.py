@@ -1,0 +1,223 @@
+"""SQLAlchemy 2.x models. All timestamps are stored as timezone-aware UTC.
+
+Zones form a tree of any depth (province → commune → village → groups): Vietnam's 2025
+reform changed the levels, so the level is a free ``kind`` label, never a column per level.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which has no time zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="zone")
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("zones.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class Node(Base):
+    __tablename__ = "nodes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    zone_id: Mapped[str] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    mqtt_username: Mapped[str | None] = mapped_column(String(100), unique=True)
+    mqtt_password_hash: Mapped[str | None] = mapped_column(String(300))
+    enrol_token_hash: Mapped[str | None] = mapped_column(String(128))
+    revoked_at: Mapped[datetime | None]
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    status_changed_at: Mapped[datetime | None]
+    last_heartbeat_at: Mapped[datetime | None]
+    last_heartbeat: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+    extra_zones: Mapped[list[NodeZone]] = relationship(cascade="all, delete-orphan")
+
+
+class NodeZone(Base):
+    """Extra zone memberships beyond the node's home zone (a node may be in several)."""
+
+    __tablename__ = "node_zones"
+
+    node_id: Mapped[str] = mapped_column(
+        ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True
+    )
+    zone_id: Mapped[str] = mapped_column(
+        ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Media(Base):
+    __tablename__ = "media"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ext: Mapped[str] = mapped_column(String(8))
+    size: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))
+    engine: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class Announcement(Base):
+    """Something to broadcast: text (rendered to media), an upload, a stream or a pause,
+    with a time rule. ``rule`` holds the recurrence spec as JSON (``None`` = once at
+    ``start``)."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20), default="tts")
+    title: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str | None] = mapped_column(Text)
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
+    stream_url: Mapped[str | None] = mapped_column(String(2000))
+    duration_s: Mapped[float] = mapped_column(Float)
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    volume: Mapped[int | None] = mapped_column(Integer)
+    repeat: Mapped[int] = mapped_column(Integer, default=1)
+    start: Mapped[datetime] = mapped_column(index=True)
+    rule: Mapped[dict[str, Any] | None]
+    valid_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    cancelled_at: Mapped[datetime | None]
+
+    targets: Mapped[list[AnnouncementTarget]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    media: Mapped[Media | None] = relationship(lazy="joined")
+
+
+class AnnouncementTarget(Base):
+    __tablename__ = "announcement_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
+    zone_id: Mapped[str | None] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"))
+    node_id: Mapped[str | None] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"))
+
+
+class PublishedPlaylist(Base):
+    """The last playlist published to each node, so unchanged ones are never republished."""
+
+    __tablename__ = "published_playlists"
+
+    node_id: Mapped[str] = mapped_column(
+        ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(128))
+    item_count: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class PlaybackEvent(Base):
+    """One event from a node; (node_id, seq) is unique so a resent batch is stored once."""
+
+    __tablename__ = "playback_events"
+    __table_args__ = (
+        UniqueConstraint("node_id", "seq", name="uq_playback_events_node_seq"),
+        Index("ix_playback_events_at", "at"),
+        Index("ix_playback_events_node_at", "node_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime]
+    item_id: Mapped[str | None] = mapped_column(String(128))
+    command_id: Mapped[str | None] = mapped_column(String(128))
+    playlist_version: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    received_at: Mapped[datetime]
+
+
+class Heartbeat(Base):
+    __tablename__ = "heartbeats"
+    __table_args__ = (Index("ix_heartbeats_node_sent", "node_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_id: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class Command(Base):
+    __tablename__ = "commands"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    action: Mapped[str] = mapped_column(String(30))
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class CommandDelivery(Base):
+    """Per-node state of a command: pending → acked / failed / expired."""
+
+    __tablename__ = "command_deliveries"
+
+    command_id: Mapped[str] = mapped_column(
+        ForeignKey("commands.id", ondelete="CASCADE"), primary_key=True
+    )
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime]

@@ -1,0 +1,94 @@
+"""Everything a running controller holds, built once from settings (no import-time state)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from audio.media_store import MediaStore
+from audio.pipeline import SpeechRenderer
+from controller.bridge.ingest import Ingestor
+from controller.bridge.mqtt_link import MqttLink
+from controller.bridge.playlist_publisher import PlaylistPublisher
+from controller.bridge.reject_counter import RejectCounter
+from controller.config import ControllerSettings
+from controller.db.engine import make_engine, make_session_factory
+from controller.db.migrate import upgrade
+from protocol.clock import Clock, SystemClock
+from protocol.signing import Signer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Controller:
+    settings: ControllerSettings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    signer: Signer
+    media_store: MediaStore
+    renderer: SpeechRenderer
+    mqtt: MqttLink
+    ingestor: Ingestor
+    publisher: PlaylistPublisher
+    rejects: RejectCounter = field(default_factory=RejectCounter)
+
+    @classmethod
+    def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:
+        clock = clock or SystemClock()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        url = settings.resolved_database_url
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        signer = Signer.load_or_create(settings.resolved_signing_key_path)
+        store = MediaStore(settings.media_dir)
+        renderer = SpeechRenderer(
+            store,
+            voice=settings.espeak_voice,
+            rate_wpm=settings.espeak_rate_wpm,
+            bitrate_kbps=settings.mp3_bitrate_kbps,
+        )
+        rejects = RejectCounter()
+        holder: dict[str, Ingestor] = {}
+        link = MqttLink(settings, on_message=lambda t, p: holder["ingestor"].on_message(t, p))
+        ingestor = Ingestor(
+            sessions, lambda topic, payload: link.publish(topic, payload, 1), clock, rejects
+        )
+        holder["ingestor"] = ingestor
+        publisher = PlaylistPublisher(
+            sessions,
+            signer,
+            lambda topic, payload, qos, retain: link.publish(topic, payload, qos, retain),
+            clock,
+            timedelta(hours=settings.playlist_window_h),
+        )
+        return cls(
+            settings,
+            clock,
+            engine,
+            sessions,
+            signer,
+            store,
+            renderer,
+            link,
+            ingestor,
+            publisher,
+            rejects,
+        )
+
+    def start(self) -> None:
+        self.ingestor.start()
+        self.mqtt.start()
+        if not self.mqtt.connected.wait(10):
+            log.warning("MQTT broker not reachable yet; will keep retrying in the background")
+
+    def stop(self) -> None:
+        self.mqtt.stop()
+        self.ingestor.stop()
+        self.engine.dispose()
