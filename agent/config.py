@@ -42,3 +42,13 @@ class AgentSettings(LoaSettings):
     emergency_volume: int = Field(100, ge=0, le=100)
     reconnect_min_s: float = Field(1.0, gt=0)
     reconnect_max_s: float = Field(120.0, gt=0)
+    fetch_keys_on_start: bool = Field(
+        False, description="fetch trusted keys once from the controller when none are configured"
+    )
+    outbox_resend_s: float = Field(10.0, gt=0, description="resend unacknowledged events")
+    late_grace_s: float = Field(
+        2.0, ge=0, description="an item this late still starts from its beginning"
+    )
+    media_retry_max_s: float = Field(300.0, gt=0)
+    allow_reboot: bool = False
+    agent_version: str = "0.1.0"

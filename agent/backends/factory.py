@@ -1,0 +1,46 @@
+"""Build the configured backends from settings (the only place that knows the names)."""
+
+from __future__ import annotations
+
+import logging
+
+from agent.backends.amplifier import Amplifier, GpioAmplifier, NoopAmplifier
+from agent.backends.player import NullPlayer, Player, TapPlayer
+from agent.backends.process_player import AplayPlayer, FfplayPlayer, MpvPlayer
+from agent.backends.volume import AmixerVolume, NoopVolume, Volume
+from agent.config import AgentSettings
+
+log = logging.getLogger(__name__)
+
+
+def make_player(settings: AgentSettings) -> Player:
+    if settings.player == "null":
+        return NullPlayer()
+    if settings.player == "tap":
+        return TapPlayer(settings.tap_file or settings.data_dir / "tap.jsonl")
+    players: dict[str, type[Player]] = {
+        "mpv": MpvPlayer,
+        "ffplay": FfplayPlayer,
+        "aplay": AplayPlayer,
+    }
+    return players[settings.player]()
+
+
+def make_amplifier(settings: AgentSettings) -> Amplifier:
+    if settings.amp_gpio_pin is None:
+        return NoopAmplifier()
+    try:
+        return GpioAmplifier(settings.amp_gpio_pin)
+    except ImportError:
+        log.warning("gpiozero not installed: amplifier control disabled")
+        return NoopAmplifier()
+
+
+def make_volume(settings: AgentSettings) -> Volume:
+    if settings.alsa_control is None:
+        return NoopVolume()
+    try:
+        return AmixerVolume(settings.alsa_control)
+    except RuntimeError as exc:
+        log.warning("%s: volume control disabled", exc)
+        return NoopVolume()

@@ -1,0 +1,95 @@
+"""The player interface and the players that need no sound hardware (``null``, ``tap``).
+
+The playout clock decides when an item starts and ends; a player only starts playing and
+stops when told. ``poll()`` lets the clock notice a player that died early.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PlayRequest:
+    """One thing to play: a file path or stream URL, from ``offset_s``, for ``duration_s``."""
+
+    item_id: str
+    kind: str
+    source: str
+    offset_s: float
+    duration_s: float
+    volume: int | None = None
+
+
+class Playback(ABC):
+    """A running playback."""
+
+    @abstractmethod
+    def poll(self) -> int | None:
+        """None while playing; an exit status once it ended by itself (0 = fine)."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop now; idempotent."""
+
+
+class Player(ABC):
+    name = "player"
+
+    @abstractmethod
+    def play(self, request: PlayRequest) -> Playback:
+        """Start playing at once (must return quickly: the start time is measured here)."""
+
+
+class SilentPlayback(Playback):
+    """Plays nothing until stopped: the playout clock ends it at the item's end."""
+
+    def __init__(self) -> None:
+        self._stopped = False
+
+    def poll(self) -> int | None:
+        return None
+
+    def stop(self) -> None:
+        self._stopped = True
+
+
+class NullPlayer(Player):
+    """Silent, real timing: what simulated fleets use."""
+
+    name = "null"
+
+    def play(self, request: PlayRequest) -> Playback:
+        return SilentPlayback()
+
+
+class TapPlayer(Player):
+    """Silent, but appends one JSON line per start so tests can check timing on the wall clock.
+
+    Line: ``{"item_id", "started_at", "media", "kind", "offset_s"}``, ``started_at`` in UTC.
+    """
+
+    name = "tap"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def play(self, request: PlayRequest) -> Playback:
+        started_at = datetime.now(UTC)
+        line = {
+            "item_id": request.item_id,
+            "started_at": started_at.isoformat(),
+            "media": request.source,
+            "kind": request.kind,
+            "offset_s": round(request.offset_s, 3),
+        }
+        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return SilentPlayback()

@@ -1,0 +1,216 @@
+"""The media cache: content-addressed files downloaded by hash, checked, and kept within a size.
+
+Downloads go to ``<sha>.<ext>.part`` and resume with an HTTP ``Range`` request after a cut
+link; only a file whose SHA-256 matches is renamed into place, so a file in the cache is
+always correct. Least recently used files are evicted to stay under ``max_bytes``, but never
+one the current playlist still needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from agent.backoff import Backoff
+from protocol.clock import Clock
+from protocol.models import MediaRef
+
+log = logging.getLogger(__name__)
+
+CHUNK = 64 * 1024
+
+
+class MediaError(Exception):
+    """A media file could not be fetched or did not match its hash."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class MediaCache:
+    """Files on disk plus the download logic; safe to use from several threads."""
+
+    def __init__(
+        self, directory: Path, base_url: str, max_bytes: int, client: httpx.Client | None = None
+    ) -> None:
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.base_url = base_url.rstrip("/")
+        self.max_bytes = max_bytes
+        self._client = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        self._lock = threading.Lock()
+
+    def path_for(self, media: MediaRef) -> Path:
+        return self.dir / media.filename
+
+    def has(self, media: MediaRef) -> bool:
+        return self.path_for(media).is_file()
+
+    def touch(self, media: MediaRef) -> None:
+        """Mark as recently used (the file's mtime is the LRU clock)."""
+        with contextlib.suppress(OSError):
+            os.utime(self.path_for(media))
+
+    def fetch(self, media: MediaRef) -> Path:
+        """Download (resuming a partial file), verify the hash, move into place."""
+        final = self.path_for(media)
+        if final.is_file():
+            return final
+        part = final.with_name(final.name + ".part")
+        url = f"{self.base_url}/media/{media.filename}"
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        try:
+            with self._client.stream("GET", url, headers=headers) as resp:
+                if resp.status_code == 416:
+                    part.unlink(missing_ok=True)
+                    raise MediaError(f"{media.filename}: range refused, restarting download")
+                if resp.status_code not in (200, 206):
+                    raise MediaError(f"{media.filename}: HTTP {resp.status_code}")
+                mode = "ab" if resp.status_code == 206 else "wb"
+                written = have if mode == "ab" else 0
+                with open(part, mode) as fh:
+                    for chunk in resp.iter_bytes(CHUNK):
+                        written += len(chunk)
+                        if media.size and written > media.size:
+                            raise MediaError(f"{media.filename}: larger than {media.size} bytes")
+                        fh.write(chunk)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except httpx.HTTPError as exc:
+            raise MediaError(f"{media.filename}: {exc}") from None
+        except MediaError:
+            if part.exists() and media.size and part.stat().st_size > media.size:
+                part.unlink(missing_ok=True)
+            raise
+        actual = sha256_of(part)
+        if actual != media.sha256:
+            part.unlink(missing_ok=True)
+            raise MediaError(f"{media.filename}: hash mismatch (got {actual[:12]}…)")
+        os.replace(part, final)
+        return final
+
+    def usage(self) -> tuple[int, int]:
+        """(bytes, files) of complete media in the cache."""
+        total = count = 0
+        for entry in self._complete_files():
+            total += entry.stat().st_size
+            count += 1
+        return total, count
+
+    def _complete_files(self) -> list[Path]:
+        return [p for p in self.dir.iterdir() if p.is_file() and not p.name.endswith(".part")]
+
+    def evict(self, protected: Iterable[str]) -> list[str]:
+        """Delete least recently used files until under ``max_bytes``; never ``protected`` names."""
+        keep = set(protected)
+        with self._lock:
+            files = []
+            for p in self._complete_files():
+                st = p.stat()
+                files.append((st.st_mtime, p.name, st.st_size, p))
+            total = sum(f[2] for f in files)
+            removed: list[str] = []
+            for _mtime, name, size, path in sorted(files):
+                if total <= self.max_bytes:
+                    break
+                if name in keep:
+                    continue
+                path.unlink(missing_ok=True)
+                total -= size
+                removed.append(name)
+        if removed:
+            log.info("cache evicted %d file(s)", len(removed))
+        return removed
+
+
+@dataclass
+class _Retry:
+    backoff: Backoff
+    not_before: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+class CacheWorker:
+    """Background downloader: fetches what the playlist needs, soonest first, retrying."""
+
+    def __init__(self, cache: MediaCache, clock: Clock, retry_min_s: float, retry_max_s: float):
+        self.cache = cache
+        self.clock = clock
+        self._retry_min_s = retry_min_s
+        self._retry_max_s = retry_max_s
+        self._wanted: list[MediaRef] = []
+        self._retries: dict[str, _Retry] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def want(self, media: Iterable[MediaRef]) -> None:
+        """Replace the wanted list (in play order) and wake the worker."""
+        unique: dict[str, MediaRef] = {}
+        for m in media:
+            unique.setdefault(m.filename, m)
+        with self._lock:
+            self._wanted = list(unique.values())
+        self._wake.set()
+
+    def missing(self) -> list[MediaRef]:
+        with self._lock:
+            wanted = list(self._wanted)
+        return [m for m in wanted if not self.cache.has(m)]
+
+    def run_once(self) -> float:
+        """Try every due download once; return seconds until the next retry is due."""
+        next_due = 3600.0
+        for media in self.missing():
+            if self._stop.is_set():
+                break
+            retry = self._retries.setdefault(
+                media.filename, _Retry(Backoff(self._retry_min_s, self._retry_max_s))
+            )
+            now = self.clock.monotonic()
+            if now < retry.not_before:
+                next_due = min(next_due, retry.not_before - now)
+                continue
+            try:
+                self.cache.fetch(media)
+                self._retries.pop(media.filename, None)
+            except (MediaError, OSError) as exc:
+                delay = retry.backoff.next_delay()
+                retry.not_before = now + delay
+                next_due = min(next_due, delay)
+                log.warning("media fetch failed, retry in %.1fs: %s", delay, exc)
+        with self._lock:
+            protected = [m.filename for m in self._wanted]
+        self.cache.evict(protected)
+        return next_due
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            delay = self.run_once()
+            self._wake.wait(delay)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="cache", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

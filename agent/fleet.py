@@ -1,0 +1,64 @@
+"""Many simulated agents in one process (null player), for load tests and demos.
+
+Each simulated node is a full :class:`AgentRuntime` with its own data directory under
+``<data_dir>/<node_id>``; only the sound is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+
+from agent.config import AgentSettings
+from agent.runtime import AgentRuntime
+from protocol.clock import Clock
+from protocol.topics import check_slug
+
+log = logging.getLogger(__name__)
+
+
+def fleet_node_ids(count: int, prefix: str = "sim") -> list[str]:
+    """``sim-001``, ``sim-002``, … (zero-padded to at least three digits)."""
+    width = max(3, len(str(count)))
+    return [check_slug(f"{prefix}-{n:0{width}d}") for n in range(1, count + 1)]
+
+
+class Fleet:
+    def __init__(
+        self, base: AgentSettings, node_ids: Sequence[str], clock: Clock | None = None
+    ) -> None:
+        self.agents = [
+            AgentRuntime(
+                base.model_copy(
+                    update={
+                        "node_id": node_id,
+                        "data_dir": base.data_dir / node_id,
+                        "player": "null",
+                        "tap_file": None,
+                    }
+                ),
+                clock,
+            )
+            for node_id in node_ids
+        ]
+
+    def start(self) -> None:
+        for agent in self.agents:
+            agent.start()
+        log.info("fleet of %d agents started", len(self.agents))
+
+    def stop(self) -> None:
+        for agent in self.agents:
+            agent.stop()
+
+    def run_forever(self) -> None:
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        self.start()
+        try:
+            stop.wait()
+        finally:
+            self.stop()

@@ -1,0 +1,157 @@
+"""The agent's only contact with paho-mqtt: a persistent MQTT 5 session that never gives up.
+
+One thread runs the network loop and reconnects with :class:`Backoff` (full jitter, so a
+whole province does not reconnect in the same second after a broker restart). The session is
+persistent (``clean_start=False`` plus a session expiry), so QoS 1 commands sent while the
+link was down are delivered when it returns. Subscriptions are renewed on every connect
+because a broker that lost its state forgets them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from agent.backoff import Backoff
+from agent.config import AgentSettings
+from protocol import topics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[bytes], None]
+
+
+class MqttSession:
+    def __init__(
+        self,
+        settings: AgentSettings,
+        handlers: dict[str, Handler],
+        on_connected: Callable[[], None] | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.settings = settings
+        self.node_id = settings.node_id
+        self.handlers = dict(handlers)
+        self.on_connected = on_connected
+        self.backoff = backoff or Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
+        self.connected = threading.Event()
+        self.connects = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"loa-agent-{s.node_id}",
+            protocol=mqtt.MQTTv5,
+        )
+        if s.mqtt_username:
+            password = s.mqtt_password.get_secret_value() if s.mqtt_password else None
+            client.username_pw_set(s.mqtt_username, password)
+        if s.mqtt_tls_ca is not None:
+            client.tls_set(ca_certs=str(s.mqtt_tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        client.will_set(topics.node_status(s.node_id), b"offline", qos=1, retain=True)
+        client.max_queued_messages_set(1000)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # -- paho callbacks (network thread) -------------------------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object
+    ) -> None:
+        if getattr(rc, "is_failure", False):
+            log.warning("broker refused connection: %s", rc)
+            return
+        self.backoff.reset()
+        self.connects += 1
+        client.publish(topics.node_status(self.node_id), b"online", qos=1, retain=True)
+        client.subscribe([(topic, 1) for topic in self.handlers])
+        self.connected.set()
+        log.info("connected to %s:%d", self.settings.mqtt_host, self.settings.mqtt_port)
+        if self.on_connected is not None:
+            self.on_connected()
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
+    ) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("disconnected from broker: %s", rc)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        handler = self.handlers.get(message.topic)
+        if handler is None:
+            return
+        try:
+            handler(bytes(message.payload))
+        except Exception:  # a handler bug must not kill the network loop
+            log.exception("handler for %s failed", message.topic)
+
+    # -- the network thread --------------------------------------------------------------
+    def _connect(self) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.settings.session_expiry_s
+        self.client.connect(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=self.settings.mqtt_keepalive_s,
+            clean_start=False,
+            properties=props,
+        )
+
+    def _run(self) -> None:
+        linked = False
+        while not self._stop.is_set():
+            if not linked:
+                try:
+                    self._connect()
+                    linked = True
+                except (OSError, ValueError) as exc:
+                    self._sleep(f"connect failed: {exc}")
+                    continue
+            rc = self.client.loop(timeout=0.5)
+            if rc != mqtt.MQTT_ERR_SUCCESS and not self._stop.is_set():
+                linked = False
+                self.connected.clear()
+                self._sleep(f"link lost ({mqtt.error_string(rc)})")
+
+    def _sleep(self, why: str) -> None:
+        delay = self.backoff.next_delay()
+        log.info("%s; retrying in %.1fs", why, delay)
+        self._stop.wait(delay)
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> bool:
+        if not self.connected.is_set():
+            return False
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Say ``offline`` (a clean disconnect does not fire the Last Will) and disconnect."""
+        if self.connected.is_set():
+            info = self.client.publish(
+                topics.node_status(self.node_id), b"offline", qos=1, retain=True
+            )
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout)
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout + 2)
+        self.client.disconnect()
+        self.connected.clear()

@@ -1,0 +1,121 @@
+"""The durable outbox of playback events: nothing the agent did is lost to a power cut.
+
+Events are committed to SQLite (WAL, ``synchronous=FULL``) *before* anyone tries to send them,
+and are deleted only when the controller acknowledges their exact sequence numbers.
+``AUTOINCREMENT`` makes SQLite remember the highest ``seq`` ever used, so a number is never
+reused, even after every row was acknowledged and the process restarted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from protocol.clock import utc
+from protocol.models import EventKind, PlaybackEvent
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    item_id TEXT,
+    command_id TEXT,
+    playlist_version INTEGER,
+    detail TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+class Outbox:
+    """Thread-safe append/pending/ack over one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def append(
+        self,
+        kind: EventKind,
+        at: datetime,
+        *,
+        item_id: str | None = None,
+        command_id: str | None = None,
+        playlist_version: int | None = None,
+        detail: str = "",
+    ) -> PlaybackEvent:
+        """Store one event durably and return it with its new sequence number."""
+        at_utc = utc(at)
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO events (kind, at, item_id, command_id, playlist_version, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    kind.value,
+                    at_utc.isoformat(),
+                    item_id,
+                    command_id,
+                    playlist_version,
+                    detail[:500],
+                ),
+            )
+            seq = cur.lastrowid
+        assert seq is not None
+        return PlaybackEvent(
+            seq=seq,
+            kind=kind,
+            at=at_utc,
+            item_id=item_id,
+            command_id=command_id,
+            playlist_version=playlist_version,
+            detail=detail[:500],
+        )
+
+    def pending(self, limit: int = 500, after_seq: int = 0) -> list[PlaybackEvent]:
+        """Unacknowledged events in sequence order (at most ``limit``)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, kind, at, item_id, command_id, playlist_version, detail"
+                " FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+        return [
+            PlaybackEvent(
+                seq=r[0],
+                kind=EventKind(r[1]),
+                at=datetime.fromisoformat(r[2]),
+                item_id=r[3],
+                command_id=r[4],
+                playlist_version=r[5],
+                detail=r[6],
+            )
+            for r in rows
+        ]
+
+    def ack(self, seqs: Iterable[int]) -> int:
+        """Delete exactly these sequence numbers; unknown ones are ignored. Returns rows deleted."""
+        wanted = [(int(s),) for s in seqs]
+        if not wanted:
+            return 0
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN")
+            self._db.executemany("DELETE FROM events WHERE seq = ?", wanted)
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+
+    def count(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

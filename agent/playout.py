@@ -1,0 +1,345 @@
+"""The playout clock: starts each item on time, with or without a network.
+
+All decisions happen in :meth:`Playout.step`, which takes no time of its own: it reads the
+injected clock, starts/stops/reports what is due, and returns how long to sleep. Unit tests
+call it with a ``FakeClock``; :meth:`Playout.run` is the thin real-time loop that sleeps on a
+wake-up event (set by a new playlist or a command) until the next start.
+
+Policies:
+- an item up to ``late_grace_s`` late starts from its beginning; later, ``join`` plays from
+  the current offset (also after a restart or a preemption) and ``skip`` reports it skipped;
+- an item whose whole slot passed unplayed is reported ``missed``;
+- ``play_now``/``emergency`` commands preempt whatever plays; afterwards the interrupted item
+  resumes if its slot has not ended (by its late policy);
+- an item with a higher priority preempts a lower one; streams stop at the end of their slot.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from agent.backends.amplifier import Amplifier
+from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
+from agent.backends.volume import Volume
+from agent.played_log import FINAL_STATES, PlayedLog
+from protocol.clock import Clock
+from protocol.models import Command, CommandAction, EventKind, ItemKind, Playlist, PlaylistItem
+
+log = logging.getLogger(__name__)
+
+EmitFn = Callable[[EventKind, str | None, str | None, str], None]
+"""``emit(kind, item_id, command_id, detail)``: record an event durably."""
+ResolveFn = Callable[[PlaylistItem], str | None]
+"""Where to play an item from (cached file path or stream URL); None if not available."""
+
+MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
+POLL_S = 0.5  # how often a running player is checked for an early exit
+EPSILON_S = 0.001
+
+
+@dataclass
+class Playing:
+    item: PlaylistItem
+    playback: Playback
+    end_at: datetime
+    command: Command | None = None
+    repeats_left: int = 0
+
+
+@dataclass(frozen=True)
+class PlayoutConfig:
+    late_grace_s: float = 2.0
+    amp_lead_s: float = 2.0
+    amp_tail_s: float = 5.0
+    default_volume: int | None = None
+    emergency_volume: int = 100
+
+
+class Playout:
+    def __init__(
+        self,
+        clock: Clock,
+        player: Player,
+        amplifier: Amplifier,
+        volume: Volume,
+        played: PlayedLog,
+        emit: EmitFn,
+        resolve: ResolveFn,
+        config: PlayoutConfig | None = None,
+        on_action: Callable[[Command], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.player = player
+        self.amplifier = amplifier
+        self.volume = volume
+        self.played = played
+        self.emit = emit
+        self.resolve = resolve
+        self.config = config or PlayoutConfig()
+        self.on_action = on_action
+        self.playlist: Playlist | None = None
+        self.playing: Playing | None = None
+        self.amp_forced: bool | None = None
+        self.base_volume = self.config.default_volume
+        self._last_end: datetime | None = None
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- inputs (any thread) -------------------------------------------------------------
+    def set_playlist(self, playlist: Playlist) -> None:
+        with self._lock:
+            self.playlist = playlist
+        self.wake.set()
+
+    def submit(self, command: Command) -> None:
+        """Queue a verified command; it is executed and acknowledged by the clock thread."""
+        self._commands.put(command)
+        self.wake.set()
+
+    @property
+    def current_item(self) -> str | None:
+        playing = self.playing
+        return playing.item.id if playing else None
+
+    # -- the decision step ---------------------------------------------------------------
+    def step(self) -> float:
+        """Do what is due now; return seconds until something else becomes due."""
+        now = self.clock.now()
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            self._run_command(command, now)
+        self._check_playing(now)
+        with self._lock:
+            playlist = self.playlist
+        next_start = self._schedule(playlist, now) if playlist else None
+        self._drive_amplifier(now, next_start)
+        return self._next_wake(now, next_start)
+
+    def _check_playing(self, now: datetime) -> None:
+        playing = self.playing
+        if playing is None:
+            return
+        status = playing.playback.poll()
+        if now + timedelta(seconds=EPSILON_S) >= playing.end_at:
+            self._finish(playing, now, EventKind.FINISHED, "")
+        elif status is not None and status != 0:
+            self._finish(playing, now, EventKind.FAILED, f"player exited with status {status}")
+        elif status == 0 and playing.item.kind is ItemKind.STREAM:
+            self._finish(playing, now, EventKind.FAILED, "stream ended early")
+        elif status == 0:
+            self._finish(playing, now, EventKind.FINISHED, "")
+
+    def _finish(self, playing: Playing, now: datetime, kind: EventKind, detail: str) -> None:
+        playing.playback.stop()
+        self.playing = None
+        self._last_end = now
+        if playing.command is None:
+            state = "finished" if kind is EventKind.FINISHED else "failed"
+            self.played.mark(playing.item.id, state, now)
+        self.emit(kind, playing.item.id, playing.command.id if playing.command else None, detail)
+        if playing.command is not None and playing.repeats_left > 0 and kind is EventKind.FINISHED:
+            self._start_command_item(playing.command, now, playing.repeats_left - 1)
+
+    def _schedule(self, playlist: Playlist, now: datetime) -> datetime | None:
+        """Report missed items, start the winning due item; return the next future start."""
+        due: list[PlaylistItem] = []
+        next_start: datetime | None = None
+        for item in playlist.items:
+            state = self.played.state(item.id)
+            if state in FINAL_STATES:
+                continue
+            end = item.start + timedelta(seconds=item.duration_s)
+            if self.playing is not None and self.playing.item.id == item.id:
+                continue
+            if end <= now:
+                if state is None:
+                    self.played.mark(item.id, "missed", now)
+                    self.emit(EventKind.MISSED, item.id, None, "slot passed without playing")
+                continue
+            if item.start <= now + timedelta(seconds=EPSILON_S):
+                due.append(item)
+            elif next_start is None or item.start < next_start:
+                next_start = item.start
+        if due:
+            best = max(due, key=lambda i: (int(i.priority), i.start))
+            playing = self.playing
+            if playing is None or (
+                playing.command is None and best.priority > playing.item.priority
+            ):
+                if playing is not None:
+                    self._interrupt(playing, now, f"preempted by {best.id}")
+                self._start_scheduled(best, now)
+        return next_start
+
+    def _start_scheduled(self, item: PlaylistItem, now: datetime) -> None:
+        late = (now - item.start).total_seconds()
+        interrupted = self.played.state(item.id) == "interrupted"
+        offset = 0.0
+        if late > self.config.late_grace_s or interrupted:
+            if item.late_policy.value == "skip":
+                self.played.mark(item.id, "skipped", now)
+                if not interrupted:
+                    self.emit(EventKind.SKIPPED, item.id, None, f"late by {late:.1f}s")
+                return
+            offset = max(0.0, late)
+        end_at = item.start + timedelta(seconds=item.duration_s)
+        detail = f"joined at +{offset:.1f}s" if offset else ""
+        if self._play(item, now, end_at, offset, None, 0, self._volume_for(item)):
+            self.played.mark(item.id, "started", now)
+            self.emit(EventKind.STARTED, item.id, None, detail)
+        else:
+            self.played.mark(item.id, "failed", now)
+
+    def _play(
+        self,
+        item: PlaylistItem,
+        now: datetime,
+        end_at: datetime,
+        offset: float,
+        command: Command | None,
+        repeats_left: int,
+        volume: int | None,
+    ) -> bool:
+        source = self.resolve(item)
+        command_id = command.id if command else None
+        if source is None:
+            reason = "media not in cache" if item.kind is not ItemKind.STREAM else "no stream"
+            self.emit(EventKind.FAILED, item.id, command_id, reason)
+            return False
+        if volume is not None:
+            self.volume.set(volume)
+        if self.amp_forced is not False or command is not None:
+            self.amplifier.set(True)
+        duration = max(0.0, (end_at - now).total_seconds())
+        request = PlayRequest(item.id, item.kind.value, source, offset, duration, volume)
+        try:
+            silent = item.kind is ItemKind.SILENCE
+            playback = SilentPlayback() if silent else self.player.play(request)
+        except OSError as exc:
+            self.emit(EventKind.FAILED, item.id, command_id, f"player failed: {exc}")
+            return False
+        self.playing = Playing(item, playback, end_at, command, repeats_left)
+        return True
+
+    def _volume_for(self, item: PlaylistItem) -> int | None:
+        return item.volume if item.volume is not None else self.base_volume
+
+    def _interrupt(self, playing: Playing, now: datetime, reason: str) -> None:
+        playing.playback.stop()
+        self.playing = None
+        if playing.command is None:
+            self.played.mark(playing.item.id, "interrupted", now)
+        command_id = playing.command.id if playing.command else None
+        self.emit(EventKind.FINISHED, playing.item.id, command_id, f"interrupted: {reason}")
+
+    # -- commands ------------------------------------------------------------------------
+    def _run_command(self, command: Command, now: datetime) -> None:
+        action = command.action
+        detail = ""
+        if action in (CommandAction.PLAY_NOW, CommandAction.EMERGENCY):
+            if self.playing is not None:
+                self._interrupt(self.playing, now, f"command {command.id}")
+            self.emit(EventKind.COMMAND_ACK, None, command.id, action.value)
+            self._start_command_item(command, now, command.repeat - 1)
+            return
+        if action is CommandAction.STOP or action is CommandAction.CANCEL_EMERGENCY:
+            playing = self.playing
+            is_emergency = (
+                playing is not None
+                and playing.command is not None
+                and (playing.command.action is CommandAction.EMERGENCY)
+            )
+            if playing is not None and (action is CommandAction.STOP or is_emergency):
+                playing.playback.stop()
+                self.playing = None
+                self._last_end = now
+                if playing.command is None:
+                    self.played.mark(playing.item.id, "stopped", now)
+                cid = playing.command.id if playing.command else None
+                self.emit(EventKind.FINISHED, playing.item.id, cid, f"stopped by {command.id}")
+            else:
+                detail = "nothing to stop"
+        elif action is CommandAction.VOLUME and command.volume is not None:
+            self.base_volume = command.volume
+            self.volume.set(command.volume)
+        elif action is CommandAction.POWER and command.on is not None:
+            self.amp_forced = command.on
+            self.amplifier.set(command.on)
+        elif self.on_action is not None:  # sync / reboot: the runtime's business
+            self.on_action(command)
+        self.emit(EventKind.COMMAND_ACK, None, command.id, detail or action.value)
+
+    def _start_command_item(self, command: Command, now: datetime, repeats_left: int) -> None:
+        item = command.item
+        if item is None:
+            return
+        emergency = command.action is CommandAction.EMERGENCY
+        volume = self.config.emergency_volume if emergency else self._volume_for(item)
+        end_at = now + timedelta(seconds=item.duration_s)
+        if self._play(item, now, end_at, 0.0, command, repeats_left, volume):
+            self.emit(EventKind.STARTED, item.id, command.id, command.action.value)
+
+    # -- amplifier and sleeping ----------------------------------------------------------
+    def _drive_amplifier(self, now: datetime, next_start: datetime | None) -> None:
+        if self.amp_forced is not None and not (self.playing and self.playing.command):
+            self.amplifier.set(self.amp_forced)
+            return
+        lead = timedelta(seconds=self.config.amp_lead_s)
+        tail = timedelta(seconds=self.config.amp_tail_s)
+        want = (
+            self.playing is not None
+            or (next_start is not None and next_start - now <= lead)
+            or (self._last_end is not None and now - self._last_end < tail)
+        )
+        self.amplifier.set(want)
+
+    def _next_wake(self, now: datetime, next_start: datetime | None) -> float:
+        deadlines: list[datetime] = []
+        if next_start is not None:
+            deadlines.append(next_start)
+            deadlines.append(next_start - timedelta(seconds=self.config.amp_lead_s))
+        if self.playing is not None:
+            deadlines.append(self.playing.end_at)
+            deadlines.append(now + timedelta(seconds=POLL_S))
+        if self._last_end is not None:
+            deadlines.append(self._last_end + timedelta(seconds=self.config.amp_tail_s))
+        waits = [(d - now).total_seconds() for d in deadlines]
+        future = [w for w in waits if w > 0]
+        return min([MAX_SLEEP_S, *future])
+
+    # -- the real-time loop --------------------------------------------------------------
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self.wake.clear()
+            try:
+                delay = self.step()
+            except Exception:  # one bad item must never stop the clock
+                log.exception("playout step failed")
+                delay = 1.0
+            if delay > 0:
+                self.wake.wait(delay)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="playout", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.playing is not None:
+            self.playing.playback.stop()
+            self.playing = None
+        self.amplifier.set(False)

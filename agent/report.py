@@ -1,0 +1,185 @@
+"""Reporting out: heartbeats (QoS 0, fire and forget) and the outbox of events (at least once).
+
+Events leave the outbox only when the controller acknowledges their sequence numbers; until
+then they are re-sent after every reconnect and every ``resend_s`` seconds. The controller
+stores each ``(node, seq)`` once, so re-sending is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent.outbox import Outbox
+from protocol import topics
+from protocol.clock import Clock
+from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
+from protocol.errors import ProtocolError
+from protocol.models import EventAck, EventBatch, Heartbeat
+
+log = logging.getLogger(__name__)
+
+BATCH_MAX = 500
+
+
+class Publisher(Protocol):
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> bool:
+        """Hand a message to the transport; False when not connected."""
+        ...
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return None
+
+
+def collect_health(data_dir: Path) -> dict[str, Any]:
+    """A best-effort snapshot from /proc and /sys; missing sources become None."""
+    health: dict[str, Any] = {}
+    if (text := _read("/proc/uptime")) is not None:
+        health["uptime_s"] = float(text.split()[0])
+    with contextlib.suppress(OSError):
+        health["load1"] = os.getloadavg()[0]
+    if (text := _read("/proc/meminfo")) is not None:
+        info = {}
+        for line in text.splitlines():
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if parts:
+                info[key] = float(parts[0])
+        if info.get("MemTotal") and "MemAvailable" in info:
+            used = 100 * (1 - info["MemAvailable"] / info["MemTotal"])
+            health["mem_used_pct"] = round(min(100.0, max(0.0, used)), 1)
+    if (text := _read("/sys/class/thermal/thermal_zone0/temp")) is not None:
+        with contextlib.suppress(ValueError):
+            health["cpu_temp_c"] = int(text.strip()) / 1000
+    with contextlib.suppress(OSError):
+        health["disk_free_mb"] = round(shutil.disk_usage(data_dir).free / 1e6, 1)
+    health["ip"] = _local_ip()
+    return health
+
+
+def _local_ip() -> str | None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect(("192.0.2.1", 9))  # no packet is sent for a UDP connect
+            ip: str = sock.getsockname()[0]
+            return ip
+    except OSError:
+        return None
+
+
+class Reporter:
+    """One thread for both heartbeats and event delivery."""
+
+    def __init__(
+        self,
+        node_id: str,
+        outbox: Outbox,
+        publisher: Publisher,
+        clock: Clock,
+        heartbeat_interval_s: float,
+        resend_s: float,
+        heartbeat_fields: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.node_id = node_id
+        self.outbox = outbox
+        self.publisher = publisher
+        self.clock = clock
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.resend_s = resend_s
+        self.heartbeat_fields = heartbeat_fields
+        self.bad_acks = 0
+        self._last_sent_seq = 0
+        self._last_full_send = float("-inf")
+        self._next_heartbeat = float("-inf")
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def notify(self) -> None:
+        """New events were appended: send them soon."""
+        self._wake.set()
+
+    def on_connected(self) -> None:
+        """After a (re)connect everything unacknowledged goes out again."""
+        self._last_full_send = float("-inf")
+        self._next_heartbeat = float("-inf")
+        self._wake.set()
+
+    def on_ack(self, raw: bytes) -> None:
+        try:
+            ack = decode(EventAck, raw, MAX_SMALL_PAYLOAD_BYTES)
+        except ProtocolError as exc:
+            self.bad_acks += 1
+            log.warning("event ack rejected: %s", exc.reason)
+            return
+        if ack.node_id != self.node_id:
+            self.bad_acks += 1
+            return
+        self.outbox.ack(ack.seqs)
+
+    def send_events(self, full: bool) -> int:
+        """Publish pending events (all, or only those not sent yet); return how many."""
+        after = 0 if full else self._last_sent_seq
+        sent = 0
+        while True:
+            events = self.outbox.pending(BATCH_MAX, after_seq=after)
+            if not events:
+                return sent
+            batch = EventBatch(node_id=self.node_id, sent_at=self.clock.now(), events=events)
+            if not self.publisher.publish(topics.node_events(self.node_id), encode(batch), 1):
+                return sent
+            after = events[-1].seq
+            self._last_sent_seq = max(self._last_sent_seq, after)
+            sent += len(events)
+
+    def send_heartbeat(self) -> bool:
+        fields = self.heartbeat_fields()
+        fields["outbox_pending"] = self.outbox.count()
+        heartbeat = Heartbeat(node_id=self.node_id, sent_at=self.clock.now(), **fields)
+        return self.publisher.publish(topics.node_heartbeat(self.node_id), encode(heartbeat), 0)
+
+    def step(self) -> float:
+        """Send what is due; return seconds until the next thing is due."""
+        now = self.clock.monotonic()
+        if now >= self._next_heartbeat:
+            try:
+                self.send_heartbeat()
+            except (ValueError, OSError) as exc:
+                log.warning("heartbeat not sent: %s", exc)
+            self._next_heartbeat = now + self.heartbeat_interval_s
+        full = now - self._last_full_send >= self.resend_s
+        self.send_events(full)
+        if full:
+            self._last_full_send = now
+        return max(0.05, min(self._next_heartbeat, self._last_full_send + self.resend_s) - now)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                delay = self.step()
+            except Exception:
+                log.exception("reporter step failed")
+                delay = 1.0
+            self._wake.wait(delay)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="report", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

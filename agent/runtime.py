@@ -1,0 +1,263 @@
+"""One village agent: wires sync, cache, playout and report to an MQTT session.
+
+``AgentRuntime(settings).start()`` returns at once with background threads running;
+``stop()`` ends them. ``run_forever()`` is what the ``loa agent`` command and systemd use:
+it adds signal handling and sd_notify readiness/watchdog pings.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from agent.backends import make_amplifier, make_player, make_volume
+from agent.cache import CacheWorker, MediaCache, MediaError
+from agent.config import AgentSettings
+from agent.mqtt_session import MqttSession
+from agent.outbox import Outbox
+from agent.played_log import PlayedLog
+from agent.playout import Playout, PlayoutConfig
+from agent.report import Reporter, collect_health
+from agent.sync import SyncHandler
+from agent.systemd_notify import notify, watchdog_interval_s
+from protocol import topics
+from protocol.clock import Clock, SystemClock
+from protocol.models import Command, CommandAction, EventKind, ItemKind, Playlist, PlaylistItem
+from protocol.signing import Verifier
+
+log = logging.getLogger(__name__)
+
+
+class AgentConfigError(RuntimeError):
+    """The agent cannot start with this configuration (reason in the message)."""
+
+
+def fetch_trusted_keys(controller_url: str, timeout_s: float = 10.0) -> list[str]:
+    """``GET /api/v1/signing-keys`` once (first start only; pin keys in the config after)."""
+    url = controller_url.rstrip("/") + "/api/v1/signing-keys"
+    try:
+        resp = httpx.get(url, timeout=timeout_s)
+        resp.raise_for_status()
+        keys = resp.json().get("keys")
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        raise AgentConfigError(f"cannot fetch signing keys from {url}: {exc}") from None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or not keys:
+        raise AgentConfigError(f"{url} returned no keys")
+    return keys
+
+
+def build_verifier(settings: AgentSettings) -> Verifier:
+    keys = list(settings.trusted_keys)
+    if not keys and settings.fetch_keys_on_start:
+        keys = fetch_trusted_keys(settings.controller_url)
+    if not keys:
+        raise AgentConfigError(
+            "no trusted_keys configured: the agent refuses unsigned control. Set LOA_TRUSTED_KEYS"
+            " / trusted_keys, or fetch_keys_on_start = true for a first start"
+        )
+    try:
+        return Verifier.from_b64(keys)
+    except ValueError as exc:
+        raise AgentConfigError(f"bad trusted key: {exc}") from None
+
+
+class AgentRuntime:
+    def __init__(self, settings: AgentSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.node_id = settings.node_id
+        data = settings.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        self.verifier = build_verifier(settings)
+        self.outbox = Outbox(data / "outbox.sqlite")
+        self.played = PlayedLog(data / "played.sqlite")
+        self.sync = SyncHandler(settings.node_id, settings.zones, self.verifier, data, self.clock)
+        self.cache = MediaCache(
+            data / "media", settings.controller_url, settings.cache_max_mb * 1024 * 1024
+        )
+        self.cache_worker = CacheWorker(self.cache, self.clock, 1.0, settings.media_retry_max_s)
+        self.playout = Playout(
+            self.clock,
+            make_player(settings),
+            make_amplifier(settings),
+            make_volume(settings),
+            self.played,
+            self._emit,
+            self._resolve,
+            PlayoutConfig(
+                late_grace_s=settings.late_grace_s,
+                amp_lead_s=settings.amp_lead_s,
+                amp_tail_s=settings.amp_tail_s,
+                emergency_volume=settings.emergency_volume,
+            ),
+            on_action=self._on_action,
+        )
+        handlers: dict[str, Callable[[bytes], None]] = {
+            topics.node_playlist(self.node_id): self._on_playlist,
+            topics.node_cmd(self.node_id): self._on_command,
+            topics.node_events_ack(self.node_id): self._on_ack,
+        }
+        for zone in settings.zones:
+            handlers[topics.zone_cmd(zone)] = self._on_command
+        self.session = MqttSession(settings, handlers, on_connected=self._on_connected)
+        self.reporter = Reporter(
+            self.node_id,
+            self.outbox,
+            self.session,
+            self.clock,
+            settings.heartbeat_interval_s,
+            settings.outbox_resend_s,
+            self._heartbeat_fields,
+        )
+        self._stopped = threading.Event()
+        self._started = False
+
+    # -- wiring --------------------------------------------------------------------------
+    def _emit(
+        self, kind: EventKind, item_id: str | None, command_id: str | None, detail: str
+    ) -> None:
+        current = self.sync.current
+        self.outbox.append(
+            kind,
+            self.clock.now(),
+            item_id=item_id,
+            command_id=command_id,
+            playlist_version=current.version if current else None,
+            detail=detail,
+        )
+        self.reporter.notify()
+
+    def _resolve(self, item: PlaylistItem) -> str | None:
+        if item.kind is ItemKind.STREAM:
+            return item.stream_url
+        if item.kind is ItemKind.SILENCE:
+            return "silence"
+        for media in (item.media, item.fallback):
+            if media is not None and self.cache.has(media):
+                self.cache.touch(media)
+                return str(self.cache.path_for(media))
+        return None
+
+    def _accept_playlist(self, playlist: Playlist) -> None:
+        wanted = [m for i in playlist.items for m in (i.media, i.fallback) if m is not None]
+        self.cache_worker.want(wanted)
+        self.playout.set_playlist(playlist)
+
+    def _on_playlist(self, raw: bytes) -> None:
+        playlist = self.sync.handle_playlist(raw)
+        if playlist is not None:
+            self._accept_playlist(playlist)
+
+    def _on_command(self, raw: bytes) -> None:
+        outcome = self.sync.handle_command(raw)
+        command = outcome.command
+        if command is None:
+            return
+        reboot = command.action is CommandAction.REBOOT
+        if outcome.accepted and reboot and not self.settings.allow_reboot:
+            outcome = type(outcome)(command, False, "reboot is disabled on this node")
+        if not outcome.accepted:
+            self._emit(EventKind.COMMAND_REJECTED, None, command.id, outcome.reason)
+            return
+        media = command.item.media if command.item else None
+        if media is not None and not self.cache.has(media):
+            threading.Thread(target=self._fetch_then_submit, args=(command,), daemon=True).start()
+        else:
+            self.playout.submit(command)
+
+    def _fetch_then_submit(self, command: Command) -> None:
+        assert command.item is not None and command.item.media is not None
+        try:
+            self.cache.fetch(command.item.media)
+        except (MediaError, OSError) as exc:
+            log.warning("command %s media not fetched: %s", command.id, exc)
+        self.playout.submit(command)
+
+    def _on_ack(self, raw: bytes) -> None:
+        self.reporter.on_ack(raw)
+
+    def _on_connected(self) -> None:
+        self.reporter.on_connected()
+
+    def _on_action(self, command: Command) -> None:
+        if command.action is CommandAction.SYNC:
+            current = self.sync.current
+            if current is not None:
+                self._accept_playlist(current)
+            self.reporter.on_connected()
+        elif command.action is CommandAction.REBOOT and self.settings.allow_reboot:
+            log.warning("reboot requested by command %s", command.id)
+            threading.Timer(5.0, self._reboot).start()
+
+    @staticmethod
+    def _reboot() -> None:
+        subprocess.run(["systemctl", "reboot"], check=False)
+
+    def _heartbeat_fields(self) -> dict[str, Any]:
+        fields = collect_health(self.settings.data_dir)
+        cache_bytes, cache_items = self.cache.usage()
+        current = self.sync.current
+        fields.update(
+            agent_version=self.settings.agent_version,
+            volume=self.playout.volume.level,
+            amplifier_on=self.playout.amplifier.is_on,
+            current_item=self.playout.current_item,
+            playlist_version=current.version if current else None,
+            cache_bytes=cache_bytes,
+            cache_items=cache_items,
+        )
+        return fields
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start all workers and return; plays from the saved playlist even with no broker."""
+        if self._started:
+            return
+        self._started = True
+        self.played.prune(self.clock.now())
+        saved = self.sync.load_saved()
+        if saved is not None:
+            log.info("playing on from saved playlist v%d", saved.version)
+            self._accept_playlist(saved)
+        self.playout.start()
+        self.cache_worker.start()
+        self.reporter.start()
+        self.session.start()
+
+    def stop(self) -> None:
+        if not self._started or self._stopped.is_set():
+            self._stopped.set()
+            return
+        self._stopped.set()
+        self.playout.stop()
+        self.session.stop()
+        self.reporter.stop()
+        self.cache_worker.stop()
+        self.outbox.close()
+        self.played.close()
+
+    def healthy(self) -> bool:
+        """Used for the systemd watchdog: the clock thread must be alive."""
+        thread = self.playout._thread
+        return thread is not None and thread.is_alive()
+
+    def run_forever(self) -> None:
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        self.start()
+        notify("READY=1")
+        ping = watchdog_interval_s()
+        try:
+            while not stop.wait(ping or 60.0):
+                if ping and self.healthy():
+                    notify("WATCHDOG=1")
+        finally:
+            notify("STOPPING=1")
+            self.stop()

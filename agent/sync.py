@@ -1,0 +1,206 @@
+"""Playlists and commands in: verify, decide, persist.
+
+Every payload that arrives over MQTT passes through here before anything acts on it. A bad
+payload never raises out of this module: it is logged, counted by reason kind in
+:class:`RejectCounter`, and turned into ``None`` / a rejected :class:`CommandOutcome`.
+The accepted playlist is kept on disk *as signed bytes*, so after a power cut the agent
+re-verifies exactly what the controller sent and plays on without any link.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from protocol.clock import Clock
+from protocol.errors import BadSignature, InvalidMessage, ProtocolError, StaleMessage
+from protocol.models import Command, Playlist
+from protocol.signing import Verifier
+
+log = logging.getLogger(__name__)
+
+
+class WrongTarget(ProtocolError):
+    """The message is addressed to another node or a zone this node is not in."""
+
+    kind = "target"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` so that ``path`` holds either the old or the new bytes, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class RejectCounter:
+    """Rejected messages by reason kind (``signature``, ``invalid``, ``stale``, ``target``)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, kind: str) -> None:
+        with self._lock:
+            self._counts[kind] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+
+class ReplayGuard:
+    """Command ids already seen, kept until they expire (later copies are refused as stale).
+
+    Persisted so a command redelivered after a restart is not executed twice; ids are
+    forgotten once expired because an expired command is refused anyway.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._seen: dict[str, datetime] = {}
+        try:
+            raw = json.loads(path.read_text())
+            self._seen = {str(k): datetime.fromisoformat(v) for k, v in raw.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            self._seen = {}
+
+    def check_and_remember(self, command: Command, now: datetime) -> None:
+        """Raise :class:`StaleMessage` if seen; otherwise remember it (durably)."""
+        self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
+        if command.id in self._seen:
+            raise StaleMessage(f"command {command.id!r} already received (replay)")
+        self._seen[command.id] = command.expires_at
+        data = {k: v.isoformat() for k, v in self._seen.items()}
+        atomic_write(self._path, json.dumps(data).encode())
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What became of one command payload; ``command`` is None if it could not be verified."""
+
+    command: Command | None
+    accepted: bool
+    reason: str = ""
+
+
+class SyncHandler:
+    """Verifies playlists and commands for one node; thread-safe."""
+
+    def __init__(
+        self,
+        node_id: str,
+        zones: list[str],
+        verifier: Verifier,
+        data_dir: Path,
+        clock: Clock,
+    ) -> None:
+        self.node_id = node_id
+        self.zones = set(zones)
+        self.verifier = verifier
+        self.clock = clock
+        self.rejects = RejectCounter()
+        self.playlist_path = data_dir / "playlist.signed.json"
+        self._replay = ReplayGuard(data_dir / "seen_commands.json")
+        self._lock = threading.Lock()
+        self.current: Playlist | None = None
+
+    def load_saved(self) -> Playlist | None:
+        """The playlist kept on disk, re-verified; None if absent or no longer trusted."""
+        try:
+            raw = self.playlist_path.read_bytes()
+        except OSError:
+            return None
+        try:
+            playlist = self._verify_playlist(raw)
+        except ProtocolError as exc:
+            log.warning("saved playlist refused: %s", exc.reason)
+            self.rejects.add(exc.kind)
+            return None
+        with self._lock:
+            self.current = playlist
+        return playlist
+
+    def _verify_playlist(self, raw: bytes) -> Playlist:
+        playlist = self.verifier.verify(Playlist, raw)
+        if playlist.node_id != self.node_id:
+            raise WrongTarget(f"playlist for {playlist.node_id!r}, not {self.node_id!r}")
+        return playlist
+
+    def handle_playlist(self, raw: bytes) -> Playlist | None:
+        """Return the playlist if it is new and valid (now saved on disk), else None."""
+        try:
+            playlist = self._verify_playlist(raw)
+            with self._lock:
+                current = self.current
+                if current is not None and playlist.version == current.version:
+                    return None  # the retained copy again, or a harmless duplicate
+                if current is not None and playlist.version < current.version:
+                    raise StaleMessage(
+                        f"playlist version {playlist.version} older than {current.version}"
+                    )
+                atomic_write(self.playlist_path, raw)
+                self.current = playlist
+            log.info("playlist v%d accepted (%d items)", playlist.version, len(playlist.items))
+            return playlist
+        except ProtocolError as exc:
+            self.rejects.add(exc.kind)
+            log.warning("playlist rejected (%s): %s", exc.kind, exc.reason)
+            return None
+        except (OSError, ValueError) as exc:  # cannot persist, or a malformed key/field
+            self.rejects.add("invalid")
+            log.warning("playlist rejected: %s", exc)
+            return None
+
+    def handle_command(self, raw: bytes) -> CommandOutcome:
+        """Verify a command; a verified but unacceptable one comes back with its reason."""
+        try:
+            command = self.verifier.verify(Command, raw)
+        except (BadSignature, InvalidMessage) as exc:
+            self.rejects.add(exc.kind)
+            log.warning("command rejected (%s): %s", exc.kind, exc.reason)
+            return CommandOutcome(None, False, exc.reason)
+        except ValueError as exc:
+            self.rejects.add("invalid")
+            return CommandOutcome(None, False, str(exc))
+        try:
+            self._check_command(command)
+        except ProtocolError as exc:
+            self.rejects.add(exc.kind)
+            log.warning("command %s rejected (%s): %s", command.id, exc.kind, exc.reason)
+            return CommandOutcome(command, False, exc.reason)
+        except OSError as exc:
+            self.rejects.add("invalid")
+            return CommandOutcome(command, False, f"cannot record command: {exc}")
+        return CommandOutcome(command, True)
+
+    def _check_command(self, command: Command) -> None:
+        now = self.clock.now()
+        if command.node_id is not None and command.node_id != self.node_id:
+            raise WrongTarget(f"command for node {command.node_id!r}")
+        if command.zone_id is not None and command.zone_id not in self.zones:
+            raise WrongTarget(f"command for zone {command.zone_id!r}, not one of ours")
+        if command.expires_at <= now:
+            raise StaleMessage(f"command expired at {command.expires_at.isoformat()}")
+        with self._lock:
+            self._replay.check_and_remember(command, now)

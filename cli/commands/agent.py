@@ -1,0 +1,45 @@
+"""``loa agent``: run the village agent (or a simulated fleet) in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.errors import CliError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("agent", help="run the village agent (systemd runs this)")
+    parser.add_argument("--config", type=Path, help="TOML file (default: $LOA_CONFIG)")
+    parser.add_argument("--node", help="node id (overrides the config)")
+    parser.add_argument("--simulate", type=int, metavar="N", help="run N simulated agents")
+    parser.add_argument("--prefix", default="sim", help="node id prefix for --simulate")
+    parser.add_argument("--nodes", help="comma-separated node ids for a simulated fleet")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from agent.config import AgentSettings
+    from agent.fleet import Fleet, fleet_node_ids
+    from agent.runtime import AgentConfigError, AgentRuntime
+    from protocol.errors import InvalidMessage
+
+    overrides = {"node_id": args.node} if args.node else {}
+    try:
+        settings: AgentSettings = AgentSettings.load(args.config, **overrides)
+    except (ValidationError, FileNotFoundError) as exc:
+        raise CliError(f"invalid agent configuration: {exc}") from None
+    try:
+        if args.simulate or args.nodes:
+            if args.nodes:
+                ids = [n.strip() for n in args.nodes.split(",") if n.strip()]
+            else:
+                ids = fleet_node_ids(args.simulate, args.prefix)
+            Fleet(settings, ids).run_forever()
+        else:
+            AgentRuntime(settings).run_forever()
+    except (AgentConfigError, InvalidMessage) as exc:
+        raise CliError(str(exc)) from None
+    return 0
