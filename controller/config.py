@@ -31,6 +31,9 @@ class ControllerSettings(LoaSettings):
     espeak_voice: str = "vi"
     espeak_rate_wpm: int = Field(145, ge=80, le=300)
     mp3_bitrate_kbps: int = Field(56, ge=16, le=320)
+    immediate_lead_s: float = Field(
+        5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
+    )
     api_token: SecretStr | None = Field(
         None, description="bearer token for /api/v1 when set (the panel uses sessions)"
     )

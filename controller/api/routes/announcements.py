@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from controller.services.announcements import TargetError, create_text_announcem
 from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/api/v1/announcements", tags=["announcements"])
+_GRACE = timedelta(minutes=1)
 
 
 def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementOut:
@@ -49,7 +52,7 @@ async def create_announcement(
     if not body.text.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "text is empty")
     now = ctl.clock.now()
-    start = body.start or now
+    start = body.start or now + timedelta(seconds=ctl.settings.immediate_lead_s)
     if body.start is not None and start < now.replace(microsecond=0) - _GRACE:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "start is in the past")
 
@@ -82,8 +85,3 @@ async def create_announcement(
 
     ann, nodes = await run_in_threadpool(work)
     return _out(ann, ctl.settings.resolved_public_url, nodes)
-
-
-from datetime import timedelta  # noqa: E402
-
-_GRACE = timedelta(minutes=1)

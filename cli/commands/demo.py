@@ -1,0 +1,119 @@
+"""``loa demo``: the whole system on one machine with embedded defaults.
+
+Starts a private Mosquitto on loopback, the controller on SQLite, and three simulated
+village agents (null player: real timing, no sound), seeded with xã Đồng Tiến. Ctrl-C
+stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cli.errors import CliError
+
+if TYPE_CHECKING:
+    from controller.services.container import Controller
+
+log = logging.getLogger("loa.demo")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("demo", help="run broker + controller + 3 simulated agents")
+    parser.add_argument("--data-dir", type=Path, help="keep state here (default: a temp dir)")
+    parser.add_argument("--port", type=int, default=8080, help="HTTP port of the controller")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP listen address")
+    parser.add_argument("--mqtt-port", type=int, default=0, help="broker port (0 = free port)")
+    parser.add_argument("--heartbeat", type=float, default=5.0, help="agent heartbeat seconds")
+    parser.add_argument("--run-for", type=float, default=0, help="stop after N seconds (0 = never)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from agent.config import AgentSettings
+    from agent.runtime import AgentRuntime
+    from controller.app import create_app
+    from controller.broker.process import BrokerError, MosquittoProcess
+    from controller.config import ControllerSettings
+    from controller.services.seed import DEMO_NODES, seed_demo
+
+    with tempfile.TemporaryDirectory(prefix="loa-demo-") as tmp:
+        root = args.data_dir or Path(tmp)
+        broker = MosquittoProcess(root / "mosquitto", port=args.mqtt_port or None)
+        try:
+            broker.start()
+        except BrokerError as exc:
+            raise CliError(str(exc)) from None
+        agents: list[AgentRuntime] = []
+        server: uvicorn.Server | None = None
+        try:
+            settings = ControllerSettings(
+                data_dir=root / "controller",
+                http_host=args.host,
+                http_port=args.port,
+                mqtt_port=broker.port,
+                heartbeat_interval_s=args.heartbeat,
+            )
+            app = create_app(settings)
+            server = uvicorn.Server(
+                uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+            )
+            thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+            thread.start()
+            ctl = _wait_for_controller(app, server)
+            with ctl.sessions.begin() as session:
+                seed_demo(session, ctl.clock.now())
+            for node in DEMO_NODES:
+                runtime = AgentRuntime(
+                    AgentSettings(
+                        node_id=node.id,
+                        zones=[node.zone_id, "xa-dong-tien", "tinh-bac-ninh"],
+                        data_dir=root / "agents" / node.id,
+                        controller_url=settings.resolved_public_url,
+                        mqtt_port=broker.port,
+                        trusted_keys=[ctl.signer.public_key_b64],
+                        player="null",
+                        heartbeat_interval_s=args.heartbeat,
+                    )
+                )
+                runtime.start()
+                agents.append(runtime)
+            ctl.publisher.refresh()
+            url = settings.resolved_public_url
+            print(f"Loa xã demo running. Panel: {url}/  API: {url}/api/v1/nodes  docs: {url}/docs")
+            print(f"MQTT broker: 127.0.0.1:{broker.port}   data: {root}   Ctrl-C to stop")
+            _wait_for_stop(args.run_for)
+        finally:
+            for runtime in agents:
+                runtime.stop()
+            if server is not None:
+                server.should_exit = True
+                threading.Event().wait(0.5)
+            broker.stop()
+    return 0
+
+
+def _wait_for_controller(app: object, server: object) -> Controller:
+    from controller.services.container import Controller
+
+    for _ in range(300):
+        ctl = getattr(getattr(app, "state", None), "controller", None)
+        if isinstance(ctl, Controller) and getattr(server, "started", False):
+            return ctl
+        threading.Event().wait(0.1)
+    raise CliError("the controller did not start within 30 s (is the port in use?)")
+
+
+def _wait_for_stop(run_for: float) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait(run_for if run_for > 0 else None)

@@ -1,0 +1,1 @@
+"""Test support: real controller and agent processes started on loopback."""
