@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
+from audio.errors import AudioToolError
 
-class AudioToolError(RuntimeError):
-    """ffmpeg, ffprobe or a TTS binary failed; ``reason`` is readable by an operator."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+__all__ = ["AudioToolError", "ffmpeg", "ffprobe_json", "probe_duration", "run_tool"]
 
 
 def run_tool(args: list[str], stdin: bytes | None = None, timeout: float = 120.0) -> bytes:
+    """Run a binary, return its stdout; any failure becomes an ``AudioToolError``."""
+    return _run(args, stdin, timeout)[0]
+
+
+def _run(args: list[str], stdin: bytes | None, timeout: float) -> tuple[bytes, bytes]:
     try:
         proc = subprocess.run(args, input=stdin, capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:
@@ -25,42 +27,50 @@ def run_tool(args: list[str], stdin: bytes | None = None, timeout: float = 120.0
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise AudioToolError(f"{args[0]} failed: {' | '.join(tail)}")
-    return proc.stdout
+    return proc.stdout, proc.stderr
 
 
-def encode_mp3(wav_or_any: bytes, bitrate_kbps: int = 56) -> bytes:
-    """Decode anything ffmpeg reads from stdin and encode mono 24 kHz MP3 to memory."""
-    return run_tool(
+def ffmpeg(
+    args: list[str], stdin: bytes | None = None, timeout: float = 300.0
+) -> tuple[bytes, str]:
+    """Run ``ffmpeg -nostdin -hide_banner ARGS``; return (stdout, stderr text).
+
+    Filters such as ``loudnorm`` and ``ebur128`` report on stderr, hence both are returned.
+    """
+    base = ["ffmpeg", "-hide_banner", "-nostats"]
+    if stdin is None:
+        base.append("-nostdin")
+    out, err = _run([*base, *args], stdin, timeout)
+    return out, err.decode(errors="replace")
+
+
+def ffprobe_json(path: Path, timeout: float = 30.0) -> dict[str, Any]:
+    """ffprobe's format and stream description of a file, as parsed JSON."""
+    out = run_tool(
         [
-            "ffmpeg",
-            "-hide_banner",
-            "-loglevel",
+            "ffprobe",
+            "-v",
             "error",
-            "-i",
-            "pipe:0",
-            "-vn",
-            "-ac",
-            "1",
-            "-ar",
-            "24000",
-            "-codec:a",
-            "libmp3lame",
-            "-b:a",
-            f"{bitrate_kbps}k",
-            "-f",
-            "mp3",
-            "pipe:1",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+            str(path),
         ],
-        stdin=wav_or_any,
+        timeout=timeout,
     )
+    try:
+        parsed = json.loads(out)
+    except ValueError:
+        raise AudioToolError("ffprobe printed something that is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise AudioToolError("ffprobe printed an unexpected JSON value")
+    return parsed
 
 
 def probe_duration(path: Path) -> float:
     """Duration in seconds of an encoded audio file, read by ffprobe (needs a seekable file)."""
-    out = run_tool(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)]
-    )
     try:
-        return float(json.loads(out)["format"]["duration"])
+        return float(ffprobe_json(path)["format"]["duration"])
     except (KeyError, ValueError, TypeError):
         raise AudioToolError("ffprobe could not read a duration") from None

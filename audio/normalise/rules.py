@@ -1,0 +1,186 @@
+"""The project's own rewrite rules for commune notices, run before g2p-hamster.
+
+Why first: hamster reads general Vietnamese well but, measured on commune text, it reads
+"KH" as "khách hàng", spells "BHYT"/"HTX"/"SĐT" letter by letter, leaves "7h-11h" half
+read, keeps a "/" in "15-16/12/2025" and says "tháng bốn". Each rule below turns one such
+pattern into plain words, which hamster then passes through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from audio.normalise.numbers import read_digits, read_month, read_number
+from audio.normalise.vocabulary import Vocabulary
+
+Replace = Callable[[re.Match[str]], str]
+_CODE = r"[A-ZĐ][A-Za-zĐđ&]*"
+_NUM = r"\d+(?:,\d+)?"
+_TIME = r"([01]?\d|2[0-4])\s*(?:h|g|:)\s*([0-5]\d)?(?:\s*(?:phút|p)\b)?"
+_DAY_WORDS = ("ngày", "các ngày", "hai ngày", "từ ngày")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    pattern: re.Pattern[str]
+    replace: Replace
+
+    def apply(self, text: str) -> str:
+        return self.pattern.sub(self.replace, text)
+
+
+def _read_int(digits: str) -> str:
+    return read_number(int(digits.replace(".", "")))
+
+
+def _time(hour: str, minute: str | None) -> str:
+    words = f"{read_number(int(hour))} giờ"
+    if minute and int(minute):
+        words += f" {read_number(int(minute))}"
+    return words
+
+
+def _words_for_codes(codes: str, table: Mapping[str, str]) -> str:
+    return " ".join(table.get(code, code) for code in codes.split("-"))
+
+
+def _document_number(vocab: Vocabulary) -> Replace:
+    """``124/KH-UBND`` -> "một trăm hai mươi bốn, kế hoạch ủy ban nhân dân";
+    ``72/2015/NĐ-CP`` adds "năm hai nghìn không trăm mười lăm" after the number."""
+
+    def replace(m: re.Match[str]) -> str:
+        words = _read_int(m["num"])
+        if m["year"]:
+            words += f" năm {read_number(int(m['year']))}"
+        return f"{words}, {_words_for_codes(m['codes'], vocab.abbreviations)}"
+
+    return replace
+
+
+def _phone(m: re.Match[str]) -> str:
+    """Phone numbers digit by digit, in the groups the writer used (else 4-3-3 / 3-4-4)."""
+    groups = re.split(r"[ .]", m.group(0))
+    if len(groups) == 1:
+        digits = groups[0]
+        cuts = (4, 7) if len(digits) == 10 else (3, 7)
+        groups = [digits[: cuts[0]], digits[cuts[0] : cuts[1]], digits[cuts[1] :]]
+    return ", ".join(read_digits(g) for g in groups)
+
+
+def _phone_shape_ok(m: re.Match[str]) -> bool:
+    return len(re.sub(r"\D", "", m.group(0))) in (10, 11)
+
+
+def _time_range(m: re.Match[str]) -> str:
+    return f"{_time(m[1], m[2])} đến {_time(m[3], m[4])}"
+
+
+def _single_time(m: re.Match[str]) -> str:
+    return _time(m[1], m[2])
+
+
+def _date_range(m: re.Match[str]) -> str:
+    start, end, month = int(m["d1"]), int(m["d2"]), int(m["month"])
+    if not (1 <= start <= 31 and 1 <= end <= 31 and 1 <= month <= 12):
+        return m.group(0)
+    words = f"{read_number(start)} đến {read_number(end)} tháng {read_month(month)}"
+    if m["year"]:
+        words += f" năm {read_number(int(m['year']))}"
+    before = m.string[: m.start()].rstrip().lower()
+    return words if before.endswith(_DAY_WORDS) else f"ngày {words}"
+
+
+def _month(m: re.Match[str]) -> str:
+    month = int(m[2])
+    return f"{m[1]} {read_month(month)}" if 1 <= month <= 12 else m.group(0)
+
+
+def _alternation(keys: Mapping[str, str]) -> str:
+    return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+
+
+def build_rules(vocab: Vocabulary) -> list[Rule]:
+    """Rules in the order they must run (document numbers before phones before times...)."""
+    units = _alternation(vocab.units)
+    abbreviations = _alternation(vocab.abbreviations)
+
+    def phone(m: re.Match[str]) -> str:
+        return _phone(m) if _phone_shape_ok(m) else m.group(0)
+
+    def per_unit_price(m: re.Match[str]) -> str:
+        unit = vocab.units.get(m["unit"], m["unit"])
+        return f"{m['amount']} đồng một {unit}"
+
+    def unit(m: re.Match[str]) -> str:
+        return f"{m[1]} {vocab.units[m[2]]}"
+
+    def abbreviation(m: re.Match[str]) -> str:
+        return vocab.abbreviations[m.group(0)]
+
+    rules = [
+        Rule(
+            "document number",
+            re.compile(
+                rf"(?<![\w/])(?P<num>\d{{1,5}})(?:/(?P<year>\d{{4}}))?/(?P<codes>{_CODE}(?:-{_CODE})*)"
+            ),
+            _document_number(vocab),
+        ),
+        Rule(
+            "phone number",
+            re.compile(r"(?<![\w.,/+])0\d{2,3}(?:[ .]?\d{3,4}){2}(?![\w]|[.,]\d)"),
+            phone,
+        ),
+        Rule(
+            "time range",
+            re.compile(rf"(?<![\w/.,:]){_TIME}\s*[-–]\s*{_TIME}(?!\w)"),
+            _time_range,
+        ),
+        Rule(
+            "time",
+            re.compile(r"(?<![\w/.,:])([01]?\d|2[0-4])(?:h|g)([0-5]\d)?(?!\w)"),
+            _single_time,
+        ),
+        Rule(
+            "clock time",
+            re.compile(r"(?<![\w/.,:])([01]?\d|2[0-3]):([0-5]\d)(?![\w:])"),
+            _single_time,
+        ),
+        Rule(
+            "date range",
+            re.compile(
+                r"(?<![\w/.,])(?P<d1>\d{1,2})\s*[-–]\s*(?P<d2>\d{1,2})/(?P<month>\d{1,2})"
+                r"(?:/(?P<year>\d{4}))?(?![\w/])"
+            ),
+            _date_range,
+        ),
+        Rule("month", re.compile(r"\b([Tt]háng)\s+(\d{1,2})(?![\w/,.])"), _month),
+        Rule(
+            "percent range",
+            re.compile(rf"({_NUM})\s*%\s*[-–]\s*({_NUM})\s*%"),
+            lambda m: f"{m[1]}% đến {m[2]}%",
+        ),
+        Rule(
+            "price per unit",
+            re.compile(r"(?P<amount>\d[\d.,]*)\s*(?:đồng|đ|VNĐ|VND|vnđ)\s*/\s*(?P<unit>[^\W\d]+)"),
+            per_unit_price,
+        ),
+        Rule("currency", re.compile(r"(\d)\s*(?:VNĐ|VND|vnđ|đ)(?!\w)"), lambda m: f"{m[1]} đồng"),
+    ]
+    if units:
+        rules.append(Rule("unit", re.compile(rf"(\d)\s*({units})(?![\w²³])"), unit))
+    if abbreviations:
+        rules.append(
+            Rule(
+                "abbreviation", re.compile(rf"(?<![\w&])(?:{abbreviations})(?![\w&])"), abbreviation
+            )
+        )
+    return rules
+
+
+def apply_rules(text: str, rules: list[Rule]) -> str:
+    for rule in rules:
+        text = rule.apply(text)
+    return text
