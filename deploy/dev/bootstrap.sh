@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian machine (run as root or with sudo):
+#   bash deploy/dev/bootstrap.sh demo   -> installs what is missing, runs `loa demo`
+#   bash deploy/dev/bootstrap.sh test   -> installs what is missing, runs the whole test suite
+# Idempotent: packages already present are not reinstalled; the venv is reused.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+mode="${1:-}"
+case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
+shift || true
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need_pkgs=()
+need() { dpkg -s "$1" >/dev/null 2>&1 || need_pkgs+=("$1"); }
+need mosquitto
+need ffmpeg
+need espeak-ng
+need python3-venv
+if [ "$mode" = test ]; then
+  need mosquitto-clients
+  need chromium
+  need postgresql
+fi
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  echo "bootstrap: installing ${need_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+extras="controller"
+if [ "$mode" = test ]; then extras="controller,dev,postgres"; fi
+stamp=".venv/.loaxa-${extras//,/-}-$(sha256sum pyproject.toml | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[${extras}]"
+  touch "$stamp"
+fi
+
+if [ "$mode" = demo ]; then
+  exec .venv/bin/loa demo "$@"
+fi
+exec .venv/bin/python -m pytest "$@"
