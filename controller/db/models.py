@@ -221,3 +221,50 @@ class CommandDelivery(Base):
     state: Mapped[str] = mapped_column(String(20), default="pending")
     detail: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime]
+
+
+class User(Base):
+    """A panel/API user. ``communes`` scopes operators and viewers to zone subtrees."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    communes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    all_communes: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    disabled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who did what and when: logins, announcements, commands, user changes."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class Alert(Base):
+    """An operational problem (node offline, playback failure, clock drift, disk full)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_open", "closed_at", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(500))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
