@@ -69,6 +69,8 @@ def test_plays_on_time_and_delivers_events_once(
     tap_reader: Callable[[Path], list[dict[str, Any]]],
 ) -> None:
     settings = settings_for()
+    tap_file = settings.tap_file
+    assert tap_file is not None
     ctl = controller_factory(mosquitto.host, mosquitto.port)
     media = media_server.add(b"RIFF-fake-wave-data" * 100)
     base = datetime.now(UTC) + timedelta(seconds=2)
@@ -82,7 +84,7 @@ def test_plays_on_time_and_delivers_events_once(
 
     assert ctl.wait_for(lambda: len(ctl.events_of(settings.node_id, "finished")) == 3, 15)
     assert ctl.status.get(settings.node_id) == "online"
-    taps = tap_reader(settings.tap_file)
+    taps = tap_reader(tap_file)
     assert [t["item_id"] for t in taps] == ["it-0", "it-1", "it-2"]
     for tap, start in zip(taps, starts, strict=True):
         error_ms = (datetime.fromisoformat(tap["started_at"]) - start).total_seconds() * 1000
@@ -105,6 +107,8 @@ def test_zone_emergency_preempts_and_scheduled_item_resumes(
     tap_reader: Callable[[Path], list[dict[str, Any]]],
 ) -> None:
     settings = settings_for()
+    tap_file = settings.tap_file
+    assert tap_file is not None
     ctl = controller_factory(mosquitto.host, mosquitto.port)
     media = media_server.add(b"long programme" * 50)
     alarm = media_server.add(b"emergency siren" * 50)
@@ -129,10 +133,10 @@ def test_zone_emergency_preempts_and_scheduled_item_resumes(
     ctl.publish(topics.zone_cmd("xa-a"), signer.sign(emergency))  # replayed copy
 
     def resumed() -> bool:
-        return [t["item_id"] for t in tap_reader(settings.tap_file)] == ["it-0", "em-1", "it-0"]
+        return [t["item_id"] for t in tap_reader(tap_file)] == ["it-0", "em-1", "it-0"]
 
     assert ctl.wait_for(resumed, 10)
-    assert tap_reader(settings.tap_file)[2]["offset_s"] > 1.0
+    assert tap_reader(tap_file)[2]["offset_s"] > 1.0
     acks = ctl.events_of(settings.node_id, "command_ack")
     rejected = ctl.events_of(settings.node_id, "command_rejected")
     assert [a["command_id"] for a in acks] == ["cmd-em-1"]

@@ -1,0 +1,268 @@
+"""Playout decisions driven by a FakeClock: no real sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.backends.amplifier import NoopAmplifier
+from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
+from agent.backends.volume import NoopVolume
+from agent.played_log import PlayedLog
+from agent.playout import Playout, PlayoutConfig
+from protocol.clock import FakeClock
+from protocol.models import (
+    Command,
+    CommandAction,
+    EventKind,
+    ItemKind,
+    LatePolicy,
+    MediaRef,
+    Playlist,
+    PlaylistItem,
+    Priority,
+)
+
+T0 = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
+MEDIA = MediaRef(sha256="a" * 64, ext="mp3", size=10, duration_s=10)
+
+
+class RecordingPlayer(Player):
+    """Remembers every request and when (on the fake clock) it was made."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.plays: list[tuple[PlayRequest, datetime]] = []
+        self.exit_status: int | None = None
+
+    def play(self, request: PlayRequest) -> Playback:
+        self.plays.append((request, self.clock.now()))
+        player = self
+
+        class Handle(SilentPlayback):
+            def poll(self) -> int | None:
+                return player.exit_status
+
+        return Handle()
+
+
+Event = tuple[EventKind, str | None, str | None, str]
+
+
+class Rig:
+    def __init__(self, tmp_path: Path, config: PlayoutConfig | None = None) -> None:
+        self.tmp_path = tmp_path
+        self.clock = FakeClock(T0)
+        self.player = RecordingPlayer(self.clock)
+        self.amp = NoopAmplifier()
+        self.volume = NoopVolume()
+        self.events: list[Event] = []
+        self.missing: set[str] = set()
+        self.config = config or PlayoutConfig(late_grace_s=2, amp_lead_s=2, amp_tail_s=5)
+        self.playout = self.build()
+
+    def build(self) -> Playout:
+        return Playout(
+            self.clock,
+            self.player,
+            self.amp,
+            self.volume,
+            PlayedLog(self.tmp_path / "played.sqlite"),
+            lambda k, i, c, d: self.events.append((k, i, c, d)),
+            lambda item: None if item.id in self.missing else f"/media/{item.id}",
+            self.config,
+        )
+
+    def kinds(self) -> list[tuple[str, str | None]]:
+        return [(k.value, i) for k, i, _c, _d in self.events]
+
+    def advance_to(self, seconds_after_t0: float) -> float:
+        target = T0 + timedelta(seconds=seconds_after_t0)
+        self.clock.advance((target - self.clock.now()).total_seconds())
+        return self.playout.step()
+
+
+def item(n: int, start_s: float, duration_s: float = 10, **kw: Any) -> PlaylistItem:
+    return PlaylistItem(
+        id=f"i{n}",
+        kind=ItemKind.AUDIO,
+        start=T0 + timedelta(seconds=start_s),
+        duration_s=duration_s,
+        media=MEDIA,
+        **kw,
+    )
+
+
+def playlist(*items: PlaylistItem, version: int = 1) -> Playlist:
+    return Playlist(
+        node_id="n1",
+        version=version,
+        generated_at=T0,
+        window_start=T0,
+        window_end=T0 + timedelta(hours=48),
+        items=list(items),
+    )
+
+
+def command(action: CommandAction, n: int = 1, **kw: Any) -> Command:
+    return Command(
+        id=f"c{n}",
+        action=action,
+        issued_at=T0,
+        expires_at=T0 + timedelta(hours=1),
+        node_id="n1",
+        **kw,
+    )
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    return Rig(tmp_path)
+
+
+def test_sleeps_until_amp_lead_then_start_and_starts_exactly_on_time(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 600)))
+    assert rig.playout.step() == pytest.approx(30)  # re-reads the wall clock at least every 30 s
+    assert rig.advance_to(580) == pytest.approx(18)  # wake for the amplifier lead first
+    assert not rig.amp.is_on
+    assert rig.advance_to(598) == pytest.approx(2)
+    assert rig.amp.is_on
+    assert rig.player.plays == []
+    rig.advance_to(600)
+    request, at = rig.player.plays[0]
+    assert at == T0 + timedelta(seconds=600)
+    assert request.offset_s == 0 and request.duration_s == 10
+    assert rig.kinds() == [("started", "i1")]
+
+
+def test_finishes_at_slot_end_and_amp_goes_off_after_tail(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=10)))
+    rig.playout.step()
+    rig.advance_to(10)
+    assert rig.kinds() == [("started", "i1"), ("finished", "i1")]
+    assert rig.amp.is_on  # still within the tail
+    rig.advance_to(15)
+    assert not rig.amp.is_on
+
+
+def test_slightly_late_item_starts_from_the_beginning(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0)))
+    rig.advance_to(1.5)
+    assert rig.player.plays[0][0].offset_s == 0
+
+
+def test_late_join_item_plays_from_current_offset(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=30)))
+    rig.advance_to(12)
+    request = rig.player.plays[0][0]
+    assert request.offset_s == pytest.approx(12)
+    assert request.duration_s == pytest.approx(18)
+    assert "joined" in rig.events[0][3]
+
+
+def test_late_skip_item_is_reported_skipped(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=30, late_policy=LatePolicy.SKIP)))
+    rig.advance_to(12)
+    assert rig.player.plays == []
+    assert rig.kinds() == [("skipped", "i1")]
+    rig.advance_to(40)
+    assert rig.kinds() == [("skipped", "i1")]  # reported once
+
+
+def test_item_whose_slot_passed_is_reported_missed_once(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=5), item(2, 100)))
+    rig.advance_to(50)
+    rig.advance_to(51)
+    assert rig.kinds() == [("missed", "i1")]
+
+
+def test_missing_media_is_a_failure_not_a_crash(rig: Rig) -> None:
+    rig.missing.add("i1")
+    rig.playout.set_playlist(playlist(item(1, 0)))
+    rig.playout.step()
+    assert rig.kinds() == [("failed", "i1")]
+    assert rig.events[0][3] == "media not in cache"
+
+
+def test_player_dying_early_is_reported_failed(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0)))
+    rig.playout.step()
+    rig.player.exit_status = 1
+    rig.advance_to(3)
+    assert rig.kinds() == [("started", "i1"), ("failed", "i1")]
+
+
+def test_emergency_preempts_then_scheduled_item_resumes(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=60)))
+    rig.playout.step()
+    em_item = item(99, 0, duration_s=5).model_copy(update={"id": "em"})
+    rig.clock.advance(10)
+    rig.playout.submit(command(CommandAction.EMERGENCY, item=em_item, repeat=2))
+    rig.playout.step()
+    assert rig.player.plays[-1][0].item_id == "em"
+    assert rig.volume.level == 100  # emergency volume
+    rig.advance_to(15)  # first repetition ends, second starts
+    assert [p[0].item_id for p in rig.player.plays] == ["i1", "em", "em"]
+    rig.advance_to(20)
+    resumed = rig.player.plays[-1][0]
+    assert resumed.item_id == "i1" and resumed.offset_s == pytest.approx(20)
+    kinds = rig.kinds()
+    assert ("command_ack", None) in kinds
+    assert kinds[1] == ("finished", "i1")  # interrupted
+    assert "interrupted" in rig.events[1][3]
+
+
+def test_higher_priority_item_preempts_lower(rig: Rig) -> None:
+    low = item(1, 0, duration_s=60, priority=Priority.BACKGROUND)
+    high = item(2, 10, duration_s=5, priority=Priority.EMERGENCY)
+    rig.playout.set_playlist(playlist(low, high))
+    rig.playout.step()
+    rig.advance_to(10)
+    assert [p[0].item_id for p in rig.player.plays] == ["i1", "i2"]
+
+
+def test_stop_volume_and_power_commands(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=60)))
+    rig.playout.step()
+    rig.playout.submit(command(CommandAction.STOP, 1))
+    rig.playout.submit(command(CommandAction.VOLUME, 2, volume=40))
+    rig.playout.submit(command(CommandAction.POWER, 3, on=False))
+    rig.advance_to(1)
+    assert rig.playout.playing is None
+    assert rig.volume.level == 40
+    assert not rig.amp.is_on
+    acks = [c for k, _i, c, _d in rig.events if k is EventKind.COMMAND_ACK]
+    assert acks == ["c1", "c2", "c3"]
+    rig.advance_to(30)
+    assert len(rig.player.plays) == 1  # a stopped item does not come back
+
+
+def test_restart_does_not_replay_finished_items_and_rejoins_the_interrupted_one(
+    rig: Rig,
+) -> None:
+    pl = playlist(item(1, 0, duration_s=5), item(2, 10, duration_s=30))
+    rig.playout.set_playlist(pl)
+    rig.playout.step()
+    rig.advance_to(5)
+    rig.advance_to(10)
+    rig.advance_to(12)  # power cut while i2 plays
+    restarted = rig.build()
+    rig.clock.advance(8)
+    restarted.set_playlist(pl)
+    restarted.step()
+    request = rig.player.plays[-1][0]
+    assert request.item_id == "i2" and request.offset_s == pytest.approx(10)
+    assert [k for k in rig.kinds() if k[0] == "missed"] == []
+    assert [p[0].item_id for p in rig.player.plays] == ["i1", "i2", "i2"]
+
+
+def test_silence_items_do_not_touch_the_player(rig: Rig) -> None:
+    silence = PlaylistItem(id="s", kind=ItemKind.SILENCE, start=T0, duration_s=3)
+    rig.playout.set_playlist(playlist(silence))
+    rig.playout.step()
+    rig.advance_to(3)
+    assert rig.player.plays == []
+    assert rig.kinds() == [("started", "s"), ("finished", "s")]
