@@ -9,19 +9,35 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-import controller.api.routes
 from controller.config import ControllerSettings
 from controller.services.container import Controller
 from protocol.clock import Clock
 
+ROUTER_PACKAGES = ("controller.api.routes", "controller.panel.routes")
+# Modules with ``install(app, settings)``: middleware, static files, auth resolvers.
+INSTALL_HOOKS = ("controller.panel.setup",)
+
 
 def _include_routers(app: FastAPI) -> None:
-    package = controller.api.routes
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+    for package_name in ROUTER_PACKAGES:
+        try:
+            package = importlib.import_module(package_name)
+        except ModuleNotFoundError:
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        app.include_router(module.router)
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{package_name}.{info.name}")
+            app.include_router(module.router)
+
+
+def _run_install_hooks(app: FastAPI, settings: ControllerSettings) -> None:
+    for name in INSTALL_HOOKS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        module.install(app, settings)
 
 
 def create_app(
@@ -42,5 +58,6 @@ def create_app(
 
     app = FastAPI(title="Loa xã controller", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    _run_install_hooks(app, settings)
     _include_routers(app)
     return app
