@@ -72,3 +72,24 @@ def test_announcement_now_is_played_and_reported_exactly_once(system: Controller
         assert len({e["seq"] for e in mine}) == len(mine)
     nodes = {n["id"]: n for n in system.api().get("/api/v1/nodes").json()}
     assert all(nodes[n]["last_heartbeat"]["agent_version"] for n in NODES)
+
+
+def test_zone_command_is_acked_by_every_node(system: ControllerProcess) -> None:
+    with system.api() as api:
+        wait_until(lambda: all(n["online"] for n in api.get("/api/v1/nodes").json()), 20)
+        r = api.post(
+            "/api/v1/commands", json={"action": "volume", "zone_id": "xa-dong-tien", "volume": 65}
+        )
+        assert r.status_code == 201, r.text
+        command_id = r.json()["id"]
+        assert {n["node_id"] for n in r.json()["nodes"]} == set(NODES)
+
+        def acked() -> bool:
+            nodes = api.get(f"/api/v1/commands/{command_id}").json()["nodes"]
+            return all(n["state"] == "acked" for n in nodes)
+
+        wait_until(acked, 15)
+        bad = api.post("/api/v1/commands", json={"action": "volume", "zone_id": "xa-dong-tien"})
+        assert bad.status_code == 422 and "needs volume" in bad.text
+        bad = api.post("/api/v1/commands", json={"action": "stop", "zone_id": "nowhere"})
+        assert bad.status_code == 422 and "unknown zone" in bad.text

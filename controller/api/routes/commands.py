@@ -1,0 +1,90 @@
+"""Commands to a node or a zone (volume, amplifier, stop, sync, play now), with per-node acks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import Field, model_validator
+
+from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
+from controller.api.schemas import Slug, StrictBody
+from controller.db.models import Command as CommandRow
+from controller.services.commands import CommandTargetError, delivery_states, issue_command
+from protocol.models import CommandAction
+
+router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
+
+SimpleAction = Literal["stop", "volume", "power", "sync", "reboot"]
+
+
+class CommandIn(StrictBody):
+    action: SimpleAction
+    node_id: Slug | None = None
+    zone_id: Slug | None = None
+    volume: Annotated[int, Field(ge=0, le=100)] | None = None
+    on: bool | None = None
+    ttl_s: Annotated[int, Field(ge=5, le=7 * 24 * 3600)] = 600
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CommandIn:
+        if (self.node_id is None) == (self.zone_id is None):
+            raise ValueError("give exactly one of node_id or zone_id")
+        if self.action == "volume" and self.volume is None:
+            raise ValueError("a volume command needs volume (0-100)")
+        if self.action == "power" and self.on is None:
+            raise ValueError("a power command needs on (true/false)")
+        return self
+
+
+class DeliveryOut(StrictBody):
+    node_id: str
+    state: str
+    detail: str
+
+
+class CommandOut(StrictBody):
+    id: str
+    action: str
+    nodes: list[DeliveryOut]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_command(body: CommandIn, ctl: ControllerDep, who: Operator) -> CommandOut:
+    def work() -> CommandOut:
+        try:
+            issued = issue_command(
+                ctl,
+                action=CommandAction(body.action),
+                node_id=body.node_id,
+                zone_id=body.zone_id,
+                volume=body.volume,
+                on=body.on,
+                ttl=timedelta(seconds=body.ttl_s),
+                created_by=who.username,
+            )
+        except CommandTargetError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        return CommandOut(
+            id=issued.command.id,
+            action=body.action,
+            nodes=[DeliveryOut(node_id=n, state="pending", detail="") for n in issued.node_ids],
+        )
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/{command_id}")
+def get_command(command_id: str, session: SessionDep, ctl: ControllerDep, _: Viewer) -> CommandOut:
+    states = delivery_states(session, command_id, ctl.clock.now())
+    if states is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no command {command_id!r}")
+    row = session.get(CommandRow, command_id)
+    action = row.action if row else ""
+    return CommandOut(
+        id=command_id,
+        action=action,
+        nodes=[DeliveryOut(node_id=n, state=s, detail=d) for n, (s, d) in sorted(states.items())],
+    )

@@ -1,0 +1,115 @@
+"""Issuing signed commands to a node or a whole zone, and tracking each node's answer.
+
+A zone command is one publish on the zone topic (the broker fans out). Every node it
+reaches gets a ``CommandDelivery`` row (pending); the node's ``command_ack`` /
+``command_rejected`` event moves it to acked / failed, and a pending one past the command's
+expiry reads as expired.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from controller.db.models import Command as CommandRow
+from controller.db.models import CommandDelivery, Node, Zone
+from controller.services.zones import ZoneTree, nodes_reached
+from protocol import topics
+from protocol.models import Command, CommandAction, PlaylistItem
+
+if TYPE_CHECKING:
+    from controller.services.container import Controller
+
+
+class CommandTargetError(ValueError):
+    """The command names an unknown or revoked node, or an unknown zone."""
+
+
+@dataclass(frozen=True)
+class IssuedCommand:
+    command: Command
+    node_ids: list[str]
+    published: bool
+
+
+def issue_command(
+    ctl: Controller,
+    *,
+    action: CommandAction,
+    node_id: str | None = None,
+    zone_id: str | None = None,
+    item: PlaylistItem | None = None,
+    volume: int | None = None,
+    on: bool | None = None,
+    repeat: int = 1,
+    ttl: timedelta = timedelta(minutes=10),
+    created_by: str | None = None,
+) -> IssuedCommand:
+    now = ctl.clock.now()
+    command = Command(
+        id=uuid.uuid4().hex,
+        action=action,
+        issued_at=now,
+        expires_at=now + ttl,
+        node_id=node_id,
+        zone_id=zone_id,
+        item=item,
+        volume=volume,
+        on=on,
+        repeat=repeat,
+    )
+    payload = ctl.signer.sign(command)
+    with ctl.sessions.begin() as session:
+        reached = _reached(session, node_id, zone_id)
+        session.add(
+            CommandRow(
+                id=command.id,
+                action=action.value,
+                node_id=node_id,
+                zone_id=zone_id,
+                payload=payload.decode(),
+                issued_at=now,
+                expires_at=command.expires_at,
+                created_by=created_by,
+            )
+        )
+        session.flush()
+        session.add_all(
+            CommandDelivery(command_id=command.id, node_id=n, state="pending", updated_at=now)
+            for n in reached
+        )
+    topic = topics.node_cmd(node_id) if node_id else topics.zone_cmd(zone_id or "")
+    info = ctl.mqtt.publish(topic, payload, 1, False)
+    return IssuedCommand(command, reached, info.rc == 0)
+
+
+def _reached(session: Session, node_id: str | None, zone_id: str | None) -> list[str]:
+    if node_id is not None:
+        node = session.get(Node, node_id)
+        if node is None or node.revoked_at is not None:
+            raise CommandTargetError(f"unknown or revoked node {node_id!r}")
+        return [node_id]
+    if zone_id is None or session.get(Zone, zone_id) is None:
+        raise CommandTargetError(f"unknown zone {zone_id!r}")
+    return sorted(nodes_reached(session, ZoneTree.load(session), [zone_id], []))
+
+
+def delivery_states(
+    session: Session, command_id: str, now: datetime
+) -> dict[str, tuple[str, str]] | None:
+    """``{node_id: (state, detail)}`` for a command, or None if there is no such command."""
+    row = session.get(CommandRow, command_id)
+    if row is None:
+        return None
+    states: dict[str, tuple[str, str]] = {}
+    for d in session.scalars(
+        select(CommandDelivery).where(CommandDelivery.command_id == command_id)
+    ):
+        state = "expired" if d.state == "pending" and now >= row.expires_at else d.state
+        states[d.node_id] = (state, d.detail)
+    return states
