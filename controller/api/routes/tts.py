@@ -1,0 +1,139 @@
+"""Speech preview ("listen before sending"), normalised text, and audio uploads.
+
+Rendering and decoding run in the thread pool (they call ffmpeg); the audio package's
+typed errors become HTTP errors here, once: ``AudioRejected`` -> 422 (413 for size),
+an engine or tool failure -> 503.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
+from audio.media import RenderedMedia
+from controller.api.deps import ControllerDep, Operator
+
+router = APIRouter(prefix="/api/v1", tags=["tts"])
+
+_CHUNK = 1024 * 1024
+
+
+class SpeechIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000)
+    engine: str | None = None
+    voice: str | None = None
+    rate_wpm: int | None = Field(None, ge=80, le=260)
+    format: str | None = Field(None, pattern="^(mp3|opus)$")
+
+
+class NormalisedOut(BaseModel):
+    text: str
+    normalised: str
+
+
+class MediaOut(BaseModel):
+    sha256: str
+    ext: str
+    size: int
+    duration_s: float
+    engine: str
+    url: str
+
+
+def _http_error(exc: Exception) -> HTTPException:
+    if isinstance(exc, AudioRejected):
+        code = (
+            status.HTTP_413_CONTENT_TOO_LARGE
+            if "limit is" in exc.reason and " MB" in exc.reason
+            else status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+        return HTTPException(code, exc.reason)
+    if isinstance(exc, SynthesisFailed | AudioToolError):
+        return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, exc.reason)
+    raise exc
+
+
+@router.post("/tts/preview")
+async def preview(body: SpeechIn, ctl: ControllerDep, _: Operator) -> Response:
+    """The rendered audio itself (cached: sending the same text later reuses the file)."""
+    try:
+        media: RenderedMedia = await run_in_threadpool(
+            ctl.renderer.render_text,
+            body.text,
+            engine=body.engine,
+            voice=body.voice,
+            rate_wpm=body.rate_wpm,
+            output=body.format,
+        )
+    except (AudioRejected, SynthesisFailed, AudioToolError) as exc:
+        raise _http_error(exc) from None
+    data = ctl.media_store.path_for(media.sha256, media.ext).read_bytes()
+    return Response(
+        data,
+        media_type=media.mime,
+        headers={
+            "X-Loa-Engine": media.engine,
+            "X-Loa-Duration-S": f"{media.duration_s:.3f}",
+            "X-Loa-Media": media.filename,
+            "X-Loa-Normalised-Text": quote(media.normalised_text),
+        },
+    )
+
+
+@router.post("/tts/normalise")
+def normalise(body: SpeechIn, ctl: ControllerDep, _: Operator) -> NormalisedOut:
+    """The words the engine will say, so an operator can check numbers and abbreviations."""
+    try:
+        return NormalisedOut(text=body.text, normalised=ctl.renderer.normalise(body.text))
+    except AudioRejected as exc:
+        raise _http_error(exc) from None
+
+
+def _spool(upload: UploadFile, target: Path, max_bytes: int) -> None:
+    """Copy the upload to disk, stopping one byte past the limit (the importer rejects it)."""
+    written = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(_CHUNK):
+            written += len(chunk)
+            out.write(chunk)
+            if written > max_bytes:
+                break
+
+
+@router.post("/uploads/audio", status_code=status.HTTP_201_CREATED)
+async def upload_audio(
+    file: Annotated[UploadFile, File()], ctl: ControllerDep, _: Operator
+) -> MediaOut:
+    """Check, loudness-normalise and store an uploaded recording; nothing is kept on reject."""
+    name = file.filename or "upload"
+    limit = ctl.renderer.uploads.limits.max_bytes
+
+    def work() -> RenderedMedia:
+        with tempfile.TemporaryDirectory(prefix="loa-upload-") as tmp:
+            spooled = Path(tmp) / "upload"
+            _spool(file, spooled, limit)
+            return ctl.renderer.import_upload(spooled, name)
+
+    try:
+        media = await run_in_threadpool(work)
+    except (AudioRejected, AudioToolError) as exc:
+        raise _http_error(exc) from None
+    finally:
+        await file.close()
+    base = ctl.settings.resolved_public_url
+    return MediaOut(
+        sha256=media.sha256,
+        ext=media.ext,
+        size=media.size,
+        duration_s=media.duration_s,
+        engine=media.engine,
+        url=f"{base}/media/{media.filename}",
+    )
