@@ -1,0 +1,1 @@
+"""Fixed data shipped with the audio package (benchmark notices)."""
