@@ -34,6 +34,12 @@ class ControllerSettings(LoaSettings):
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
     )
+    broker_password_file: Path | None = Field(
+        None, description="Mosquitto password_file written from the database (None = unmanaged)"
+    )
+    broker_acl_file: Path | None = Field(None, description="Mosquitto acl_file written likewise")
+    broker_pid_file: Path | None = Field(None, description="SIGHUP this PID to reload the files")
+    broker_public_host: str | None = Field(None, description="MQTT host handed out at enrolment")
     api_token: SecretStr | None = Field(
         None, description="bearer token for /api/v1 when set (the panel uses sessions)"
     )

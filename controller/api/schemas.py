@@ -62,6 +62,24 @@ class NodeOut(BaseModel):
     revoked: bool
 
 
+class NodeCreatedOut(NodeOut):
+    enrol_token: str
+
+
+class EnrolIn(StrictBody):
+    token: Annotated[str, Field(min_length=10, max_length=200)]
+
+
+class EnrolOut(BaseModel):
+    node_id: str
+    mqtt_host: str
+    mqtt_port: int
+    mqtt_username: str
+    mqtt_password: str
+    signing_keys: list[str]
+    zones: list[str]
+
+
 class AnnouncementIn(StrictBody):
     text: Annotated[str, Field(max_length=20_000)]
     targets: Annotated[list[str], Field(min_length=1, max_length=1000)]

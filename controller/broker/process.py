@@ -7,6 +7,7 @@ messages exactly like a production restart would.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -63,6 +64,10 @@ class MosquittoProcess:
             "max_inflight_messages 100",
             "set_tcp_nodelay true",
         ]
+        if os.geteuid() == 0:
+            # a private test/demo broker keeps root rather than dropping to the `mosquitto`
+            # user, which could not read files in the caller's temp dir
+            lines.append("user root")
         if self.password_file is not None:
             lines += ["allow_anonymous false", f"password_file {self.password_file}"]
         else:

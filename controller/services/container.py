@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,9 +18,12 @@ from controller.bridge.ingest import Ingestor
 from controller.bridge.mqtt_link import MqttLink
 from controller.bridge.playlist_publisher import PlaylistPublisher
 from controller.bridge.reject_counter import RejectCounter
+from controller.broker.access_files import BrokerAccessWriter
+from controller.broker.passwords import mosquitto_hash
 from controller.config import ControllerSettings
 from controller.db.engine import make_engine, make_session_factory
 from controller.db.migrate import upgrade
+from controller.services.provisioning import broker_access
 from protocol.clock import Clock, SystemClock
 from protocol.signing import Signer
 
@@ -37,6 +43,7 @@ class Controller:
     ingestor: Ingestor
     publisher: PlaylistPublisher
     rejects: RejectCounter = field(default_factory=RejectCounter)
+    broker_reload: Callable[[], None] | None = None
 
     @classmethod
     def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:
@@ -81,6 +88,28 @@ class Controller:
             publisher,
             rejects,
         )
+
+    def sync_broker_access(self) -> bool:
+        """Rewrite Mosquitto's password/ACL files from the DB and reload; False if unmanaged."""
+        s = self.settings
+        if s.broker_password_file is None or s.broker_acl_file is None:
+            return False
+        if not s.mqtt_username or s.mqtt_password is None:
+            raise RuntimeError(
+                "managed broker access needs LOA_MQTT_USERNAME and LOA_MQTT_PASSWORD"
+            )
+        with self.sessions() as session:
+            nodes = broker_access(session)
+        writer = BrokerAccessWriter(s.broker_password_file, s.broker_acl_file, self._reload_broker)
+        writer.write(s.mqtt_username, mosquitto_hash(s.mqtt_password.get_secret_value()), nodes)
+        return True
+
+    def _reload_broker(self) -> None:
+        if self.broker_reload is not None:
+            self.broker_reload()
+        elif self.settings.broker_pid_file is not None:
+            pid = int(self.settings.broker_pid_file.read_text().strip())
+            os.kill(pid, signal.SIGHUP)
 
     def start(self) -> None:
         self.ingestor.start()

@@ -6,8 +6,9 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
-from controller.api.schemas import NodeIn, NodeOut
-from controller.db.models import Node, NodeZone, Zone
+from controller.api.schemas import NodeCreatedOut, NodeIn, NodeOut
+from controller.db.models import Node
+from controller.services import provisioning
 
 router = APIRouter(prefix="/api/v1/nodes", tags=["nodes"])
 
@@ -45,21 +46,45 @@ def get_node(node_id: str, session: SessionDep, _: Viewer) -> NodeOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_node(body: NodeIn, session: SessionDep, ctl: ControllerDep, _: Admin) -> NodeOut:
-    if session.get(Node, body.id) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"node {body.id!r} already exists")
-    for zone_id in (body.zone_id, *body.extra_zone_ids):
-        if session.get(Zone, zone_id) is None:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown zone {zone_id!r}")
-    node = Node(
-        id=body.id,
-        name=body.name,
-        zone_id=body.zone_id,
-        lat=body.lat,
-        lon=body.lon,
-        created_at=ctl.clock.now(),
-        extra_zones=[NodeZone(zone_id=z) for z in dict.fromkeys(body.extra_zone_ids)],
-    )
-    session.add(node)
+def create_node(body: NodeIn, session: SessionDep, ctl: ControllerDep, _: Admin) -> NodeCreatedOut:
+    """Register a node; the answer carries its one-time enrolment token (shown only here)."""
+    try:
+        node, token = provisioning.create_node(
+            session,
+            node_id=body.id,
+            name=body.name,
+            zone_id=body.zone_id,
+            extra_zone_ids=body.extra_zone_ids,
+            lat=body.lat,
+            lon=body.lon,
+            now=ctl.clock.now(),
+        )
+    except provisioning.ProvisioningError as exc:
+        code = 409 if "already exists" in str(exc) else 422
+        raise HTTPException(code, str(exc)) from None
     session.commit()
+    return NodeCreatedOut(**node_out(node).model_dump(), enrol_token=token)
+
+
+@router.post("/{node_id}/enrolment-token")
+def new_token(node_id: str, session: SessionDep, _: Admin) -> dict[str, str]:
+    try:
+        token = provisioning.new_enrolment_token(session, node_id)
+    except provisioning.ProvisioningError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    session.commit()
+    return {"node_id": node_id, "enrol_token": token}
+
+
+@router.post("/{node_id}/revoke")
+def revoke_node(node_id: str, session: SessionDep, ctl: ControllerDep, _: Admin) -> NodeOut:
+    """Cut the node's broker access at once (its account leaves the password and ACL files)."""
+    try:
+        provisioning.revoke(session, node_id, ctl.clock.now())
+    except provisioning.ProvisioningError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    session.commit()
+    ctl.sync_broker_access()
+    node = session.get(Node, node_id)
+    assert node is not None
     return node_out(node)
