@@ -28,7 +28,15 @@ from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
 from agent.backends.volume import Volume
 from agent.played_log import FINAL_STATES, PlayedLog
 from protocol.clock import Clock
-from protocol.models import Command, CommandAction, EventKind, ItemKind, Playlist, PlaylistItem
+from protocol.models import (
+    Command,
+    CommandAction,
+    EventKind,
+    ItemKind,
+    LatePolicy,
+    Playlist,
+    PlaylistItem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +171,7 @@ class Playout:
             if self.playing is not None and self.playing.item.id == item.id:
                 continue
             if end <= now:
-                if state is None:
-                    self.played.mark(item.id, "missed", now)
-                    self.emit(EventKind.MISSED, item.id, None, "slot passed without playing")
+                self._report_passed(item, state, now)
                 continue
             if item.start <= now + timedelta(seconds=EPSILON_S):
                 due.append(item)
@@ -182,14 +188,27 @@ class Playout:
                 self._start_scheduled(best, now)
         return next_start
 
+    def _report_passed(self, item: PlaylistItem, state: str | None, now: datetime) -> None:
+        """Close the books on an item whose slot ended while it was not playing."""
+        if state is None:
+            self.played.mark(item.id, "missed", now)
+            self.emit(EventKind.MISSED, item.id, None, "slot passed without playing")
+        elif state == "started":  # the agent died (power cut) while playing it
+            self.played.mark(item.id, "failed", now)
+            self.emit(EventKind.FAILED, item.id, None, "interrupted: agent stopped while playing")
+        else:  # interrupted by a command or a higher priority: already reported
+            self.played.mark(item.id, "skipped", now)
+
     def _start_scheduled(self, item: PlaylistItem, now: datetime) -> None:
         late = (now - item.start).total_seconds()
-        interrupted = self.played.state(item.id) == "interrupted"
+        # started before (then a power cut) or preempted: pick up where the slot is now
+        state = self.played.state(item.id)
+        resuming = state in ("interrupted", "started")
         offset = 0.0
-        if late > self.config.late_grace_s or interrupted:
-            if item.late_policy.value == "skip":
+        if late > self.config.late_grace_s or resuming:
+            if item.late_policy is LatePolicy.SKIP:
                 self.played.mark(item.id, "skipped", now)
-                if not interrupted:
+                if state != "interrupted":  # a preemption was already reported
                     self.emit(EventKind.SKIPPED, item.id, None, f"late by {late:.1f}s")
                 return
             offset = max(0.0, late)

@@ -38,6 +38,7 @@ class FakeController:
         self.deliveries: dict[tuple[str, int], int] = {}
         self.heartbeats: list[dict[str, Any]] = []
         self.status: dict[str, str] = {}
+        self.conflicts = 0  # the same (node, seq) arriving with different content
         self.ack = ack
         self._lock = threading.Lock()
         self.client = mqtt.Client(
@@ -74,7 +75,9 @@ class FakeController:
             for event in batch.events:
                 key = (batch.node_id, event.seq)
                 self.deliveries[key] = self.deliveries.get(key, 0) + 1
-                self.events.setdefault(key, event.model_dump(mode="json"))
+                stored = self.events.setdefault(key, event.model_dump(mode="json"))
+                if stored != event.model_dump(mode="json"):
+                    self.conflicts += 1
         if self.ack:
             ack = EventAck(node_id=batch.node_id, seqs=[e.seq for e in batch.events])
             client.publish(topics.node_events_ack(batch.node_id), encode(ack), qos=1)
