@@ -183,7 +183,7 @@ def _entry(
     common: dict[str, Any] = {"id": f"muc-{index:04d}", "created_seq": index}
     if kind_roll < 0.1:  # relays: national radio for the province, local radio per commune
         province_wide = index % 3 == 0
-        hour = (6, 11, 18)[index % 3] if province_wide else rng.randrange(6, 21)
+        hour = (6, 11, 18)[index // 3 % 3] if province_wide else rng.randrange(6, 21)
         return ScheduleEntry(
             **common,
             kind=ItemKind.STREAM,
