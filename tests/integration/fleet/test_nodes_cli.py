@@ -1,0 +1,57 @@
+"""``loa nodes``: provisioning from the command line, with clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cli.commands.nodes import slugify
+from controller.config import ControllerSettings
+from controller.db.models import Zone
+from controller.services.container import Controller
+
+pytestmark = pytest.mark.integration
+
+
+def loa(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
+    env["LOA_DATA_DIR"] = str(tmp_path / "ctl")
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "nodes", *args], env=env, capture_output=True, text=True
+    )
+
+
+def test_slugify_vietnamese_names() -> None:
+    assert slugify("Loa nhà văn hóa Đồng An") == "loa-nha-van-hoa-dong-an"
+    assert slugify("  Bản Khe Ngọ #2 ") == "ban-khe-ngo-2"
+
+
+def test_add_list_token_revoke(tmp_path: Path) -> None:
+    ctl = Controller.build(ControllerSettings(data_dir=tmp_path / "ctl"))
+    with ctl.sessions.begin() as s:
+        s.add(Zone(id="ban-dong-an", name="Bản Đồng An", created_at=datetime.now(UTC)))
+    ctl.engine.dispose()
+
+    added = loa(tmp_path, "add", "--zone", "ban-dong-an", "--name", "Loa nhà văn hóa Đồng An")
+    assert added.returncode == 0, added.stderr
+    out = json.loads(added.stdout)
+    assert out["node_id"] == "loa-nha-van-hoa-dong-an" and len(out["enrol_token"]) >= 20
+
+    listed = [json.loads(line) for line in loa(tmp_path, "list").stdout.splitlines()]
+    assert listed[0]["name"] == "Loa nhà văn hóa Đồng An" and listed[0]["enrolled"] is False
+
+    assert loa(tmp_path, "token", out["node_id"]).returncode == 0
+    assert json.loads(loa(tmp_path, "revoke", out["node_id"]).stdout)["revoked"] is True
+
+    dup = loa(tmp_path, "add", "--zone", "ban-dong-an", "--name", "Loa nhà văn hóa Đồng An")
+    assert dup.returncode == 2 and "already exists" in dup.stderr
+    bad = loa(tmp_path, "add", "--zone", "nowhere", "--name", "x")
+    assert bad.returncode == 2 and "unknown zone 'nowhere'" in bad.stderr
+    bad_id = loa(tmp_path, "add", "--zone", "ban-dong-an", "--name", "x", "--id", "Bad/Id")
+    assert bad_id.returncode == 2 and "invalid id" in bad_id.stderr
