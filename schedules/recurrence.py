@@ -58,7 +58,7 @@ def rule_parts(rule: Rule) -> RRuleParts | None:
         days = ",".join(str(d) for d in sorted(set(rule.monthdays)))
         return {"FREQ": "MONTHLY", "INTERVAL": str(rule.interval), "BYMONTHDAY": days}
     if isinstance(rule, RRuleRule):
-        return parse_rrule(rule.rrule)
+        return parse_rrule(rule.rrule, datetime.combine(rule.start_date, rule.time or dt.time()))
     raise AssertionError(f"unknown rule {rule!r}")  # pragma: no cover
 
 

@@ -56,13 +56,17 @@ def _localise_until(value: str) -> str:
     return to_local_naive(moment).strftime("%Y%m%dT%H%M%S")
 
 
-def parse_rrule(text: str) -> RRuleParts:
-    """Split and check an RRULE; raise :class:`ScheduleError` saying what is wrong."""
-    return dict(_parse_cached(text))
+def parse_rrule(text: str, first: datetime | None = None) -> RRuleParts:
+    """Split and check an RRULE whose first start is ``first`` (naive local time).
+
+    Raise :class:`ScheduleError` saying what is wrong. ``first`` matters for the check only:
+    ``FREQ=HOURLY;INTERVAL=4;BYHOUR=6`` can only work when the rule starts at 6, 10, 14...
+    """
+    return dict(_parse_cached(text, first or datetime(2000, 1, 1)))
 
 
 @lru_cache(maxsize=4096)
-def _parse_cached(text: str) -> tuple[tuple[str, str], ...]:
+def _parse_cached(text: str, first: datetime) -> tuple[tuple[str, str], ...]:
     body = text.strip()
     if body.upper().startswith("RRULE:"):
         body = body[len("RRULE:") :].strip()
@@ -94,7 +98,7 @@ def _parse_cached(text: str) -> tuple[tuple[str, str], ...]:
     if "UNTIL" in parts:
         parts["UNTIL"] = _localise_until(parts["UNTIL"])
     try:
-        rrulestr(render(parts), dtstart=datetime(2000, 1, 1))
+        rrulestr(render(parts), dtstart=first)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise ScheduleError(f"invalid RRULE {text.strip()!r}: {exc}") from None
     return tuple(parts.items())

@@ -108,7 +108,7 @@ class RRuleRule(_RuleBase):
 
     @model_validator(mode="after")
     def _parses(self) -> RRuleRule:
-        parse_rrule(self.rrule)
+        parse_rrule(self.rrule, dt.datetime.combine(self.start_date, self.time or dt.time()))
         return self
 
 
