@@ -1,0 +1,102 @@
+"""The TTS preview, normalise and upload routes on the real app (SQLite, Mosquitto,
+espeak-ng, ffmpeg). The renderer is swapped for an espeak-only one so the test never
+looks for Google on the network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from audio.engines.espeak import EspeakEngine
+from audio.ffmpeg import run_tool
+from audio.pipeline import SpeechRenderer
+from audio.uploads import UploadLimits
+from controller.app import create_app
+from controller.broker.process import MosquittoProcess
+from controller.config import ControllerSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
+    settings = ControllerSettings(
+        data_dir=tmp_path / "ctl", mqtt_port=mosquitto.port, mqtt_client_id="ctl-tts-test"
+    )
+    with TestClient(create_app(settings)) as c:
+        ctl = c.app.state.controller  # type: ignore[attr-defined]
+        ctl.renderer = SpeechRenderer(
+            ctl.media_store,
+            engines=[EspeakEngine()],
+            upload_limits=UploadLimits(max_bytes=1024 * 1024, max_duration_s=60),
+        )
+        yield c
+
+
+def test_preview_returns_playable_audio_and_the_spoken_words(client: TestClient) -> None:
+    r = client.post("/api/v1/tts/preview", json={"text": "UBND xã họp lúc 7h30."})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "audio/mpeg" and len(r.content) > 10_000
+    assert r.headers["x-loa-engine"] == "espeak-ng"
+    assert unquote(r.headers["x-loa-normalised-text"]) == (
+        "ủy ban nhân dân xã họp lúc bảy giờ ba mươi."
+    )
+    media = client.get(f"/media/{r.headers['x-loa-media']}")
+    assert media.status_code == 200 and media.content == r.content
+
+
+def test_preview_in_opus(client: TestClient) -> None:
+    r = client.post("/api/v1/tts/preview", json={"text": "Xin chào.", "format": "opus"})
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/ogg"
+    assert r.content[:4] == b"OggS"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"text": "   "}, {"text": "Xin chào", "voice": "klingon"}, {"text": "a", "extra": 1}],
+)
+def test_bad_preview_requests_are_422(client: TestClient, body: dict[str, object]) -> None:
+    r = client.post("/api/v1/tts/preview", json=body)
+    assert r.status_code == 422, r.text
+
+
+def test_normalise_shows_the_reading(client: TestClient) -> None:
+    r = client.post("/api/v1/tts/normalise", json={"text": "Gia hạn thẻ BHYT trước 31/12."})
+    assert r.status_code == 200
+    assert r.json()["normalised"] == (
+        "Gia hạn thẻ bảo hiểm y tế trước ngày ba mươi mốt tháng mười hai."
+    )
+
+
+def _tone_wav(seconds: int) -> bytes:
+    return run_tool(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"sine=f=500:d={seconds}"]
+        + ["-ac", "1", "-ar", "16000", "-f", "wav", "pipe:1"]
+    )
+
+
+def test_upload_is_stored_and_served(client: TestClient) -> None:
+    r = client.post(
+        "/api/v1/uploads/audio", files={"file": ("ban-tin.wav", _tone_wav(3), "audio/wav")}
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["engine"] == "upload" and body["ext"] == "mp3"
+    assert abs(body["duration_s"] - 3) < 0.1
+    assert client.get(f"/media/{body['sha256']}.mp3").status_code == 200
+
+
+def test_bad_uploads_get_a_reason(client: TestClient) -> None:
+    media_dir = client.app.state.controller.media_store.root  # type: ignore[attr-defined]
+    before = sorted(p.name for p in media_dir.iterdir())
+    text = client.post("/api/v1/uploads/audio", files={"file": ("x.mp3", b"hello", "audio/mpeg")})
+    assert text.status_code == 422 and "not an audio file" in text.json()["detail"]
+    big = client.post(
+        "/api/v1/uploads/audio", files={"file": ("big.wav", _tone_wav(40), "audio/wav")}
+    )
+    assert big.status_code == 413 and "limit is 1 MB" in big.json()["detail"]
+    assert sorted(p.name for p in media_dir.iterdir()) == before
