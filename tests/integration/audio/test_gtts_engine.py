@@ -29,8 +29,22 @@ pytestmark = pytest.mark.integration
 
 def _mp3_of_a_tone() -> bytes:
     return run_tool(
-        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=2"]
-        + ["-ac", "1", "-b:a", "32k", "-f", "mp3", "pipe:1"]
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:duration=2",
+            "-ac",
+            "1",
+            "-b:a",
+            "32k",
+            "-f",
+            "mp3",
+            "pipe:1",
+        ]
     )
 
 

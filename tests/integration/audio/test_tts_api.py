@@ -74,8 +74,22 @@ def test_normalise_shows_the_reading(client: TestClient) -> None:
 
 def _tone_wav(seconds: int) -> bytes:
     return run_tool(
-        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"sine=f=500:d={seconds}"]
-        + ["-ac", "1", "-ar", "16000", "-f", "wav", "pipe:1"]
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=f=500:d={seconds}",
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-f",
+            "wav",
+            "pipe:1",
+        ]
     )
 
 

@@ -26,9 +26,21 @@ def _encode(fmt: str, seconds: float = 4.0) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"signal.{fmt}"
         run_tool(
-            ["ffmpeg", "-loglevel", "error", "-f", "lavfi"]
-            + ["-i", f"sine=frequency=440:duration={seconds}:sample_rate=44100"]
-            + ["-af", "volume=-12dB,apulsator=hz=2", "-ac", "2", *codec, str(out)]
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=440:duration={seconds}:sample_rate=44100",
+                "-af",
+                "volume=-12dB,apulsator=hz=2",
+                "-ac",
+                "2",
+                *codec,
+                str(out),
+            ]
         )
         return out.read_bytes()
 

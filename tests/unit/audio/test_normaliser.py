@@ -46,7 +46,8 @@ CASES: list[tuple[str, str]] = [
     ),
     (
         "Nghị định 72/2015/NĐ-CP quy định rõ.",
-        "Nghị định bảy mươi hai năm hai nghìn không trăm mười lăm, nghị định chính phủ quy định rõ.",
+        "Nghị định bảy mươi hai năm hai nghìn không trăm mười lăm, nghị định chính phủ"
+        " quy định rõ.",
     ),
     # times and time ranges
     ("Họp lúc 7h30 sáng mai.", "Họp lúc bảy giờ ba mươi sáng mai."),
