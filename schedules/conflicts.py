@@ -52,11 +52,12 @@ def check_conflicts(
 
 
 def _new_bumps(before: list[Bump], after: list[Bump]) -> list[Bump]:
-    seen = {(b.item_id, b.action, b.reason) for b in before}
+    seen = {(b.item_id, b.action, b.reason, b.winner_item) for b in before}
     return [
         b
         for b in after
-        if b.reason not in _NOT_CONFLICTS and (b.item_id, b.action, b.reason) not in seen
+        if b.reason not in _NOT_CONFLICTS
+        and (b.item_id, b.action, b.reason, b.winner_item) not in seen
     ]
 
 

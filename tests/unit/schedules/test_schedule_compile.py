@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from unit.schedules.schedule_builders import audio, daily, media, once, slot, stream, utc
 
 from protocol.models import ItemKind, Priority
 from schedules import (
@@ -20,15 +21,18 @@ from schedules import (
     content_hash,
 )
 from schedules.compiler import group_nodes
-from unit.schedules.schedule_builders import audio, daily, media, once, slot, stream, utc
 
 ZONES = frozenset({"tinh", "xa", "thon-1"})
 DAY = (utc("2025-03-03 00:00"), utc("2025-03-04 00:00"))
 MORNING = slot("sang", "05:30", 600, gap_s=2)
 
 
-def compile_day(*entries: ScheduleEntry, node: str = "loa-1", zones: frozenset[str] = ZONES,
-                slots: tuple[Any, ...] = (MORNING,)) -> CompileResult:
+def compile_day(
+    *entries: ScheduleEntry,
+    node: str = "loa-1",
+    zones: frozenset[str] = ZONES,
+    slots: tuple[Any, ...] = (MORNING,),
+) -> CompileResult:
     return compile_node_playlist(node, zones, entries, *DAY, slots=slots)
 
 
@@ -125,8 +129,14 @@ def test_window_edges_clip_streams_and_drop_speech() -> None:
 
 def test_tts_without_media_is_reported_not_ready() -> None:
     pending = ScheduleEntry.model_validate(
-        {"id": "moi", "kind": "tts", "title": "Thông báo mới", "text": "Kính thưa bà con",
-         "targets": {"zones": ["xa"]}, "rule": daily("07:00")}
+        {
+            "id": "moi",
+            "kind": "tts",
+            "title": "Thông báo mới",
+            "text": "Kính thưa bà con",
+            "targets": {"zones": ["xa"]},
+            "rule": daily("07:00"),
+        }
     )
     result = compile_day(pending)
     assert result.items == []
@@ -152,16 +162,23 @@ def test_repeat_plays_back_to_back_with_stable_ids() -> None:
         ({"nodes": ["loa-2"], "zones": ["khac"]}, "loa-1", frozenset({"xa"}), False),
     ],
 )
-def test_targeting(targets: dict[str, list[str]], node: str, zones: frozenset[str],
-                   reached: bool) -> None:
-    result = compile_day(audio("t", 30, rule=daily("07:00"), targets=targets), node=node,
-                         zones=zones)
+def test_targeting(
+    targets: dict[str, list[str]], node: str, zones: frozenset[str], reached: bool
+) -> None:
+    result = compile_day(
+        audio("t", 30, rule=daily("07:00"), targets=targets), node=node, zones=zones
+    )
     assert bool(result.items) is reached
 
 
 def test_validity_window_limits_occurrences() -> None:
-    entry = audio("tuan", 30, rule=daily("07:00"), valid_from=utc("2025-03-03 06:00"),
-                  valid_until=utc("2025-03-03 07:00"))
+    entry = audio(
+        "tuan",
+        30,
+        rule=daily("07:00"),
+        valid_from=utc("2025-03-03 06:00"),
+        valid_until=utc("2025-03-03 07:00"),
+    )
     assert compile_day(entry).items == []
     entry = entry.model_copy(update={"valid_until": utc("2025-03-03 07:00:01")})
     assert len(compile_day(entry).items) == 1
@@ -169,8 +186,12 @@ def test_validity_window_limits_occurrences() -> None:
 
 def test_slot_entry_runs_only_on_its_days() -> None:
     def on(day: str) -> ScheduleEntry:
-        return audio("tuan", 30, slot="sang",
-                     rule={"freq": "weekly", "start_date": "2025-01-01", "weekdays": [day]})
+        return audio(
+            "tuan",
+            30,
+            slot="sang",
+            rule={"freq": "weekly", "start_date": "2025-01-01", "weekdays": [day]},
+        )
 
     assert compile_day(on("TU")).items == []  # 2025-03-03 is a Monday
     assert len(compile_day(on("MO")).items) == 1
@@ -192,7 +213,11 @@ def test_same_input_in_any_order_gives_same_hash() -> None:
 def test_items_carry_entry_fields() -> None:
     item = compile_day(audio("v", 30, rule=daily("07:00"), volume=80, late_policy="skip")).items[0]
     assert (item.kind, item.volume, item.late_policy.value, item.priority) == (
-        ItemKind.AUDIO, 80, "skip", Priority.ANNOUNCEMENT)
+        ItemKind.AUDIO,
+        80,
+        "skip",
+        Priority.ANNOUNCEMENT,
+    )
     assert item.media == media(30, "v")
 
 
@@ -220,12 +245,18 @@ def test_fleet_compile_equals_per_node_compile() -> None:
 @pytest.mark.parametrize(
     ("call", "reason"),
     [
-        (lambda: compile_day(audio("a", 1, rule=daily("07:00")), audio("a", 2, rule=daily("08:00"))),
-         "used twice"),
+        (
+            lambda: compile_day(
+                audio("a", 1, rule=daily("07:00")), audio("a", 2, rule=daily("08:00"))
+            ),
+            "used twice",
+        ),
         (lambda: compile_day(audio("a", 1, slot="khong-co")), "unknown slot"),
         (lambda: compile_node_playlist("n", ZONES, [], DAY[1], DAY[0]), "after window_start"),
-        (lambda: compile_node_playlist("n", ZONES, [], DAY[0].replace(tzinfo=None), DAY[1]),
-         "UTC offset"),
+        (
+            lambda: compile_node_playlist("n", ZONES, [], DAY[0].replace(tzinfo=None), DAY[1]),
+            "UTC offset",
+        ),
     ],
 )
 def test_bad_compile_requests_raise_schedule_error(call: Any, reason: str) -> None:
@@ -248,8 +279,10 @@ def test_bad_compile_requests_raise_schedule_error(call: Any, reason: str) -> No
         ({"rule": daily(None)}, "needs a rule with a time of day, or a slot"),
         ({"targets": {}}, "play nowhere"),
         ({"targets": {"zones": ["Thôn 1"]}}, "pattern"),
-        ({"valid_from": utc("2025-03-04 00:00"), "valid_until": utc("2025-03-03 00:00")},
-         "valid_until must be after"),
+        (
+            {"valid_from": utc("2025-03-04 00:00"), "valid_until": utc("2025-03-03 00:00")},
+            "valid_until must be after",
+        ),
         ({"valid_from": "2025-03-04T00:00:00"}, "UTC offset"),
         ({"repeat": 0}, "greater than or equal to 1"),
         ({"volume": 101}, "less than or equal to 100"),
@@ -257,7 +290,14 @@ def test_bad_compile_requests_raise_schedule_error(call: Any, reason: str) -> No
     ],
 )
 def test_bad_entries_say_why(fields: dict[str, Any], reason: str) -> None:
-    data: dict[str, Any] = {"id": "e", "kind": "audio", "title": "T", "media": media(10),
-                            "targets": {"zones": ["xa"]}, "rule": daily("07:00"), **fields}
+    data: dict[str, Any] = {
+        "id": "e",
+        "kind": "audio",
+        "title": "T",
+        "media": media(10),
+        "targets": {"zones": ["xa"]},
+        "rule": daily("07:00"),
+        **fields,
+    }
     with pytest.raises(ValidationError, match=reason):
         ScheduleEntry.model_validate(data)

@@ -45,15 +45,25 @@ def local(moments: list[datetime]) -> list[str]:
             id="daily-interval-keeps-phase",
         ),
         pytest.param(
-            {"freq": "daily", "start_date": "2025-03-01", "time": "17:00", "end_date": "2025-03-04",
-             "exdates": ["2025-03-02"]},
+            {
+                "freq": "daily",
+                "start_date": "2025-03-01",
+                "time": "17:00",
+                "end_date": "2025-03-04",
+                "exdates": ["2025-03-02"],
+            },
             ("2025-03-01 00:00", "2025-03-10 00:00"),
             ["2025-03-01 17:00", "2025-03-03 17:00", "2025-03-04 17:00"],
             id="end-date-inclusive-and-exdate",
         ),
         pytest.param(
-            {"freq": "weekly", "start_date": "2024-01-03", "time": "19:00", "weekdays": ["MO", "TH"],
-             "interval": 2},
+            {
+                "freq": "weekly",
+                "start_date": "2024-01-03",
+                "time": "19:00",
+                "weekdays": ["MO", "TH"],
+                "interval": 2,
+            },
             ("2025-03-01 00:00", "2025-03-21 00:00"),
             ["2025-03-10 19:00", "2025-03-13 19:00"],
             id="fortnightly-from-old-start",
@@ -71,22 +81,34 @@ def local(moments: list[datetime]) -> list[str]:
             id="last-day-leap-february",
         ),
         pytest.param(
-            {"freq": "rrule", "start_date": "2023-01-01", "time": "07:00",
-             "rrule": "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1"},
+            {
+                "freq": "rrule",
+                "start_date": "2023-01-01",
+                "time": "07:00",
+                "rrule": "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1",
+            },
             ("2025-03-01 00:00", "2025-05-01 00:00"),
             ["2025-03-03 07:00", "2025-04-07 07:00"],
             id="rrule-first-monday",
         ),
         pytest.param(
-            {"freq": "rrule", "start_date": "2025-03-01", "time": "06:00",
-             "rrule": "RRULE:FREQ=DAILY;UNTIL=20250302T230000Z"},
+            {
+                "freq": "rrule",
+                "start_date": "2025-03-01",
+                "time": "06:00",
+                "rrule": "RRULE:FREQ=DAILY;UNTIL=20250302T230000Z",
+            },
             ("2025-03-01 00:00", "2025-03-10 00:00"),
             ["2025-03-01 06:00", "2025-03-02 06:00", "2025-03-03 06:00"],
             id="rrule-utc-until-is-local-next-morning",
         ),
         pytest.param(
-            {"freq": "rrule", "start_date": "2025-03-01", "time": "06:00",
-             "rrule": "FREQ=HOURLY;INTERVAL=4;BYHOUR=6,10,14"},
+            {
+                "freq": "rrule",
+                "start_date": "2025-03-01",
+                "time": "06:00",
+                "rrule": "FREQ=HOURLY;INTERVAL=4;BYHOUR=6,10,14",
+            },
             ("2025-03-04 00:00", "2025-03-05 00:00"),
             ["2025-03-04 06:00", "2025-03-04 10:00", "2025-03-04 14:00"],
             id="rrule-hourly",
@@ -123,14 +145,21 @@ def test_local_time_is_utc_plus_seven() -> None:
 def test_rule_dates_ignores_time_and_applies_exdates() -> None:
     weekly = rule(freq="weekly", start_date="2025-01-06", weekdays=["MO"], exdates=["2025-03-10"])
     days = rule_dates(weekly, dt.date(2025, 3, 1), dt.date(2025, 3, 31))
-    assert sorted(days) == [dt.date(2025, 3, 3), dt.date(2025, 3, 17), dt.date(2025, 3, 24),
-                            dt.date(2025, 3, 31)]
+    assert sorted(days) == [
+        dt.date(2025, 3, 3),
+        dt.date(2025, 3, 17),
+        dt.date(2025, 3, 24),
+        dt.date(2025, 3, 31),
+    ]
 
 
 def test_untimed_rule_cannot_start_anything() -> None:
     with pytest.raises(ScheduleError, match="no time of day"):
-        occurrences(rule(freq="daily", start_date="2025-01-01"), utc("2025-03-01 00:00"),
-                    utc("2025-03-02 00:00"))
+        occurrences(
+            rule(freq="daily", start_date="2025-01-01"),
+            utc("2025-03-01 00:00"),
+            utc("2025-03-02 00:00"),
+        )
 
 
 def test_runaway_rule_is_refused() -> None:
@@ -148,10 +177,22 @@ def test_runaway_rule_is_refused() -> None:
         ({"freq": "rrule", "start_date": "2025-03-01", "rrule": "BYDAY=MO"}, "needs FREQ"),
         ({"freq": "rrule", "start_date": "2025-03-01", "rrule": "FREQ=DAILY;BYDAY=XX"}, "invalid"),
         ({"freq": "rrule", "start_date": "2025-03-01", "rrule": "FREQ=SECONDLY"}, "unsupported"),
-        ({"freq": "rrule", "start_date": "2025-03-01", "rrule": "FREQ=DAILY;COUNT=2;UNTIL=20250301"},
-         "both COUNT and UNTIL"),
-        ({"freq": "rrule", "start_date": "2025-03-01",
-          "rrule": "DTSTART:20250101T000000\nRRULE:FREQ=DAILY"}, "without DTSTART"),
+        (
+            {
+                "freq": "rrule",
+                "start_date": "2025-03-01",
+                "rrule": "FREQ=DAILY;COUNT=2;UNTIL=20250301",
+            },
+            "both COUNT and UNTIL",
+        ),
+        (
+            {
+                "freq": "rrule",
+                "start_date": "2025-03-01",
+                "rrule": "DTSTART:20250101T000000\nRRULE:FREQ=DAILY",
+            },
+            "without DTSTART",
+        ),
         ({"freq": "rrule", "start_date": "2025-03-01", "rrule": "FREQ=DAILY;FOO=1"}, "FOO"),
         ({"freq": "monthly", "start_date": "2025-03-01", "monthdays": [0]}, "not 0"),
         ({"freq": "monthly", "start_date": "2025-03-01", "monthdays": [32]}, "less than or equal"),
