@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -248,6 +249,9 @@ class AgentRuntime:
         return thread is not None and thread.is_alive()
 
     def run_forever(self) -> None:
+        # The clock thread must get the GIL back quickly when a start is due, even while
+        # another thread is busy (default switch interval: 5 ms).
+        sys.setswitchinterval(0.0005)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
