@@ -29,7 +29,16 @@ class ControllerSettings(LoaSettings):
     heartbeat_interval_s: float = Field(30.0, gt=0)
     playlist_window_h: float = Field(48.0, gt=0, le=24 * 14)
     espeak_voice: str = "vi"
-    espeak_rate_wpm: int = Field(145, ge=80, le=300)
+    espeak_rate_wpm: int = Field(145, ge=80, le=260)
+    tts_engine_order: list[str] = Field(
+        default_factory=lambda: ["gtts", "piper", "espeak-ng"],
+        description="engines tried in order; espeak-ng always works offline",
+    )
+    piper_voices_dir: Path | None = Field(None, description="folder with *.onnx + .onnx.json")
+    gtts_timeout_s: float = Field(8.0, gt=0, le=60)
+    tts_output: str = Field("mp3", pattern="^(mp3|opus)$")
+    upload_max_mb: int = Field(100, ge=1, le=2000)
+    upload_max_duration_s: float = Field(3600, gt=0)
     mp3_bitrate_kbps: int = Field(56, ge=16, le=320)
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"

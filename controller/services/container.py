@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
+from audio.uploads import UploadLimits
 from controller.bridge.ingest import Ingestor
 from controller.bridge.mqtt_link import MqttLink
 from controller.bridge.playlist_publisher import PlaylistPublisher
@@ -59,7 +60,15 @@ class Controller:
             store,
             voice=settings.espeak_voice,
             rate_wpm=settings.espeak_rate_wpm,
-            bitrate_kbps=settings.mp3_bitrate_kbps,
+            bitrate_kbps=settings.mp3_bitrate_kbps if settings.tts_output == "mp3" else None,
+            output=settings.tts_output,
+            engine_order=tuple(settings.tts_engine_order),
+            piper_voices_dir=settings.piper_voices_dir,
+            gtts_timeout_s=settings.gtts_timeout_s,
+            upload_limits=UploadLimits(
+                max_bytes=settings.upload_max_mb * 1024 * 1024,
+                max_duration_s=settings.upload_max_duration_s,
+            ),
         )
         rejects = RejectCounter()
         holder: dict[str, Ingestor] = {}

@@ -83,6 +83,8 @@ class ControllerProcess(LoaProcess):
             "LOA_DATA_DIR": str(workdir),
             "LOA_HTTP_PORT": str(self.port),
             "LOA_MQTT_PORT": str(mqtt_port),
+            # tests stay on loopback: no probe of the online TTS service
+            "LOA_TTS_ENGINE_ORDER": '["espeak-ng"]',
             **{f"LOA_{k.upper()}": v for k, v in settings.items()},
         }
         super().__init__(["controller"], env, workdir.parent / f"{workdir.name}.log")

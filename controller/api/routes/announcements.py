@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
+from audio.errors import AudioRejected, SynthesisFailed
 from audio.ffmpeg import AudioToolError
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import AnnouncementIn, AnnouncementOut
@@ -74,8 +75,12 @@ async def create_announcement(
                     priority=body.priority,
                     created_by=who.username,
                 )
-            except AudioToolError as exc:
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.reason) from None
+            except AudioRejected as exc:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+            except (AudioToolError, SynthesisFailed) as exc:
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
+                ) from None
             session.commit()
             nodes = sorted(
                 nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)

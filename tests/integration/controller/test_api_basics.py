@@ -18,7 +18,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
     settings = ControllerSettings(
-        data_dir=tmp_path / "ctl", mqtt_port=mosquitto.port, mqtt_client_id="ctl-test"
+        data_dir=tmp_path / "ctl",
+        tts_engine_order=["espeak-ng"],
+        mqtt_port=mosquitto.port,
+        mqtt_client_id="ctl-test",
     )
     with TestClient(create_app(settings)) as c:
         yield c

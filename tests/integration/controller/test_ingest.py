@@ -29,7 +29,9 @@ T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 
 @pytest.fixture
 def ctl(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[Controller]:
-    settings = ControllerSettings(data_dir=tmp_path / "ctl", mqtt_port=mosquitto.port)
+    settings = ControllerSettings(
+        data_dir=tmp_path / "ctl", tts_engine_order=["espeak-ng"], mqtt_port=mosquitto.port
+    )
     controller = Controller.build(settings)
     with controller.sessions.begin() as s:
         s.add(Zone(id="xa", name="Xã", created_at=T0))

@@ -41,6 +41,7 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
     broker = MosquittoProcess(tmp_path / "mosq", password_file=pw, acl_file=acl)
     settings = ControllerSettings(
         data_dir=tmp_path / "ctl",
+        tts_engine_order=["espeak-ng"],
         mqtt_port=broker.port,
         mqtt_username="loa-controller",
         mqtt_password="controller-secret-for-test",  # type: ignore[arg-type]
