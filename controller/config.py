@@ -49,6 +49,8 @@ class ControllerSettings(LoaSettings):
     broker_acl_file: Path | None = Field(None, description="Mosquitto acl_file written likewise")
     broker_pid_file: Path | None = Field(None, description="SIGHUP this PID to reload the files")
     broker_public_host: str | None = Field(None, description="MQTT host handed out at enrolment")
+    alert_offline_after_min: float = Field(10, gt=0, description="offline this long -> alert")
+    alert_webhook_url: str | None = Field(None, description="POST each new alert here as JSON")
     api_token: SecretStr | None = Field(
         None, description="bearer token for /api/v1 when set (the panel uses sessions)"
     )
