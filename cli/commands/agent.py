@@ -15,10 +15,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--simulate", type=int, metavar="N", help="run N simulated agents")
     parser.add_argument("--prefix", default="sim", help="node id prefix for --simulate")
     parser.add_argument("--nodes", help="comma-separated node ids for a simulated fleet")
+    enrol = parser.add_argument_group("enrolment (first boot; then exits)")
+    enrol.add_argument("--enrol", metavar="TOKEN", help="enrol with a one-time token")
+    enrol.add_argument("--controller", help="controller URL for --enrol")
+    enrol.add_argument("--mqtt-host", help="broker host (default: the controller's host)")
+    enrol.add_argument("--mqtt-port", type=int, default=1883)
+    enrol.add_argument(
+        "--write", type=Path, default=Path("/etc/loa/agent.toml"), help="config file to write"
+    )
     parser.set_defaults(handler=run)
 
 
+def run_enrol(args: argparse.Namespace) -> int:
+    from agent.enrol import EnrolError, render_config, request_enrolment, write_private
+
+    if not args.controller:
+        raise CliError("--enrol needs --controller URL")
+    try:
+        enrolment = request_enrolment(args.controller, args.enrol)
+        text = render_config(enrolment, args.controller, args.mqtt_host, args.mqtt_port)
+        write_private(args.write, text)
+    except (EnrolError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"enrolled as {enrolment.node_id}; configuration written to {args.write}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.enrol:
+        return run_enrol(args)
     from pydantic import ValidationError
 
     from agent.config import AgentSettings

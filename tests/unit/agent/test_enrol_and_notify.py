@@ -1,0 +1,91 @@
+"""Enrolment writes a private, loadable config; sd_notify speaks the NOTIFY_SOCKET datagram."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agent.config import AgentSettings
+from agent.enrol import EnrolError, render_config, request_enrolment, write_private
+from agent.fleet import fleet_node_ids
+from agent.systemd_notify import notify, watchdog_interval_s
+from protocol.signing import Signer
+
+KEY = Signer.generate().public_key_b64
+
+
+def controller(answer: httpx.Response) -> httpx.Client:
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/enrol"
+        assert json.loads(request.content) == {"token": "tok-123"}
+        return answer
+
+    return httpx.Client(transport=httpx.MockTransport(handle))
+
+
+def test_enrolment_writes_a_0600_config_the_agent_can_load(tmp_path: Path) -> None:
+    answer = httpx.Response(
+        200,
+        json={
+            "node_id": "thon-1-loa-2",
+            "mqtt_username": "node-thon-1-loa-2",
+            "mqtt_password": 'p"w\\d',
+            "signing_keys": [KEY],
+            "zones": ["xa-a", "thon-1"],
+        },
+    )
+    enrolment = request_enrolment("http://ctl:8080", "tok-123", controller(answer))
+    path = tmp_path / "etc" / "agent.toml"
+    write_private(path, render_config(enrolment, "http://ctl:8080", mqtt_port=8883))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    settings = AgentSettings.load(path)
+    assert settings.node_id == "thon-1-loa-2"
+    assert settings.zones == ["xa-a", "thon-1"]
+    assert settings.mqtt_host == "ctl" and settings.mqtt_port == 8883
+    assert settings.mqtt_password is not None
+    assert settings.mqtt_password.get_secret_value() == 'p"w\\d'
+    assert settings.trusted_keys == [KEY]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (httpx.Response(403, text="token already used"), "HTTP 403 token already used"),
+        (httpx.Response(200, json={"node_id": "Bad Id!"}), "unexpected enrolment answer"),
+    ],
+)
+def test_enrolment_failures_are_explained(answer: httpx.Response, message: str) -> None:
+    with pytest.raises(EnrolError, match=message):
+        request_enrolment("http://ctl:8080", "tok-123", controller(answer))
+
+
+def test_sd_notify_sends_a_datagram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    address = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(address)
+        monkeypatch.setenv("NOTIFY_SOCKET", address)
+        assert notify("READY=1")
+        assert server.recv(100) == b"READY=1"
+
+
+def test_sd_notify_without_systemd_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    assert notify("WATCHDOG=1") is False
+
+
+def test_watchdog_interval_is_half_the_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATCHDOG_USEC", "60000000")
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    assert watchdog_interval_s() == 30.0
+    monkeypatch.setenv("WATCHDOG_PID", "1")  # meant for another process
+    assert watchdog_interval_s() is None
+
+
+def test_fleet_node_ids_are_slugs_in_order() -> None:
+    assert fleet_node_ids(3) == ["sim-001", "sim-002", "sim-003"]
+    assert fleet_node_ids(1000, "xa")[-1] == "xa-1000"
