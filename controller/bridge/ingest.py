@@ -14,9 +14,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -178,16 +178,26 @@ class Ingestor:
                 for hb in pending.heartbeats:
                     if hb.node_id not in latest or hb.sent_at >= latest[hb.node_id].sent_at:
                         latest[hb.node_id] = hb
-                for node_id, hb in latest.items():
-                    session.execute(
-                        update(Node)
-                        .where(Node.id == node_id)
-                        .values(
-                            online=True,
-                            last_heartbeat_at=now,
-                            last_heartbeat=hb.model_dump(mode="json", exclude_none=True),
-                        )
-                    )
+                # one Core executemany (no per-node statement, no rowcount check: a heartbeat
+                # from a node the database does not know yet must not fail the batch)
+                nodes = cast(Table, Node.__table__)
+                session.connection().execute(
+                    update(nodes)
+                    .where(nodes.c.id == bindparam("b_id"))
+                    .values(
+                        online=True,
+                        last_heartbeat_at=bindparam("b_at"),
+                        last_heartbeat=bindparam("b_hb"),
+                    ),
+                    [
+                        {
+                            "b_id": node_id,
+                            "b_at": now,
+                            "b_hb": hb.model_dump(mode="json", exclude_none=True),
+                        }
+                        for node_id, hb in latest.items()
+                    ],
+                )
             stored_events = self._store_events(session, pending.batches, now)
             for node_id, online in pending.statuses.items():
                 session.execute(

@@ -118,12 +118,14 @@ def test_heartbeat_marks_online_and_status_offline_is_applied(
             assert found is not None
             return found
 
+    ghost = HeartbeatMsg(node_id="not-in-db", sent_at=T0)
+    client.publish(topics.node_heartbeat("not-in-db"), encode(ghost), qos=1)
     wait_for(lambda: node().online and node().last_heartbeat is not None)
     assert node().last_heartbeat["volume"] == 70  # type: ignore[index]
     client.publish(topics.node_status("n1"), b"offline", qos=1, retain=True)
     wait_for(lambda: not node().online)
     with ctl.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(Heartbeat)) == 1
+        assert s.scalar(select(func.count()).select_from(Heartbeat)) == 2
     client.loop_stop()
 
 

@@ -1,0 +1,108 @@
+"""Shared plumbing for the fleet benchmarks: a private broker, a controller, bare clients.
+
+Underscore module: not a benchmark itself (``cli.main`` skips it).
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from controller.broker.process import MosquittoProcess
+from controller.config import ControllerSettings
+from controller.db.models import Node, Zone
+from controller.services.container import Controller
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"p50": pick(0.50), "p99": pick(0.99), "max": round(ordered[-1], 2)}
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process (the in-process controller) in MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@dataclass
+class BenchEnv:
+    root: Path
+    broker: MosquittoProcess
+    ctl: Controller
+
+
+@contextmanager
+def bench_env(zone: str, node_ids: list[str]) -> Iterator[BenchEnv]:
+    """A private Mosquitto and an in-process controller on SQLite with ``node_ids`` in ``zone``."""
+    with tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
+        root = Path(tmp)
+        broker = MosquittoProcess(root / "mosquitto")
+        broker.start()
+        try:
+            settings = ControllerSettings(
+                data_dir=root / "controller",
+                mqtt_port=broker.port,
+                tts_engine_order=["espeak-ng"],
+                mqtt_client_id=f"bench-controller-{time.time_ns()}",
+            )
+            ctl = Controller.build(settings)
+            now = datetime.now(UTC)
+            with ctl.sessions.begin() as session:
+                session.add(Zone(id=zone, name=zone, created_at=now))
+                session.flush()
+                session.add_all(Node(id=n, name=n, zone_id=zone, created_at=now) for n in node_ids)
+            ctl.start()
+            try:
+                yield BenchEnv(root, broker, ctl)
+            finally:
+                ctl.stop()
+        finally:
+            broker.stop()
+
+
+def bare_client(
+    broker: MosquittoProcess,
+    client_id: str,
+    on_message: Callable[[mqtt.MQTTMessage], Any] | None = None,
+) -> mqtt.Client:
+    """A paho client with no project code, connected and looping."""
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+    )
+    connected = threading.Event()
+    client.on_connect = lambda *_a: connected.set()
+    if on_message is not None:
+        client.on_message = lambda _c, _u, msg: on_message(msg)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect(broker.host, broker.port, keepalive=120)
+    client.loop_start()
+    if not connected.wait(20):
+        raise RuntimeError(f"{client_id} could not connect to the broker")
+    return client
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
