@@ -113,9 +113,12 @@ class _Bench:
             **extra,
         }
 
-    def spawn(self, argv: list[str], **env: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, argv: list[str], entry: tuple[str, ...] = ("agent",), **env: str
+    ) -> subprocess.Popen[bytes]:
+        """Start an agent via ``python -m agent`` (what systemd runs) or ``loa agent``."""
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "agent", *argv],
+            [sys.executable, "-m", *entry, *argv],
             env=self.env(**env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -190,12 +193,14 @@ def _timing_run(bench: _Bench) -> dict[str, Any]:
     if fleet_ids:
         bench.spawn(
             ["--simulate", str(args.fleet), "--prefix", "sim"],
+            ("agent",),
             LOA_DATA_DIR=str(bench.work / "fleet"),
             LOA_HEARTBEAT_INTERVAL_S="1",
         )
     tap = bench.work / "tap.jsonl"
     agent = bench.spawn(
         [],
+        ("agent",),
         LOA_NODE_ID="bench-1",
         LOA_DATA_DIR=str(bench.work / "bench-1"),
         LOA_PLAYER="tap",
@@ -233,22 +238,32 @@ def _timing_run(bench: _Bench) -> dict[str, Any]:
     }
 
 
-def _rss_run(bench: _Bench, items: int) -> dict[str, Any]:
+def _rss_once(bench: _Bench, node: str, starts: list[datetime], entry: tuple[str, ...]) -> float:
     from protocol import topics
 
+    bench.publish_retained({topics.node_playlist(node): bench.playlist(node, starts, 30)})
+    data = bench.work / node
+    agent = bench.spawn([], entry, LOA_NODE_ID=node, LOA_DATA_DIR=str(data), LOA_PLAYER="null")
+    _wait_for(data / "playlist.signed.json", Path.exists, 30)
+    time.sleep(3)  # heartbeats, cache scan and playout steps with the whole playlist
+    rss = _vm_hwm_mb(agent.pid)
+    agent.terminate()
+    agent.wait(15)
+    return rss
+
+
+def _rss_run(bench: _Bench, items: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     step = 48 * 3600 / items
     starts = [now + timedelta(seconds=60 + step * n) for n in range(items)]
-    bench.publish_retained({topics.node_playlist("rss-1"): bench.playlist("rss-1", starts, 30)})
-    data = bench.work / "rss-1"
-    agent = bench.spawn([], LOA_NODE_ID="rss-1", LOA_DATA_DIR=str(data), LOA_PLAYER="null")
-    _wait_for(data / "playlist.signed.json", Path.exists, 30)
-    time.sleep(3)  # heartbeats, cache scan and one full playout step
-    rss = _vm_hwm_mb(agent.pid)
+    rss = _rss_once(bench, "rss-1", starts, ("agent",))
+    via_loa = _rss_once(bench, "rss-2", starts, ("cli.main", "agent"))
     return {
         "items": items,
         "hours": 48,
         "peak_rss_mb": rss,
+        "entry_point": "python -m agent",
+        "peak_rss_mb_via_loa_cli": via_loa,
         "target_mb": RSS_TARGET_MB,
         "ok": rss < RSS_TARGET_MB,
     }

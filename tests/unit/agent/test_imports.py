@@ -10,7 +10,7 @@ FORBIDDEN = ["fastapi", "sqlalchemy", "pydub", "gtts", "controller", "audio", "a
 
 def test_agent_runtime_imports_only_the_agent_stack() -> None:
     code = (
-        "import sys, agent.runtime, agent.fleet, cli.commands.agent\n"
+        "import sys, agent.runtime, agent.fleet, agent.__main__\n"
         f"bad = [m for m in {FORBIDDEN!r} if m in sys.modules]\n"
         "print(','.join(bad))\n"
         "assert 'paho.mqtt.client' in sys.modules and 'httpx' in sys.modules\n"
