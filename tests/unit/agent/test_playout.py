@@ -266,3 +266,33 @@ def test_silence_items_do_not_touch_the_player(rig: Rig) -> None:
     rig.advance_to(3)
     assert rig.player.plays == []
     assert rig.kinds() == [("started", "s"), ("finished", "s")]
+
+
+def stream_item(duration_s: float = 20) -> PlaylistItem:
+    return PlaylistItem(
+        id="vov",
+        kind=ItemKind.STREAM,
+        start=T0,
+        duration_s=duration_s,
+        stream_url="http://radio.example/vov1",
+    )
+
+
+def test_stream_stops_at_the_end_of_its_slot(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(stream_item()))
+    rig.playout.step()
+    assert rig.player.plays[0][0].source == "/media/vov"
+    rig.advance_to(19.9)
+    assert rig.playout.playing is not None
+    rig.advance_to(20)
+    assert rig.playout.playing is None
+    assert rig.kinds() == [("started", "vov"), ("finished", "vov")]
+
+
+def test_stream_that_ends_early_is_a_failure(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(stream_item()))
+    rig.playout.step()
+    rig.player.exit_status = 0
+    rig.advance_to(5)
+    assert rig.kinds() == [("started", "vov"), ("failed", "vov")]
+    assert rig.events[-1][3] == "stream ended early"
