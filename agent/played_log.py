@@ -1,8 +1,9 @@
 """What the playout already did with each scheduled item, kept across restarts.
 
 After a power cut the clock must know which items it already finished or reported, so it
-neither plays them twice nor reports them as missed. Only the latest state per item id
-is kept, and old rows are pruned.
+neither plays them twice nor reports them as missed. Only the latest state per item is
+kept, keyed by id *and* start (a compiler may reuse an id for each day's occurrence), and
+old rows are pruned.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from protocol.clock import utc
+from protocol.models import PlaylistItem
 
 FINAL_STATES = frozenset({"finished", "skipped", "missed", "failed", "stopped"})
 
@@ -32,11 +34,16 @@ class PlayedLog:
             self._db.execute("SELECT item_id, state FROM played").fetchall()
         )
 
-    def state(self, item_id: str) -> str | None:
-        with self._lock:
-            return self._cache.get(item_id)
+    @staticmethod
+    def key(item: PlaylistItem) -> str:
+        return f"{item.id}@{item.start.isoformat()}"
 
-    def mark(self, item_id: str, state: str, at: datetime) -> None:
+    def state(self, item: PlaylistItem) -> str | None:
+        with self._lock:
+            return self._cache.get(self.key(item))
+
+    def mark(self, item: PlaylistItem, state: str, at: datetime) -> None:
+        item_id = self.key(item)
         with self._lock:
             self._db.execute(
                 "INSERT INTO played (item_id, state, at) VALUES (?, ?, ?)"

@@ -50,6 +50,11 @@ POLL_S = 0.5  # how often a running player is checked for an early exit
 EPSILON_S = 0.001
 
 
+def _same(a: PlaylistItem, b: PlaylistItem) -> bool:
+    """The same occurrence, possibly from a newer playlist version."""
+    return a.id == b.id and a.start == b.start
+
+
 @dataclass
 class Playing:
     item: PlaylistItem
@@ -92,6 +97,7 @@ class Playout:
         self.on_action = on_action
         self.playlist: Playlist | None = None
         self._plan: list[tuple[float, float, PlaylistItem]] = []
+        self._plan_keys: set[str] = set()
         self._cursor = 0
         self.playing: Playing | None = None
         self.amp_forced: bool | None = None
@@ -106,9 +112,11 @@ class Playout:
     # -- inputs (any thread) -------------------------------------------------------------
     def set_playlist(self, playlist: Playlist) -> None:
         plan = [(i.start.timestamp(), i.end_ts, i) for i in playlist.items]
+        keys = {PlayedLog.key(i) for i in playlist.items}
         with self._lock:
             self.playlist = playlist
             self._plan = plan
+            self._plan_keys = keys
             self._cursor = 0
         self.wake.set()
 
@@ -133,6 +141,7 @@ class Playout:
                 break
             self._run_command(command, now)
         self._check_playing(now)
+        self._drop_if_removed(now)
         next_start = self._schedule(now)
         self._drive_amplifier(now, next_start)
         return self._next_wake(now, next_start)
@@ -151,13 +160,27 @@ class Playout:
         elif status == 0:
             self._finish(playing, now, EventKind.FINISHED, "")
 
+    def _drop_if_removed(self, now: datetime) -> None:
+        """A newer playlist without the playing item (cancelled by the operator) stops it."""
+        playing = self.playing
+        if playing is None or playing.command is not None:
+            return
+        with self._lock:
+            removed = PlayedLog.key(playing.item) not in self._plan_keys
+        if removed:
+            playing.playback.stop()
+            self.playing = None
+            self._last_end = now
+            self.played.mark(playing.item, "stopped", now)
+            self.emit(EventKind.FINISHED, playing.item.id, None, "removed from playlist")
+
     def _finish(self, playing: Playing, now: datetime, kind: EventKind, detail: str) -> None:
         playing.playback.stop()
         self.playing = None
         self._last_end = now
         if playing.command is None:
             state = "finished" if kind is EventKind.FINISHED else "failed"
-            self.played.mark(playing.item.id, state, now)
+            self.played.mark(playing.item, state, now)
         self.emit(kind, playing.item.id, playing.command.id if playing.command else None, detail)
         if playing.command is not None and playing.repeats_left > 0 and kind is EventKind.FINISHED:
             self._start_command_item(playing.command, now, playing.repeats_left - 1)
@@ -179,9 +202,9 @@ class Playout:
             if start_ts > now_ts + EPSILON_S:
                 next_start = item.start
                 break
-            state = self.played.state(item.id)
+            state = self.played.state(item)
             if state not in FINAL_STATES:
-                if self.playing is not None and self.playing.item.id == item.id:
+                if self.playing is not None and _same(self.playing.item, item):
                     advancing = False
                     continue
                 if end_ts > now_ts:
@@ -208,23 +231,23 @@ class Playout:
     def _report_passed(self, item: PlaylistItem, state: str | None, now: datetime) -> None:
         """Close the books on an item whose slot ended while it was not playing."""
         if state is None:
-            self.played.mark(item.id, "missed", now)
+            self.played.mark(item, "missed", now)
             self.emit(EventKind.MISSED, item.id, None, "slot passed without playing")
         elif state == "started":  # the agent died (power cut) while playing it
-            self.played.mark(item.id, "failed", now)
+            self.played.mark(item, "failed", now)
             self.emit(EventKind.FAILED, item.id, None, "interrupted: agent stopped while playing")
         else:  # interrupted by a command or a higher priority: already reported
-            self.played.mark(item.id, "skipped", now)
+            self.played.mark(item, "skipped", now)
 
     def _start_scheduled(self, item: PlaylistItem, now: datetime) -> None:
         late = (now - item.start).total_seconds()
         # started before (then a power cut) or preempted: pick up where the slot is now
-        state = self.played.state(item.id)
+        state = self.played.state(item)
         resuming = state in ("interrupted", "started")
         offset = 0.0
         if late > self.config.late_grace_s or resuming:
             if item.late_policy is LatePolicy.SKIP:
-                self.played.mark(item.id, "skipped", now)
+                self.played.mark(item, "skipped", now)
                 if state != "interrupted":  # a preemption was already reported
                     self.emit(EventKind.SKIPPED, item.id, None, f"late by {late:.1f}s")
                 return
@@ -232,10 +255,10 @@ class Playout:
         end_at = item.start + timedelta(seconds=item.duration_s)
         detail = f"joined at +{offset:.1f}s" if offset else ""
         if self._play(item, now, end_at, offset, None, 0, self._volume_for(item)):
-            self.played.mark(item.id, "started", now)
+            self.played.mark(item, "started", now)
             self.emit(EventKind.STARTED, item.id, None, detail)
         else:
-            self.played.mark(item.id, "failed", now)
+            self.played.mark(item, "failed", now)
 
     def _play(
         self,
@@ -275,7 +298,7 @@ class Playout:
         playing.playback.stop()
         self.playing = None
         if playing.command is None:
-            self.played.mark(playing.item.id, "interrupted", now)
+            self.played.mark(playing.item, "interrupted", now)
         command_id = playing.command.id if playing.command else None
         self.emit(EventKind.FINISHED, playing.item.id, command_id, f"interrupted: {reason}")
 
@@ -301,7 +324,7 @@ class Playout:
                 self.playing = None
                 self._last_end = now
                 if playing.command is None:
-                    self.played.mark(playing.item.id, "stopped", now)
+                    self.played.mark(playing.item, "stopped", now)
                 cid = playing.command.id if playing.command else None
                 self.emit(EventKind.FINISHED, playing.item.id, cid, f"stopped by {command.id}")
             else:

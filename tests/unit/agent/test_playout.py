@@ -296,3 +296,29 @@ def test_stream_that_ends_early_is_a_failure(rig: Rig) -> None:
     rig.advance_to(5)
     assert rig.kinds() == [("started", "vov"), ("failed", "vov")]
     assert rig.events[-1][3] == "stream ended early"
+
+
+def test_item_removed_by_a_newer_playlist_stops(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=60), item(2, 100)))
+    rig.playout.step()
+    rig.playout.set_playlist(playlist(item(2, 100), version=2))
+    rig.advance_to(5)
+    assert rig.playout.playing is None
+    assert rig.events[-1][3] == "removed from playlist"
+
+
+def test_newer_playlist_keeping_the_playing_item_does_not_restart_it(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=60)))
+    rig.playout.step()
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=60), item(2, 100), version=2))
+    rig.advance_to(5)
+    assert len(rig.player.plays) == 1 and rig.playout.current_item == "i1"
+
+
+def test_a_reused_item_id_on_another_day_still_plays(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=5)))
+    rig.playout.step()
+    rig.advance_to(5)
+    rig.playout.set_playlist(playlist(item(1, 86_400, duration_s=5), version=2))
+    rig.advance_to(86_400)
+    assert [p[1] for p in rig.player.plays] == [T0, T0 + timedelta(days=1)]
