@@ -19,6 +19,7 @@ import httpx
 
 from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
+from agent.clock_health import clock_offset_ms
 from agent.config import AgentSettings
 from agent.mqtt_session import MqttSession
 from agent.outbox import Outbox
@@ -212,6 +213,7 @@ class AgentRuntime:
             playlist_version=current.version if current else None,
             cache_bytes=cache_bytes,
             cache_items=cache_items,
+            clock_offset_ms=clock_offset_ms(),
         )
         return fields
 
