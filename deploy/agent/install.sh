@@ -36,10 +36,17 @@ if [ ! -f "$CONFIG" ] && { [ -z "$CONTROLLER" ] || [ -z "$TOKEN" ]; }; then
     exit 2
 fi
 
+case "$PLAYER" in
+    mpv) PLAYER_PKG="mpv" ;;
+    ffplay) PLAYER_PKG="ffmpeg" ;;
+    aplay|null|tap) PLAYER_PKG="" ;;
+    *) echo "install.sh: unknown player $PLAYER (mpv, ffplay, aplay)" >&2; exit 2 ;;
+esac
+
 echo "==> system packages"
 apt-get update -qq
-apt-get install -y -qq python3-venv python3-pip "$PLAYER" alsa-utils ca-certificates \
-    || apt-get install -y -qq python3-venv python3-pip alsa-utils ca-certificates
+# shellcheck disable=SC2086  # PLAYER_PKG may be empty on purpose
+apt-get install -y -qq python3-venv python3-pip alsa-utils ca-certificates $PLAYER_PKG
 apt-get install -y -qq python3-gpiozero 2>/dev/null || true
 
 echo "==> user and directories"

@@ -89,3 +89,56 @@ def test_watchdog_interval_is_half_the_period(monkeypatch: pytest.MonkeyPatch) -
 def test_fleet_node_ids_are_slugs_in_order() -> None:
     assert fleet_node_ids(3) == ["sim-001", "sim-002", "sim-003"]
     assert fleet_node_ids(1000, "xa")[-1] == "xa-1000"
+
+
+class KeyServer:
+    """A loopback HTTP server answering GET /api/v1/signing-keys."""
+
+    def __init__(self, body: bytes, status: int = 200) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(status if self.path == "/api/v1/signing-keys" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_keys_are_fetched_once_when_allowed(tmp_path: Path) -> None:
+    from agent.runtime import build_verifier
+
+    server = KeyServer(json.dumps({"keys": [KEY]}).encode())
+    try:
+        settings = AgentSettings(
+            node_id="n1", controller_url=server.url, fetch_keys_on_start=True, data_dir=tmp_path
+        )
+        assert len(build_verifier(settings).key_ids) == 1
+    finally:
+        server.close()
+
+
+def test_bad_key_answer_is_a_config_error(tmp_path: Path) -> None:
+    from agent.runtime import AgentConfigError, build_verifier
+
+    server = KeyServer(b'{"keys": []}')
+    try:
+        settings = AgentSettings(
+            node_id="n1", controller_url=server.url, fetch_keys_on_start=True, data_dir=tmp_path
+        )
+        with pytest.raises(AgentConfigError, match="returned no keys"):
+            build_verifier(settings)
+    finally:
+        server.close()
