@@ -31,6 +31,8 @@ class Enrolment(BaseModel):
     mqtt_password: Annotated[str, Field(min_length=1, max_length=500)]
     signing_keys: Annotated[list[str], Field(min_length=1, max_length=10)]
     zones: list[Slug] = []
+    mqtt_host: Annotated[str, Field(max_length=253)] | None = None
+    mqtt_port: Annotated[int, Field(ge=1, le=65535)] | None = None
 
 
 def request_enrolment(
@@ -65,15 +67,20 @@ def render_config(
     enrolment: Enrolment,
     controller_url: str,
     mqtt_host: str | None = None,
-    mqtt_port: int = 1883,
+    mqtt_port: int | None = None,
     extra: dict[str, object] | None = None,
 ) -> str:
+    """The TOML text; broker host/port: the caller's override, else the controller's
+    answer, else the controller URL's host and 1883."""
     values: dict[str, object] = {
         "node_id": enrolment.node_id,
         "zones": list(enrolment.zones),
         "controller_url": controller_url,
-        "mqtt_host": mqtt_host or urlsplit(controller_url).hostname or "127.0.0.1",
-        "mqtt_port": mqtt_port,
+        "mqtt_host": mqtt_host
+        or enrolment.mqtt_host
+        or urlsplit(controller_url).hostname
+        or "127.0.0.1",
+        "mqtt_port": mqtt_port or enrolment.mqtt_port or 1883,
         "mqtt_username": enrolment.mqtt_username,
         "mqtt_password": enrolment.mqtt_password,
         "trusted_keys": list(enrolment.signing_keys),

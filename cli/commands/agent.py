@@ -18,8 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     enrol = parser.add_argument_group("enrolment (first boot; then exits)")
     enrol.add_argument("--enrol", metavar="TOKEN", help="enrol with a one-time token")
     enrol.add_argument("--controller", help="controller URL for --enrol")
-    enrol.add_argument("--mqtt-host", help="broker host (default: the controller's host)")
-    enrol.add_argument("--mqtt-port", type=int, default=1883)
+    enrol.add_argument("--mqtt-host", help="broker host (default: as the controller says)")
+    enrol.add_argument(
+        "--mqtt-port", type=int, help="broker port (default: as the controller says)"
+    )
     enrol.add_argument(
         "--write", type=Path, default=Path("/etc/loa/agent.toml"), help="config file to write"
     )

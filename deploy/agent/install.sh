@@ -2,7 +2,7 @@
 # Install the Loa xã agent on Raspberry Pi OS (Bookworm or later) and enrol it.
 #
 #   sudo sh install.sh --controller https://loa.example.vn --token ONE-TIME-TOKEN \
-#        [--mqtt-host HOST] [--mqtt-port 8883] [--package 'loaxa[agent]'] [--player mpv]
+#        [--mqtt-host HOST] [--mqtt-port PORT]   (default: what the controller answers) [--package 'loaxa[agent]'] [--player mpv]
 #
 # Idempotent: re-running upgrades the package and keeps an existing /etc/loa/agent.toml
 # unless --token is given again.
@@ -11,7 +11,7 @@ set -eu
 CONTROLLER=""
 TOKEN=""
 MQTT_HOST=""
-MQTT_PORT="1883"
+MQTT_PORT=""
 PACKAGE="loaxa[agent]"
 PLAYER="mpv"
 PREFIX="/opt/loa"
@@ -63,8 +63,9 @@ python3 -m venv --system-site-packages "$PREFIX/venv"   # system gpiozero stays 
 
 if [ -n "$TOKEN" ]; then
     echo "==> enrolling with $CONTROLLER"
-    set -- --enrol "$TOKEN" --controller "$CONTROLLER" --mqtt-port "$MQTT_PORT" --write "$CONFIG"
-    [ -n "$MQTT_HOST" ] && set -- "$@" --mqtt-host "$MQTT_HOST"
+    set -- --enrol "$TOKEN" --controller "$CONTROLLER" --write "$CONFIG"
+    if [ -n "$MQTT_HOST" ]; then set -- "$@" --mqtt-host "$MQTT_HOST"; fi
+    if [ -n "$MQTT_PORT" ]; then set -- "$@" --mqtt-port "$MQTT_PORT"; fi
     "$PREFIX/venv/bin/loa" agent "$@"
     if ! grep -q '^player' "$CONFIG"; then
         echo "player = \"$PLAYER\"" >> "$CONFIG"

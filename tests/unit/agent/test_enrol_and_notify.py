@@ -37,6 +37,8 @@ def test_enrolment_writes_a_0600_config_the_agent_can_load(tmp_path: Path) -> No
             "mqtt_password": 'p"w\\d',
             "signing_keys": [KEY],
             "zones": ["xa-a", "thon-1"],
+            "mqtt_host": "broker.example",
+            "mqtt_port": 8884,
         },
     )
     enrolment = request_enrolment("http://ctl:8080", "tok-123", controller(answer))
@@ -46,7 +48,7 @@ def test_enrolment_writes_a_0600_config_the_agent_can_load(tmp_path: Path) -> No
     settings = AgentSettings.load(path)
     assert settings.node_id == "thon-1-loa-2"
     assert settings.zones == ["xa-a", "thon-1"]
-    assert settings.mqtt_host == "ctl" and settings.mqtt_port == 8883
+    assert settings.mqtt_host == "broker.example" and settings.mqtt_port == 8883  # override
     assert settings.mqtt_password is not None
     assert settings.mqtt_password.get_secret_value() == 'p"w\\d'
     assert settings.trusted_keys == [KEY]
