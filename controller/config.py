@@ -55,6 +55,19 @@ class ControllerSettings(LoaSettings):
         None, description="bearer token for /api/v1 when set (the panel uses sessions)"
     )
 
+    panel_session_key_path: Path | None = Field(
+        None, description="HMAC key for panel session cookies (0600); default in data_dir/keys"
+    )
+    panel_session_hours: float = Field(12, gt=0, le=24 * 30, description="panel login lifetime")
+    panel_secure_cookies: bool = Field(
+        False, description="mark panel cookies Secure (set when served over HTTPS)"
+    )
+    panel_map_tile_url: str | None = Field(
+        None, description="optional XYZ tile URL template for the map ({z}/{x}/{y})"
+    )
+    panel_login_max_failures: int = Field(5, ge=1, le=100, description="per username+IP")
+    panel_login_window_s: float = Field(300, gt=0, description="login failure window")
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'loa.sqlite3').resolve()}"
@@ -62,6 +75,10 @@ class ControllerSettings(LoaSettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def resolved_panel_session_key_path(self) -> Path:
+        return self.panel_session_key_path or self.data_dir / "keys" / "panel-session.key"
 
     @property
     def resolved_signing_key_path(self) -> Path:

@@ -1,0 +1,1 @@
+"""Panel and API authentication: passwords, users, session cookies, CSRF, rate limits, audit."""

@@ -1,0 +1,1 @@
+"""One router per panel page; ``create_app`` includes every module exposing ``router``."""
