@@ -56,6 +56,9 @@ class MediaCache:
     def path_for(self, media: MediaRef) -> Path:
         return self.dir / media.filename
 
+    def url_for(self, media: MediaRef) -> str:
+        return f"{self.base_url}/media/{media.filename}"
+
     def has(self, media: MediaRef) -> bool:
         return self.path_for(media).is_file()
 
@@ -70,7 +73,7 @@ class MediaCache:
         if final.is_file():
             return final
         part = final.with_name(final.name + ".part")
-        url = f"{self.base_url}/media/{media.filename}"
+        url = self.url_for(media)
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:

@@ -36,6 +36,9 @@ from protocol.signing import Verifier
 log = logging.getLogger(__name__)
 
 
+STREAMING_PLAYERS = frozenset({"mpv", "ffplay"})
+
+
 class AgentConfigError(RuntimeError):
     """The agent cannot start with this configuration (reason in the message)."""
 
@@ -144,6 +147,9 @@ class AgentRuntime:
             if media is not None and self.cache.has(media):
                 self.cache.touch(media)
                 return str(self.cache.path_for(media))
+        if item.media is not None and self.settings.player in STREAMING_PLAYERS:
+            # not downloaded yet: mpv/ffplay can play it straight from the controller
+            return self.cache.url_for(item.media)
         return None
 
     def _accept_playlist(self, playlist: Playlist) -> None:
