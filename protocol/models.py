@@ -143,6 +143,10 @@ class Command(WireModel):
     volume: int | None = Field(default=None, ge=0, le=100)
     on: bool | None = None
     repeat: int = Field(default=1, ge=1, le=1000)
+    # Emergencies: play again every ``repeat_every_s`` seconds (counted from each start)
+    # until ``until`` or a cancel; ``repeat`` then caps the number of plays.
+    repeat_every_s: float | None = Field(default=None, ge=10, le=86_400)
+    until: UtcDatetime | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Command:
