@@ -1,0 +1,200 @@
+"""Announcements: list, compose (preview, upload, record), conflicts, save, cancel."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
+from audio.media import RenderedMedia
+from controller.db.models import Announcement
+from controller.panel import announce
+from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
+from controller.panel.queries import announcements as ann_q
+from controller.panel.queries import target_tree
+from controller.panel.timefmt import fmt_datetime, parse_local
+from controller.services.zones import ZoneTree, nodes_reached
+from protocol.models import Priority
+
+router = APIRouter(prefix="/panel/announcements", include_in_schema=False)
+PRIORITIES = (Priority.ANNOUNCEMENT, Priority.EMERGENCY, Priority.BACKGROUND)
+_CHUNK = 1024 * 1024
+
+
+@router.get("")
+def list_page(page: ViewerPage, created: int | None = None, nodes: int = 0) -> HTMLResponse:
+    with page.ctl.sessions() as session:
+        items = ann_q.recent(session, page.scope(session))
+        message = ""
+        if created is not None:
+            ann = session.get(Announcement, created)
+            if ann is not None:
+                message = page.t("ann.sent", id=ann.id, nodes=nodes, start=fmt_datetime(ann.start))
+    return page.render("announcements.html", items=items, message=message)
+
+
+def _compose(page: Page, status_code: int = 200, error: str = "", **form: object) -> HTMLResponse:
+    with page.ctl.sessions() as session:
+        tree = target_tree.build(session, page.scope(session))
+    return page.render(
+        "compose.html",
+        status_code,
+        tree=tree,
+        engines=page.ctl.settings.tts_engine_order,
+        priorities=PRIORITIES,
+        error=error,
+        form=form,
+    )
+
+
+@router.get("/new")
+def compose_page(page: OperatorPage) -> HTMLResponse:
+    return _compose(page)
+
+
+def _error_text(page: Page, exc: announce.ComposeError) -> str:
+    """The translated message, with the technical reason appended when it adds something."""
+    text = page.t(exc.key, reason=exc.reason)
+    return f"{text} ({exc.reason})" if exc.reason and exc.reason not in text else text
+
+
+def _start(page: Page, when: str, at: str) -> datetime:
+    now = page.ctl.clock.now()
+    if when == "now":
+        return now + timedelta(seconds=page.ctl.settings.immediate_lead_s)
+    try:
+        return parse_local(at)
+    except ValueError:
+        raise announce.ComposeError("ann.error_time") from None
+
+
+@router.post("")
+async def create(
+    page: OperatorPage,
+    targets: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI reads, never mutates
+    text: Annotated[str, Form(max_length=10_000)] = "",
+    title: Annotated[str, Form(max_length=500)] = "",
+    engine: Annotated[str, Form(max_length=40)] = "",
+    media_sha256: Annotated[str, Form(max_length=64)] = "",
+    when: Annotated[str, Form(max_length=10)] = "now",
+    at: Annotated[str, Form(max_length=40)] = "",
+    priority: Annotated[int, Form()] = int(Priority.ANNOUNCEMENT),
+) -> Response:
+    form = {"text": text, "title": title, "targets": targets, "when": when, "at": at}
+    try:
+        draft = announce.Draft(
+            text=text,
+            title=title,
+            target_ids=targets,
+            start=_start(page, when, at),
+            priority=Priority(priority) if priority in set(PRIORITIES) else Priority.ANNOUNCEMENT,
+            engine=engine if engine in page.ctl.settings.tts_engine_order else None,
+            media_sha256=media_sha256 or None,
+        )
+        with page.ctl.sessions() as session:
+            scope = page.scope(session)
+        created = await run_in_threadpool(
+            announce.create, page.ctl, scope, draft, page.principal.username
+        )
+    except announce.ComposeError as exc:
+        return _compose(page, 422, _error_text(page, exc), **form)
+    except (AudioRejected, AudioToolError, SynthesisFailed) as exc:
+        return _compose(page, 422, page.t("ann.error_audio", reason=exc.reason), **form)
+    with page.ctl.sessions.begin() as session:
+        page.audit(
+            session,
+            "announcement.create",
+            f"announcement:{created.id}",
+            f"targets={','.join(targets)} start={created.start.isoformat()} text={text[:200]}",
+        )
+    return RedirectResponse(
+        f"/panel/announcements?created={created.id}&nodes={len(created.node_ids)}",
+        status_code=303,
+    )
+
+
+@router.post("/upload")
+async def upload(page: OperatorPage, file: Annotated[UploadFile, File()]) -> JSONResponse:
+    """A recording (file or microphone), checked and loudness-normalised, ready to attach."""
+    name = file.filename or "recording"
+    limit = page.ctl.renderer.uploads.limits.max_bytes
+
+    def work() -> RenderedMedia:
+        with tempfile.TemporaryDirectory(prefix="loa-panel-upload-") as tmp:
+            spooled = Path(tmp) / "upload"
+            with spooled.open("wb") as out:
+                written = 0
+                while chunk := file.file.read(_CHUNK):
+                    out.write(chunk)
+                    written += len(chunk)
+                    if written > limit:
+                        break
+            rendered = page.ctl.renderer.import_upload(spooled, name)
+        announce.store_upload(page.ctl, rendered)
+        return rendered
+
+    try:
+        media = await run_in_threadpool(work)
+    except (AudioRejected, AudioToolError) as exc:
+        return JSONResponse({"error": exc.reason}, status_code=422)
+    finally:
+        await file.close()
+    return JSONResponse(
+        {
+            "sha256": media.sha256,
+            "ext": media.ext,
+            "duration_s": media.duration_s,
+            "url": f"/media/{media.filename}",
+        }
+    )
+
+
+@router.get("/conflicts")
+def conflicts(
+    page: OperatorPage,
+    targets: Annotated[list[str], Query()] = [],  # noqa: B006
+    when: str = "now",
+    at: str = "",
+    duration_s: float = 60.0,
+) -> JSONResponse:
+    try:
+        start = _start(page, when, at)
+        with page.ctl.sessions() as session:
+            found = announce.conflicts(
+                session, page.scope(session), targets, start, min(max(duration_s, 1), 86_400)
+            )
+    except announce.ComposeError as exc:
+        return JSONResponse({"error": _error_text(page, exc)}, status_code=422)
+    return JSONResponse(
+        {
+            "conflicts": [
+                {"id": a.id, "title": a.title, "start": fmt_datetime(a.start)} for a in found
+            ]
+        }
+    )
+
+
+@router.post("/{ann_id}/cancel")
+def cancel(page: OperatorPage, ann_id: int) -> Response:
+    with page.ctl.sessions() as session:
+        ann = session.get(Announcement, ann_id)
+        scope = page.scope(session)
+        if ann is None:
+            raise PanelNotFound(str(ann_id))
+        zone_ids = [t.zone_id for t in ann.targets if t.zone_id]
+        node_ids = [t.node_id for t in ann.targets if t.node_id]
+        if not scope.allows_targets(zone_ids, node_ids):
+            raise PanelNotFound(str(ann_id))
+        ann.cancelled_at = page.ctl.clock.now()
+        page.audit(session, "announcement.cancel", f"announcement:{ann_id}", ann.title[:200])
+        session.commit()
+        nodes = sorted(nodes_reached(session, ZoneTree.load(session), zone_ids, node_ids))
+    page.ctl.publisher.refresh(nodes)
+    return RedirectResponse(f"/panel/announcements?cancelled={quote(str(ann_id))}", 303)

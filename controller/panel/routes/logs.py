@@ -1,0 +1,98 @@
+"""Playback logs: filters, keyset pages, streamed CSV export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from controller.panel.page import ViewerPage
+from controller.panel.queries import nodes as node_queries
+from controller.panel.queries import playback_log as log_q
+from controller.panel.timefmt import LOCAL
+
+router = APIRouter(prefix="/panel", include_in_schema=False)
+
+
+def _filter(
+    node: str, zone: str, date_from: str, date_to: str, status: str, item: str
+) -> log_q.LogFilter:
+    return log_q.LogFilter(
+        node=node[:64],
+        zone=zone[:64],
+        date_from=log_q.parse_date(date_from),
+        date_to=log_q.parse_date(date_to),
+        status=status if status in log_q.KINDS else "",
+        item=item[:128],
+    )
+
+
+@router.get("/logs")
+def logs_page(
+    page: ViewerPage,
+    node: str = "",
+    zone: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    status: str = "",
+    item: str = "",
+    before: str = "",
+    after: str = "",
+) -> HTMLResponse:
+    error = ""
+    try:
+        flt = _filter(node, zone, date_from, date_to, status, item)
+        older = log_q.Cursor.decode(before) if before else None
+        newer = log_q.Cursor.decode(after) if after else None
+    except log_q.LogFilterError as exc:
+        error = str(exc)
+        flt, older, newer = log_q.LogFilter(), None, None
+    with page.ctl.sessions() as session:
+        scope = page.scope(session)
+        result = log_q.page(session, scope, flt, before=older, after=newer)
+        nodes = node_queries.list_nodes(session, scope, node_queries.NodeFilter())
+        zones = node_queries.zones_in_scope(session, scope)
+    query = {
+        "node": flt.node,
+        "zone": flt.zone,
+        "date_from": flt.date_from.isoformat() if flt.date_from else "",
+        "date_to": flt.date_to.isoformat() if flt.date_to else "",
+        "status": flt.status,
+        "item": flt.item,
+    }
+    return page.render(
+        "logs.html",
+        result=result,
+        flt=flt,
+        query={k: v for k, v in query.items() if v},
+        nodes=nodes,
+        zones=zones,
+        kinds=log_q.KINDS,
+        error=error,
+        first_page=bool(before or after),
+    )
+
+
+@router.get("/logs.csv")
+def logs_csv(
+    page: ViewerPage,
+    node: str = "",
+    zone: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    status: str = "",
+    item: str = "",
+) -> StreamingResponse:
+    try:
+        flt = _filter(node, zone, date_from, date_to, status, item)
+    except log_q.LogFilterError:
+        flt = log_q.LogFilter()
+    with page.ctl.sessions() as session:
+        scope = page.scope(session)
+    stamp = datetime.now(LOCAL).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        log_q.csv_lines(page.ctl.sessions, scope, flt),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="loa-playback-{stamp}.csv"'},
+    )
