@@ -83,9 +83,7 @@ def bare_client(
     on_message: Callable[[mqtt.MQTTMessage], Any] | None = None,
 ) -> mqtt.Client:
     """A paho client with no project code, connected and looping."""
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-    )
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     connected = threading.Event()
     client.on_connect = lambda *_a: connected.set()
     if on_message is not None:

@@ -1,0 +1,191 @@
+"""``loa bench fanout``: a zone "play now" from the controller to every simulated agent.
+
+Project path: ``issue_command`` signs one zone command and publishes it once; the broker fans
+it out; each agent (the real ``AgentRuntime``, run as ``loa agent --simulate N`` in its own
+process) verifies the signature and acknowledges; latency is the ack's timestamp minus the
+command's ``issued_at``. Baseline, same run: the same fan-out to the same number of bare paho
+clients with no project code, latency measured at receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cli.benchmarks.support import BenchEnv, bench_env, peak_rss_mb, percentiles, wait_for
+from cli.errors import CliError
+from controller.db.models import Node, PlaybackEvent
+from controller.services.commands import issue_command
+from protocol import topics
+from protocol.models import CommandAction, ItemKind, PlaylistItem, Priority
+
+ZONE = "xa-fanout"
+
+
+def _baseline_fleet_main(port: int, n: int, topic: str, out_path: str) -> None:
+    """N bare paho subscribers; writes the receive latencies (ms) of one message to out_path."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+    subscribed = threading.Semaphore(0)
+    clients = []
+    for i in range(n):
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bare-{i}", protocol=mqtt.MQTTv5)
+
+        def on_message(_c: Any, _u: Any, msg: Any) -> None:
+            now = time.time()
+            with lock:
+                latencies.append((now - float(msg.payload)) * 1000)
+
+        c.on_message = on_message
+        c.on_subscribe = lambda *_a: subscribed.release()
+        c.on_connect = lambda cl, *_a: cl.subscribe(topic, qos=1)
+        c.connect("127.0.0.1", port, keepalive=300)
+        c.loop_start()
+        clients.append(c)
+    for _ in range(n):
+        subscribed.acquire(timeout=60)
+    Path(out_path + ".ready").touch()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(latencies) < n:
+        time.sleep(0.05)
+    Path(out_path).write_text(json.dumps(latencies))
+    for c in clients:
+        c.loop_stop()
+
+
+def _baseline(env: BenchEnv, n: int) -> dict[str, float]:
+    import multiprocessing
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    out = str(env.root / "baseline.json")
+    topic = "bench/bare/zone"
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_baseline_fleet_main, args=(env.broker.port, n, topic, out)
+    )
+    proc.start()
+    if not wait_for(lambda: Path(out + ".ready").exists() or not proc.is_alive(), 300):
+        raise CliError("the bare baseline fleet did not subscribe in time")
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    pub.connect("127.0.0.1", env.broker.port)
+    pub.loop_start()
+    pub.publish(topic, str(time.time()).encode(), qos=1).wait_for_publish(10)
+    proc.join(120)
+    pub.loop_stop()
+    values: list[float] = json.loads(Path(out).read_text()) if Path(out).exists() else []
+    return {**percentiles(values), "received": len(values)}
+
+
+def _start_fleet(env: BenchEnv, n: int) -> subprocess.Popen[bytes]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
+    environ.update(
+        {
+            "LOA_DATA_DIR": str(env.root / "fleet"),
+            "LOA_MQTT_PORT": str(env.broker.port),
+            "LOA_CONTROLLER_URL": "http://127.0.0.1:9",
+            "LOA_TRUSTED_KEYS": json.dumps([env.ctl.signer.public_key_b64]),
+            "LOA_ZONES": json.dumps([ZONE]),
+            "LOA_PLAYER": "null",
+            "LOA_HEARTBEAT_INTERVAL_S": "600",
+        }
+    )
+    log = (env.root / "fleet.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "agent", "--simulate", str(n), "--prefix", "fan"],
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    n = args.agents
+    width = max(3, len(str(n)))
+    node_ids = [f"fan-{i:0{width}d}" for i in range(1, n + 1)]
+    with bench_env(ZONE, node_ids) as env:
+        baseline = _baseline(env, n)
+        fleet = _start_fleet(env, n)
+        try:
+
+            def online() -> int:
+                with env.ctl.sessions() as s:
+                    return s.scalar(select(func.count()).where(Node.online.is_(True))) or 0
+
+            started = time.monotonic()
+            if not wait_for(lambda: online() >= n or fleet.poll() is not None, 600, interval=0.5):
+                raise CliError(f"only {online()} of {n} agents came online")
+            if fleet.poll() is not None:
+                tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
+                raise CliError(f"the simulated fleet exited:\n{tail}")
+            startup_s = time.monotonic() - started
+            online_before_issue = online()
+            now = env.ctl.clock.now()
+            item = PlaylistItem(
+                id=f"fanout-{int(now.timestamp())}",
+                kind=ItemKind.SILENCE,
+                start=now,
+                duration_s=1.0,
+                priority=Priority.ANNOUNCEMENT,
+                title="bench",
+            )
+            issued = issue_command(
+                env.ctl,
+                action=CommandAction.PLAY_NOW,
+                zone_id=ZONE,
+                item=item,
+                ttl=timedelta(minutes=5),
+            )
+            command_id = issued.command.id
+
+            def acks() -> list[float]:
+                with env.ctl.sessions() as s:
+                    rows = s.scalars(
+                        select(PlaybackEvent.at).where(
+                            PlaybackEvent.command_id == command_id,
+                            PlaybackEvent.kind == "command_ack",
+                        )
+                    ).all()
+                return [(at - issued.command.issued_at).total_seconds() * 1000 for at in rows]
+
+            wait_for(lambda: len(acks()) >= n, 120, interval=0.25)
+            latencies = acks()
+        finally:
+            fleet.terminate()
+            try:
+                fleet.wait(60)
+            except subprocess.TimeoutExpired:
+                fleet.kill()
+        stats = percentiles(latencies)
+        report = {
+            "agents": n,
+            "online_before_issue": online_before_issue,
+            "fleet_startup_s": round(startup_s, 1),
+            "received": len(latencies),
+            "p50_ms": stats["p50"],
+            "p99_ms": stats["p99"],
+            "max_ms": stats["max"],
+            "baseline_received": baseline["received"],
+            "baseline_p50_ms": baseline["p50"],
+            "baseline_p99_ms": baseline["p99"],
+            "baseline_max_ms": baseline["max"],
+            "ratio_p99": round(stats["p99"] / baseline["p99"], 2) if baseline["p99"] else None,
+            "zone_topic": topics.zone_cmd(ZONE),
+            "controller_peak_rss_mb": peak_rss_mb(),
+        }
+    print(json.dumps(report))
+    return 0
