@@ -1,70 +1,76 @@
-"""Turn a node's announcements into its playlist for a window.
+"""Compile the calendar stored in the database into per-node playlists for a window.
 
-Placement is sequential: items are ordered by (start, priority desc, id) and an item whose
-start falls inside the previous one is moved to just after it, so a node never plays two
-things at once. Recurring rules and slot packing come from ``schedules`` (issue 4).
+All the calendar logic (recurrence, slots, priorities, overlaps) is in ``schedules``; this
+module only reads what it needs in one session — the zone tree, each node's zones with
+their ancestors, the active entries and slots — and hands it to ``compile_fleet``, which
+compiles once per group of nodes receiving the same entries.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
-from controller.db.models import Announcement
-from protocol.codec import canonical_json
-from protocol.models import ItemKind, MediaRef, PlaylistItem, Priority
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-
-@dataclass(frozen=True)
-class BuiltPlaylist:
-    items: list[PlaylistItem]
-    content_hash: str
+from controller.db.models import Node, NodeZone
+from controller.services.schedule_store import Calendar, load_calendar
+from controller.services.zones import ZoneTree
+from schedules import CompileResult, compile_fleet
 
 
-def announcement_item(ann: Announcement, start: datetime) -> PlaylistItem:
-    media = None
-    if ann.media is not None:
-        media = MediaRef(
-            sha256=ann.media.sha256,
-            ext=ann.media.ext,
-            size=ann.media.size,
-            duration_s=ann.media.duration_s,
-        )
-    return PlaylistItem(
-        id=f"ann-{ann.id}@{start:%Y%m%dT%H%M%SZ}",
-        kind=ItemKind(ann.kind),
-        start=start,
-        duration_s=ann.duration_s,
-        priority=Priority(ann.priority),
-        title=ann.title[:500],
-        volume=ann.volume,
-        media=media,
-        stream_url=ann.stream_url,
-    )
+def fleet_zones(
+    session: Session, node_ids: Iterable[str] | None = None
+) -> dict[str, frozenset[str]]:
+    """``node_id -> every zone it is in`` (home, extra, ancestors) for active nodes.
+
+    Two queries whatever the fleet size (no per-node lazy loads).
+    """
+    tree = ZoneTree.load(session)
+    query = select(Node.id, Node.zone_id).where(Node.revoked_at.is_(None))
+    wanted = None if node_ids is None else list(node_ids)
+    if wanted is not None:
+        query = query.where(Node.id.in_(wanted))
+    direct: dict[str, list[str]] = defaultdict(list)
+    for node_id, zone_id in session.execute(query):
+        direct[node_id].append(zone_id)
+    extra = select(NodeZone.node_id, NodeZone.zone_id)
+    if wanted is not None:
+        extra = extra.where(NodeZone.node_id.in_(wanted))
+    for node_id, zone_id in session.execute(extra):
+        if node_id in direct:
+            direct[node_id].append(zone_id)
+    ancestors: dict[str, list[str]] = {}
+    result: dict[str, frozenset[str]] = {}
+    for node_id, zones in direct.items():
+        found: set[str] = set()
+        for zone_id in zones:
+            if zone_id not in ancestors:
+                ancestors[zone_id] = tree.ancestors_and_self(zone_id)
+            found.update(ancestors[zone_id])
+        result[node_id] = frozenset(found)
+    return result
 
 
-def content_hash(items: Iterable[PlaylistItem]) -> str:
-    payload = [i.model_dump(mode="json", exclude_none=True) for i in items]
-    return hashlib.sha256(canonical_json(payload)).hexdigest()
+def compile_calendar(
+    calendar: Calendar,
+    nodes: Mapping[str, frozenset[str]],
+    window_start: datetime,
+    window_end: datetime,
+) -> dict[str, CompileResult]:
+    """Playlists of ``nodes`` for ``[window_start, window_end)``; raises ``ScheduleError``."""
+    return compile_fleet(nodes, calendar.entries, window_start, window_end, slots=calendar.slots)
 
 
-def build_playlist(
-    announcements: Iterable[Announcement], window_start: datetime, window_end: datetime
-) -> BuiltPlaylist:
-    """Items that end after ``window_start`` and start before ``window_end``, without overlap."""
-    candidates = sorted(
-        (a for a in announcements if a.cancelled_at is None),
-        key=lambda a: (a.start, -a.priority, a.id),
-    )
-    items: list[PlaylistItem] = []
-    cursor: datetime | None = None
-    for ann in candidates:
-        start = ann.start if cursor is None or ann.start >= cursor else cursor
-        end = start + timedelta(seconds=ann.duration_s)
-        if end <= window_start or start >= window_end:
-            continue
-        items.append(announcement_item(ann, start))
-        cursor = end
-    return BuiltPlaylist(items, content_hash(items))
+def build_playlists(
+    session: Session,
+    now: datetime,
+    window_start: datetime,
+    window_end: datetime,
+    node_ids: Iterable[str] | None = None,
+) -> dict[str, CompileResult]:
+    """Read nodes and calendar and compile (all active nodes when ``node_ids`` is None)."""
+    nodes = fleet_zones(session, node_ids)
+    return compile_calendar(load_calendar(session, now), nodes, window_start, window_end)
