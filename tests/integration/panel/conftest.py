@@ -1,0 +1,69 @@
+"""A real controller app (SQLite file, private Mosquitto, espeak-ng) with seeded users.
+
+Module-scoped: argon2 logins and speech rendering are the slow parts, so each test module
+builds one app and logs each role in once. ``Panel.as_(role)`` switches the client's cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from integration.panel.panel_support import PASSWORD, USERS, Panel
+
+from controller.app import create_app
+from controller.auth.users import create_user
+from controller.broker.process import MosquittoProcess
+from controller.config import ControllerSettings
+from controller.services.seed import seed_demo
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoProcess]:
+    proc = MosquittoProcess(tmp_path_factory.mktemp("mosquitto"))
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def make_settings(root: Path, broker: MosquittoProcess) -> ControllerSettings:
+    return ControllerSettings(
+        data_dir=root / "ctl",
+        tts_engine_order=["espeak-ng"],
+        mqtt_port=broker.port,
+        mqtt_client_id=f"ctl-{root.name}",
+        immediate_lead_s=2,
+    )
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory: pytest.TempPathFactory, broker: MosquittoProcess) -> Iterator[Panel]:
+    root = tmp_path_factory.mktemp("panel")
+    app = create_app(make_settings(root, broker))
+    with TestClient(app, follow_redirects=False) as client:
+        ctl = app.state.controller
+        with ctl.sessions.begin() as session:
+            seed_demo(session, ctl.clock.now())
+            for name, (role, communes, everything) in USERS.items():
+                if name == "admin":
+                    continue
+                create_user(
+                    session,
+                    username=name,
+                    password=PASSWORD,
+                    role=role,
+                    now=ctl.clock.now(),
+                    communes=communes,
+                    all_communes=everything,
+                    must_change_password=False,
+                )
+            from controller.auth.users import set_password
+            from controller.db.models import User
+
+            admin = session.query(User).filter_by(username="admin").one()
+            set_password(admin, PASSWORD, must_change=False)
+        yield Panel(client)

@@ -1,0 +1,137 @@
+"""Every panel route × every role: role AND commune scope are checked on each one.
+
+Roles: anonymous, viewer / operator of xã Đồng Tiến, admin (all communes), and ``other``
+— an operator of xã Vi Hương, who must not see or touch Đồng Tiến's nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from integration.panel.panel_support import Panel
+
+from controller.api.deps import Role
+
+pytestmark = pytest.mark.integration
+
+ROLE_OF = {
+    "viewer": Role.VIEWER,
+    "operator": Role.OPERATOR,
+    "other": Role.OPERATOR,
+    "admin": Role.ADMIN,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    needs: Role
+    data: dict[str, object] | None = None
+    scoped: int | None = None  # status for ``other`` when the target is outside its scope
+    ok: tuple[int, ...] = (200, 303)
+
+
+ROUTES = [
+    Route("GET", "/panel/", Role.VIEWER),
+    Route("GET", "/panel/live", Role.VIEWER),
+    Route("GET", "/panel/nodes", Role.VIEWER),
+    Route("GET", "/panel/nodes/dong-an-1", Role.VIEWER, scoped=404),
+    Route("POST", "/panel/nodes/dong-an-1/command", Role.OPERATOR, {"action": "stop"}, 404),
+    Route(
+        "POST",
+        "/panel/nodes/dong-an-1/command",
+        Role.OPERATOR,
+        {"action": "volume", "volume": "60"},
+        404,
+    ),
+    Route("GET", "/panel/map", Role.VIEWER),
+    Route("GET", "/panel/announcements", Role.VIEWER),
+    Route("GET", "/panel/announcements/new", Role.OPERATOR),
+    Route(
+        "POST",
+        "/panel/announcements",
+        Role.OPERATOR,
+        {"text": "Kiểm tra loa.", "targets": "ban-dong-an", "when": "now"},
+        422,
+    ),
+    Route("GET", "/panel/announcements/conflicts?targets=ban-dong-an", Role.OPERATOR, scoped=422),
+    Route("GET", "/panel/schedule", Role.VIEWER),
+    Route("GET", "/panel/schedule?zone=xa-dong-tien", Role.VIEWER, scoped=404),
+    Route("GET", "/panel/logs", Role.VIEWER),
+    Route("GET", "/panel/logs.csv", Role.VIEWER),
+    Route("GET", "/panel/reports/monthly", Role.VIEWER),
+    Route("GET", "/panel/reports/monthly?commune=xa-dong-tien", Role.VIEWER, scoped=404),
+    Route("GET", "/panel/audit", Role.ADMIN),
+    Route("GET", "/panel/users", Role.ADMIN),
+    Route(
+        "POST",
+        "/panel/users",
+        Role.ADMIN,
+        {"username": "moi", "password": "x", "role": "viewer"},
+        ok=(422,),
+    ),
+    Route("GET", "/panel/password", Role.VIEWER),
+]
+
+
+def _call(panel: Panel, role: str | None, route: Route, csrf: bool = True) -> int:
+    client = panel.as_(role)
+    if route.method == "GET":
+        return client.get(route.path).status_code
+    data = dict(route.data or {})
+    if role is not None and csrf:
+        data["csrf"] = panel.csrf[role]
+    return client.post(route.path, data=data).status_code
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+@pytest.mark.parametrize("role", [None, "viewer", "operator", "other", "admin"])
+def test_role_and_scope(panel: Panel, route: Route, role: str | None) -> None:
+    status = _call(panel, role, route)
+    if role is None:
+        assert status == 303  # to the login page
+        assert (
+            panel.client.get(route.path).headers.get("location", "").startswith("/panel/login")
+            or route.method == "POST"
+        )
+    elif ROLE_OF[role] < route.needs:
+        assert status == 403
+    elif role == "other" and route.scoped is not None:
+        assert status == route.scoped
+    else:
+        assert status in route.ok
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "POST"], ids=lambda r: r.path)
+def test_every_form_needs_the_csrf_token(panel: Panel, route: Route) -> None:
+    assert _call(panel, "admin", route, csrf=False) == 403
+
+
+def test_api_calls_carry_the_panel_session_and_its_role(panel: Panel) -> None:
+    """With a cookie the JSON API sees that user: a viewer cannot preview or send."""
+    client = panel.as_("viewer")
+    body = {"text": "Xin chào bà con."}
+    headers = {"X-CSRF-Token": panel.csrf["viewer"]}
+    assert client.post("/api/v1/tts/preview", json=body, headers=headers).status_code == 403
+    assert client.get("/api/v1/users").status_code == 403
+    client = panel.as_("operator")
+    # A cookie without the page's token is refused (cross-site form posts carry the cookie).
+    assert client.post("/api/v1/tts/preview", json=body).status_code == 403
+    r = client.post(
+        "/api/v1/tts/preview", json=body, headers={"X-CSRF-Token": panel.csrf["operator"]}
+    )
+    assert r.status_code == 200 and r.headers["x-loa-engine"] == "espeak-ng"
+    client = panel.as_("admin")
+    users = client.get("/api/v1/users").json()
+    assert {u["username"] for u in users} >= {"admin", "viewer", "operator", "other"}
+
+
+def test_lists_show_only_the_users_communes(panel: Panel) -> None:
+    other = panel.as_("other").get("/panel/nodes").text
+    assert "dong-an-1" not in other
+    mine = panel.as_("viewer").get("/panel/nodes").text
+    assert "dong-an-1" in mine and "cay-thi-1" in mine
+    # the log's node filter lists only nodes in scope
+    assert 'value="dong-an-1"' not in panel.as_("other").get("/panel/logs").text
