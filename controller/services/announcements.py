@@ -1,16 +1,22 @@
-"""Creating announcements: validate targets, render speech, store rows in one transaction."""
+"""Creating announcements: validate targets, render speech, store rows in one transaction.
+
+An announcement is one-off (``rule`` None: it plays at ``start``) or recurring (``rule`` is
+a timed :mod:`schedules` rule; ``start`` then holds its first occurrence, for listings).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.pipeline import RenderedMedia, SpeechRenderer
 from controller.db.models import Announcement, AnnouncementTarget, Media, Node, Zone
-from protocol.models import ItemKind, Priority
+from protocol.models import ItemKind, PlaylistItem, Priority
 
 
 class TargetError(ValueError):
@@ -61,8 +67,16 @@ def create_text_announcement(
     title: str | None = None,
     priority: Priority = Priority.ANNOUNCEMENT,
     created_by: str | None = None,
+    rule: dict[str, Any] | None = None,
+    repeat: int = 1,
+    volume: int | None = None,
+    valid_until: datetime | None = None,
 ) -> Announcement:
-    """Render ``text`` to speech and add the announcement (caller commits)."""
+    """Render ``text`` to speech and add the announcement (caller commits).
+
+    ``rule`` (a ``schedules`` rule as JSON, with a time of day) makes it recurring; the
+    caller has validated it.
+    """
     rendered = renderer.render_text(text)
     media = ensure_media(session, rendered, "tts", now)
     ann = Announcement(
@@ -72,6 +86,10 @@ def create_text_announcement(
         media=media,
         duration_s=rendered.duration_s,
         priority=int(priority),
+        repeat=repeat,
+        volume=volume,
+        rule=rule,
+        valid_until=valid_until,
         start=start,
         created_at=now,
         created_by=created_by,
@@ -80,3 +98,33 @@ def create_text_announcement(
     )
     session.add(ann)
     return ann
+
+
+def next_free_start(
+    playlists: Iterable[Iterable[PlaylistItem]],
+    earliest: datetime,
+    length_s: float,
+    priority: Priority,
+) -> datetime:
+    """First start >= ``earliest`` where ``length_s`` fits between every item of equal or
+    higher priority on all the given nodes' playlists.
+
+    A "now" announcement queues behind one already playing (as operators expect) instead of
+    being dropped as the loser of an overlap.
+    """
+    busy = sorted(
+        (item.start, item.start + timedelta(seconds=item.duration_s))
+        for items in playlists
+        for item in items
+        if item.priority >= priority
+    )
+    start = earliest
+    moved = True
+    while moved:
+        moved = False
+        end = start + timedelta(seconds=length_s)
+        for busy_start, busy_end in busy:
+            if busy_start < end and start < busy_end:
+                start, moved = busy_end, True
+                break
+    return start

@@ -1,27 +1,67 @@
-"""Announcements: text → speech → playlists of every targeted node, published at once."""
+"""Announcements: text → speech → playlists of every targeted node, published at once.
+
+Without ``start`` an announcement plays "now" (``immediate_lead_s`` ahead), queued after
+whatever of equal or higher priority is already planned on its nodes. With ``rule`` (a
+``schedules`` rule with a time of day) it recurs; ``start`` is then ignored.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 from sqlalchemy import select
 
-from audio.errors import AudioRejected, SynthesisFailed
-from audio.ffmpeg import AudioToolError
+from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import AnnouncementIn, AnnouncementOut
 from controller.db.models import Announcement
-from controller.services.announcements import TargetError, create_text_announcement, resolve_targets
+from controller.services.announcements import (
+    TargetError,
+    Targets,
+    create_text_announcement,
+    next_free_start,
+    resolve_targets,
+)
+from controller.services.container import Controller
+from controller.services.playlist_builder import build_playlists
+from controller.services.schedule_editing import (
+    ScheduleInputError,
+    build_entry,
+    check_not_past,
+    first_start,
+)
 from controller.services.zones import ZoneTree, nodes_reached
+from schedules import OnceRule, ScheduleEntry, occurrences
+from schedules.rules import Rule
 
 router = APIRouter(prefix="/api/v1/announcements", tags=["announcements"])
 _GRACE = timedelta(minutes=1)
+_422 = status.HTTP_422_UNPROCESSABLE_CONTENT
 
 
-def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementOut:
-    return AnnouncementOut(
+class AnnouncementBody(AnnouncementIn):
+    """``AnnouncementIn`` plus the calendar fields (all optional: old clients keep working)."""
+
+    rule: dict[str, Any] | None = None
+    repeat: Annotated[int, Field(ge=1, le=20)] = 1
+    volume: Annotated[int, Field(ge=0, le=100)] | None = None
+    valid_until: datetime | None = None
+
+
+class AnnouncementView(AnnouncementOut):
+    rule: dict[str, Any] | None = None
+    repeat: int = 1
+    volume: int | None = None
+    valid_until: datetime | None = None
+    cancelled: bool = False
+
+
+def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView:
+    return AnnouncementView(
         id=ann.id,
         title=ann.title,
         text=ann.text,
@@ -33,60 +73,130 @@ def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementOut:
         targets=[t.zone_id or t.node_id or "" for t in ann.targets],
         nodes=nodes,
         created_at=ann.created_at,
+        rule=ann.rule,
+        repeat=ann.repeat,
+        volume=ann.volume,
+        valid_until=ann.valid_until,
+        cancelled=ann.cancelled_at is not None,
     )
 
 
 @router.get("")
 def list_announcements(
     session: SessionDep, ctl: ControllerDep, _: Viewer, limit: int = 100
-) -> list[AnnouncementOut]:
+) -> list[AnnouncementView]:
     query = select(Announcement).order_by(Announcement.id.desc()).limit(min(max(limit, 1), 1000))
     base = ctl.settings.resolved_public_url
     return [_out(a, base, []) for a in session.scalars(query)]
 
 
+def _checked_rule(body: AnnouncementBody, targets: Targets, now: datetime) -> Rule | None:
+    """Validate the recurrence with the calendar's own model; raise HTTP 422 with reasons."""
+    if body.rule is None:
+        return None
+    data = {
+        "id": "announcement",
+        "kind": "tts",
+        "title": body.title or "x",
+        "text": body.text,
+        "targets": {"zones": targets.zone_ids, "nodes": targets.node_ids},
+        "rule": body.rule,
+        "valid_until": body.valid_until,
+    }
+    try:
+        entry: ScheduleEntry = build_entry(data)
+        check_not_past(entry, now)
+    except ScheduleInputError as exc:
+        raise HTTPException(_422, exc.reason) from None
+    if entry.slot is not None or entry.rule is None or entry.rule.time is None:
+        raise HTTPException(_422, "rule: an announcement's rule needs a time of day")
+    return entry.rule
+
+
+def _first_occurrence(rule: Rule, now: datetime) -> datetime:
+    if isinstance(rule, OnceRule):
+        return first_start(rule)
+    found = occurrences(rule, now, now + timedelta(days=400))
+    if not found:
+        raise HTTPException(_422, "rule: no occurrence in the coming year")
+    return found[0]
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_announcement(
-    body: AnnouncementIn, ctl: ControllerDep, who: Operator
-) -> AnnouncementOut:
+    body: AnnouncementBody, ctl: ControllerDep, who: Operator
+) -> AnnouncementView:
     """Render the text, store the announcement and publish the affected nodes' playlists."""
     if not body.text.strip():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "text is empty")
+        raise HTTPException(_422, "text is empty")
     now = ctl.clock.now()
     start = body.start or now + timedelta(seconds=ctl.settings.immediate_lead_s)
     if body.start is not None and start < now.replace(microsecond=0) - _GRACE:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "start is in the past")
+        raise HTTPException(_422, "start is in the past")
+    if body.valid_until is not None and body.valid_until.tzinfo is None:
+        raise HTTPException(_422, "valid_until must include its UTC offset")
+    return await run_in_threadpool(_create, ctl, body, start, who.username)
 
-    def work() -> tuple[Announcement, list[str]]:
-        with ctl.sessions() as session:
-            try:
-                targets = resolve_targets(session, body.targets)
-            except TargetError as exc:
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-            try:
-                ann = create_text_announcement(
-                    session,
-                    ctl.renderer,
-                    text=body.text,
-                    targets=targets,
-                    start=start,
-                    now=now,
-                    title=body.title,
-                    priority=body.priority,
-                    created_by=who.username,
-                )
-            except AudioRejected as exc:
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-            except (AudioToolError, SynthesisFailed) as exc:
-                raise HTTPException(
-                    status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
-                ) from None
-            session.commit()
-            nodes = sorted(
-                nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)
+
+def _create(ctl: Controller, body: AnnouncementBody, start: datetime, who: str) -> AnnouncementView:
+    now = ctl.clock.now()
+    with ctl.sessions() as session:
+        try:
+            targets = resolve_targets(session, body.targets)
+        except TargetError as exc:
+            raise HTTPException(_422, str(exc)) from None
+        rule = _checked_rule(body, targets, now)
+        nodes = sorted(
+            nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)
+        )
+        planned = None
+        if body.start is None and rule is None:
+            planned = build_playlists(session, now, *ctl.publisher.window(now), nodes)
+        try:
+            ann = create_text_announcement(
+                session,
+                ctl.renderer,
+                text=body.text,
+                targets=targets,
+                start=start if rule is None else _first_occurrence(rule, now),
+                now=now,
+                title=body.title,
+                priority=body.priority,
+                created_by=who,
+                rule=None if rule is None else rule.model_dump(mode="json"),
+                repeat=body.repeat,
+                volume=body.volume,
+                valid_until=body.valid_until,
             )
-        ctl.publisher.refresh(nodes)
-        return ann, nodes
-
-    ann, nodes = await run_in_threadpool(work)
+        except AudioRejected as exc:
+            raise HTTPException(_422, str(exc)) from None
+        except (AudioToolError, SynthesisFailed) as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
+            ) from None
+        if planned is not None:
+            ann.start = next_free_start(
+                (r.items for r in planned.values()),
+                start,
+                ann.duration_s * ann.repeat,
+                body.priority,
+            )
+        session.commit()
+    ctl.publisher.refresh(nodes)
     return _out(ann, ctl.settings.resolved_public_url, nodes)
+
+
+@router.delete("/{announcement_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def cancel_announcement(announcement_id: int, ctl: ControllerDep, _: Operator) -> None:
+    """Cancel: the row stays for the log, every node gets a playlist without it."""
+
+    def work() -> None:
+        with ctl.sessions() as session:
+            ann = session.get(Announcement, announcement_id)
+            if ann is None or ann.cancelled_at is not None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such announcement")
+            ann.cancelled_at = ctl.clock.now()
+            session.commit()
+        ctl.publisher.refresh()
+
+    await run_in_threadpool(work)

@@ -1,0 +1,111 @@
+"""Programme slots: named recurring blocks ("Bản tin sáng 05:30–06:00") entries are packed into."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
+from controller.api.schemas import Slug, StrictBody
+from controller.services.container import Controller
+from controller.services.schedule_editing import ScheduleInputError, build_slot
+from controller.services.schedule_store import ProgrammeSlotRow, ScheduleEntryRow, save_slot
+
+router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
+_422 = status.HTTP_422_UNPROCESSABLE_CONTENT
+
+
+class SlotIn(StrictBody):
+    id: Slug | None = None
+    title: str
+    rule: dict[str, Any]
+    duration_s: float
+    gap_s: float = 0.0
+
+
+class SlotOut(BaseModel):
+    id: str
+    title: str
+    rule: dict[str, Any]
+    duration_s: float
+    gap_s: float
+    created_at: datetime
+    updated_at: datetime
+
+
+def _out(row: ProgrammeSlotRow) -> SlotOut:
+    return SlotOut(
+        id=row.id,
+        title=row.title,
+        rule=row.rule,
+        duration_s=row.duration_s,
+        gap_s=row.gap_s,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@router.get("")
+def list_slots(session: SessionDep, _: Viewer) -> list[SlotOut]:
+    return [
+        _out(r) for r in session.scalars(select(ProgrammeSlotRow).order_by(ProgrammeSlotRow.id))
+    ]
+
+
+def _store(ctl: Controller, body: SlotIn, slot_id: str, creating: bool) -> SlotOut:
+    try:
+        slot = build_slot({**body.model_dump(exclude={"id"}), "id": slot_id})
+    except ScheduleInputError as exc:
+        raise HTTPException(_422, exc.reason) from None
+    with ctl.sessions() as session:
+        exists = session.get(ProgrammeSlotRow, slot_id) is not None
+        if creating and exists:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"slot {slot_id!r} already exists")
+        if not creating and not exists:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no slot {slot_id!r}")
+        row = save_slot(session, slot, ctl.clock.now())
+        session.commit()
+        out = _out(row)
+    ctl.publisher.refresh()
+    return out
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_slot(body: SlotIn, ctl: ControllerDep, _: Operator) -> SlotOut:
+    if body.id is None:
+        raise HTTPException(_422, "id: a slot needs an id (e.g. ban-tin-sang)")
+    return await run_in_threadpool(_store, ctl, body, body.id, True)
+
+
+@router.put("/{slot_id}")
+async def update_slot(slot_id: str, body: SlotIn, ctl: ControllerDep, _: Operator) -> SlotOut:
+    if body.id is not None and body.id != slot_id:
+        raise HTTPException(_422, "id in the body differs from the id in the path")
+    return await run_in_threadpool(_store, ctl, body, slot_id, False)
+
+
+@router.delete("/{slot_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_slot(slot_id: str, session: SessionDep, _: Operator) -> None:
+    """Only an empty slot can go: entries placed in it would lose their time."""
+    row = session.get(ProgrammeSlotRow, slot_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no slot {slot_id!r}")
+    used = session.scalar(
+        select(func.count())
+        .select_from(ScheduleEntryRow)
+        .where(ScheduleEntryRow.slot_id == slot_id, ScheduleEntryRow.cancelled_at.is_(None))
+    )
+    if used:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"slot {slot_id!r} still holds {used} entries"
+        )
+    session.query(ScheduleEntryRow).filter(ScheduleEntryRow.slot_id == slot_id).update(
+        {ScheduleEntryRow.slot_id: None}
+    )
+    session.delete(row)
+    session.commit()

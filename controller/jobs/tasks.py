@@ -1,0 +1,166 @@
+"""What the scheduled jobs do. Each ``*_job(key)`` is the module-level entry point stored in
+the job store; the work itself is a plain function of the controller (tested directly, on a
+fake clock)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select, update
+
+from audio.errors import AudioError
+from controller.bridge.playlist_publisher import PublishReport
+from controller.db.models import Heartbeat, Node
+from controller.jobs import registry
+from controller.jobs.job_settings import JobSettings
+from controller.services.schedule_editing import with_speech
+from controller.services.schedule_store import ScheduleEntryRow, load_calendar, save_entry
+from schedules import ProgrammeSlot, ScheduleEntry, ScheduleError
+from schedules.expansion import ExpandedCalendar
+from schedules.local_time import to_local_naive
+
+if TYPE_CHECKING:
+    from controller.services.container import Controller
+
+log = logging.getLogger(__name__)
+
+
+def run_horizon(ctl: Controller) -> PublishReport:
+    """Recompile every node for the moving window; only changed playlists are published."""
+    report = ctl.publisher.refresh()
+    log.info("horizon: %s", report)
+    return report
+
+
+def mark_silent_nodes_offline(ctl: Controller, heartbeat_interval_s: float) -> list[str]:
+    """Online nodes with no heartbeat for two intervals are offline (the broker's Last Will
+    covers clean disconnects; this covers a half-open link that never sends the will)."""
+    now = ctl.clock.now()
+    cutoff = now - timedelta(seconds=2 * heartbeat_interval_s)
+    with ctl.sessions.begin() as session:
+        silent = list(
+            session.scalars(
+                select(Node.id).where(
+                    Node.online.is_(True),
+                    Node.revoked_at.is_(None),
+                    ((Node.last_heartbeat_at.is_not(None)) & (Node.last_heartbeat_at < cutoff))
+                    | (
+                        Node.last_heartbeat_at.is_(None)
+                        & ((Node.status_changed_at.is_(None)) | (Node.status_changed_at < cutoff))
+                    ),
+                )
+            )
+        )
+        if silent:
+            session.execute(
+                update(Node).where(Node.id.in_(silent)).values(online=False, status_changed_at=now)
+            )
+    if silent:
+        log.info("liveness: %d nodes silent, marked offline", len(silent))
+    return silent
+
+
+def prune_heartbeats(ctl: Controller, keep_days: float) -> int:
+    """Delete stored heartbeats older than ``keep_days`` (nodes keep their last one)."""
+    cutoff = ctl.clock.now() - timedelta(days=keep_days)
+    with ctl.sessions.begin() as session:
+        result = session.execute(delete(Heartbeat).where(Heartbeat.received_at < cutoff))
+    removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if removed:
+        log.info("retention: %d heartbeats older than %s removed", removed, cutoff)
+    return removed
+
+
+def due_without_speech(
+    entries: list[ScheduleEntry],
+    slots: list[ProgrammeSlot],
+    now: datetime,
+    ahead: timedelta,
+) -> list[ScheduleEntry]:
+    """tts entries still lacking media that play within ``[now, now + ahead)``."""
+    waiting = [e for e in entries if e.kind.value == "tts" and e.media is None]
+    if not waiting:
+        return []
+    calendar = ExpandedCalendar(waiting, slots, now, now + ahead)
+    due = []
+    for entry in waiting:
+        if entry.slot is None:
+            if calendar.fixed[entry.id]:
+                due.append(entry)
+            continue
+        runs = [r for r in calendar.slot_runs[entry.slot] if entry.valid_at(r)]
+        days = calendar.slot_days[entry.id]
+        if any(days is None or to_local_naive(r).date() in days for r in runs):
+            due.append(entry)
+    return due
+
+
+def prerender_speech(ctl: Controller, ahead: timedelta) -> list[str]:
+    """Synthesise speech for entries starting soon (YAML imports arrive as text only), then
+    republish: their occurrences stop being "media not ready"."""
+    now = ctl.clock.now()
+    with ctl.sessions() as session:
+        calendar = load_calendar(session, now)
+    try:
+        due = due_without_speech(calendar.entries, calendar.slots, now, ahead)
+    except ScheduleError as exc:
+        log.error("pre-render: calendar does not expand: %s", exc.reason)
+        return []
+    done: list[str] = []
+    for entry in due:
+        with ctl.sessions() as session:
+            row = session.get(ScheduleEntryRow, entry.id)
+            if row is None:
+                continue  # an announcement: those are rendered when created
+            try:
+                rendered = with_speech(session, ctl.renderer, entry, now)
+            except AudioError as exc:
+                log.error("pre-render of %s failed: %s", entry.id, exc)
+                continue
+            save_entry(session, rendered, now, created_by=row.created_by)
+            session.commit()
+            done.append(entry.id)
+    if done:
+        ctl.publisher.refresh()
+    return done
+
+
+def _live(key: str) -> Controller | None:
+    ctl = registry.lookup(key)
+    if ctl is None:
+        log.warning("job for controller %s ran without that controller in this process", key)
+    return ctl
+
+
+def horizon_job(key: str) -> None:
+    if (ctl := _live(key)) is not None:
+        run_horizon(ctl)
+
+
+def liveness_job(key: str) -> None:
+    if (ctl := _live(key)) is not None:
+        mark_silent_nodes_offline(ctl, ctl.settings.heartbeat_interval_s)
+
+
+def retention_job(key: str) -> None:
+    if (ctl := _live(key)) is not None:
+        prune_heartbeats(ctl, JobSettings.of(ctl.settings).heartbeat_retention_days)
+
+
+def prerender_job(key: str) -> None:
+    if (ctl := _live(key)) is not None:
+        prerender_speech(ctl, timedelta(hours=JobSettings.of(ctl.settings).prerender_ahead_h))
+
+
+def alerts_job(key: str) -> None:
+    """Runs the lead's ``controller.services.alerts.evaluate`` when that module exists."""
+    if (ctl := _live(key)) is None:
+        return
+    try:
+        alerts = importlib.import_module("controller.services.alerts")
+    except ModuleNotFoundError:
+        return
+    alerts.evaluate(ctl)
