@@ -64,6 +64,7 @@ def _baseline_fleet_main(port: int, n: int, topic: str, out_path: str) -> None:
         time.sleep(0.05)
     Path(out_path).write_text(json.dumps(latencies))
     for c in clients:
+        c.disconnect()
         c.loop_stop()
 
 

@@ -43,6 +43,39 @@ def run_enrol(args: argparse.Namespace) -> int:
     return 0
 
 
+# paho's network loop uses select(), which cannot watch descriptors numbered 1024 or more;
+# an agent holds about 9 (socket, SQLite outbox and log, HTTP pool), so a big simulated
+# fleet is split over several processes of at most this many agents.
+AGENTS_PER_PROCESS = 100
+
+
+def _run_sharded(args: argparse.Namespace, ids: list[str]) -> int:
+    """Run ``ids`` as several ``loa agent --nodes ...`` children; stop them all on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    argv = [sys.executable, "-m", "cli.main", "agent"]
+    if args.config:
+        argv += ["--config", str(args.config)]
+    children = [
+        subprocess.Popen([*argv, "--nodes", ",".join(ids[i : i + AGENTS_PER_PROCESS])])
+        for i in range(0, len(ids), AGENTS_PER_PROCESS)
+    ]
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        if any(c.poll() is not None for c in children):
+            break
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    codes = [child.wait() for child in children]
+    return 0 if stop.is_set() else max(codes)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.enrol:
         return run_enrol(args)
@@ -64,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
                 ids = [n.strip() for n in args.nodes.split(",") if n.strip()]
             else:
                 ids = fleet_node_ids(args.simulate, args.prefix)
+            if len(ids) > AGENTS_PER_PROCESS:
+                return _run_sharded(args, ids)
             Fleet(settings, ids).run_forever()
         else:
             AgentRuntime(settings).run_forever()
