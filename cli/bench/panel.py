@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from controller.auth.scope import Scope
     from controller.auth.session_cookie import COOKIE_NAME
     from controller.config import ControllerSettings
-    from controller.db.models import User
+    from controller.db.models import PlaybackEvent, User
     from controller.panel.queries import playback_log as log_q
     from controller.panel.timefmt import today_local
 
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
                 nodes = log_q.node_set(session, everything, flt)
                 query = (
                     log_q.base_query(nodes, flt)
-                    .order_by(log_q.PlaybackEvent.at.desc(), log_q.PlaybackEvent.id.desc())
+                    .order_by(PlaybackEvent.at.desc(), PlaybackEvent.id.desc())
                     .limit(51)
                 )
                 compiled = query.compile(ctl.engine, compile_kwargs={"literal_binds": True})
