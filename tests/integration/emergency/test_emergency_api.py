@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,3 +144,35 @@ def test_bad_requests_are_refused_with_a_reason(
         r = c.post("/api/v1/emergencies", json=body)
         assert r.status_code == 422 and reason in r.text, r.text
         assert c.get("/api/v1/emergencies").json() == []
+
+
+def loa(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "emergency", "--url", url, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_issues_and_cancels(system: ControllerProcess, listener: ZoneCommandListener) -> None:
+    issued = loa("--zone", "thon-dong-an", "--text", NOTICE, "--repeat", "20", url=system.url)
+    assert issued.returncode == 0, issued.stderr
+    eid = json.loads(issued.stdout)["id"]
+    with system.api() as api:
+        wait_until(lambda: states(api, eid)["dong-an-1"]["state"] == "playing", 15)
+        assert "cay-thi-1" not in states(api, eid)  # outside the village
+    cancelled = loa("--cancel", eid, url=system.url)
+    assert cancelled.returncode == 0 and json.loads(cancelled.stdout)["active"] is False
+    refused = loa("--zone", "nowhere", "--text", "x", url=system.url)
+    assert refused.returncode == 2 and "unknown zone: nowhere" in refused.stderr
+    local = loa(
+        "--zone", "thon-dong-an", "--text", "x", "--until", "2030-01-01T08:00", url=system.url
+    )
+    assert local.returncode == 2 and "UTC offset" in local.stderr
+    assert listener.actions() == [
+        ("thon-dong-an", "emergency"),
+        ("thon-dong-an", "cancel_emergency"),
+    ]
