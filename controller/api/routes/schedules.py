@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
-from controller.db.models import Node, Zone
+from controller.db.models import Node
+from controller.services.announcements import TargetError, resolve_targets
 from controller.services.container import Controller
 from controller.services.playlist_builder import fleet_zones
 from controller.services.schedule_editing import (
@@ -116,9 +116,7 @@ def _prepare(ctl: Controller, body: ScheduleIn, entry_id: str | None, who: str) 
     now = ctl.clock.now()
     with ctl.sessions() as session:
         try:
-            zones = set(body.targets) & set(
-                session.scalars(select(Zone.id).where(Zone.id.in_(body.targets)))
-            )
+            targets = resolve_targets(session, body.targets)
             data = body.model_dump(
                 exclude={"media_sha256", "fallback_sha256", "targets", "id"}, exclude_none=True
             )
@@ -128,10 +126,7 @@ def _prepare(ctl: Controller, body: ScheduleIn, entry_id: str | None, who: str) 
                     raise ScheduleInputError(f"unknown priority {body.priority!r}")
                 data["priority"] = int(Priority[name])
             data["id"] = entry_id or f"{_slugify(body.title)}-{to_ms(now) % 10**8:x}"
-            data["targets"] = {
-                "zones": sorted(zones),
-                "nodes": sorted(set(body.targets) - zones),
-            }
+            data["targets"] = {"zones": targets.zone_ids, "nodes": targets.node_ids}
             for key, sha in (("media", body.media_sha256), ("fallback", body.fallback_sha256)):
                 ref = media_ref(session, sha)
                 if ref is not None:
@@ -146,6 +141,8 @@ def _prepare(ctl: Controller, body: ScheduleIn, entry_id: str | None, who: str) 
             return entry
         except ScheduleInputError as exc:
             raise HTTPException(_422, exc.reason) from None
+        except TargetError as exc:
+            raise HTTPException(_422, str(exc)) from None
         except AudioRejected as exc:
             raise HTTPException(_422, str(exc)) from None
         except (AudioToolError, SynthesisFailed) as exc:
