@@ -51,6 +51,10 @@ class ControllerSettings(LoaSettings):
     broker_public_host: str | None = Field(None, description="MQTT host handed out at enrolment")
     alert_offline_after_min: float = Field(10, gt=0, description="offline this long -> alert")
     alert_webhook_url: str | None = Field(None, description="POST each new alert here as JSON")
+    api_anonymous_admin: bool = Field(
+        False,
+        description="DEVELOPMENT ONLY: unauthenticated API calls act as admin (loa demo, tests)",
+    )
     api_token: SecretStr | None = Field(
         None, description="bearer token for /api/v1 when set (the panel uses sessions)"
     )

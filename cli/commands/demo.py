@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from agent.config import AgentSettings
     from agent.runtime import AgentRuntime
     from controller.app import create_app
+    from controller.auth.users import ensure_demo_admin
     from controller.broker.process import BrokerError, MosquittoProcess
     from controller.config import ControllerSettings
     from controller.services.seed import DEMO_NODES, seed_demo
@@ -61,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
                 http_port=args.port,
                 mqtt_port=broker.port,
                 heartbeat_interval_s=args.heartbeat,
+                # the demo's API is open to whoever can reach it: loopback by default
+                api_anonymous_admin=True,
             )
             app = create_app(settings)
             server = uvicorn.Server(
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             ctl = _wait_for_controller(app, server)
             with ctl.sessions.begin() as session:
                 seed_demo(session, ctl.clock.now())
+                username, password = ensure_demo_admin(session, ctl.clock.now())
             for node in DEMO_NODES:
                 runtime = AgentRuntime(
                     AgentSettings(
@@ -88,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
                 agents.append(runtime)
             ctl.publisher.refresh()
             url = settings.resolved_public_url
-            print(f"Loa xã demo running. Panel: {url}/  API: {url}/api/v1/nodes  docs: {url}/docs")
+            print(f"Loa xã demo running. Panel: {url}/panel/  (login {username} / {password})")
+            print(f"API: {url}/api/v1/nodes  (open without a token in the demo)  docs: {url}/docs")
             print(f"MQTT broker: 127.0.0.1:{broker.port}   data: {root}   Ctrl-C to stop")
             _wait_for_stop(args.run_for)
         finally:

@@ -56,10 +56,12 @@ principal_resolvers: list[PrincipalResolver] = []
 def _bearer_principal(request: Request, ctl: Controller) -> Principal | None:
     token = ctl.settings.api_token
     header = request.headers.get("authorization", "")
-    if token is None:
-        # No token configured: the API is open to the machine it listens on (demo, tests).
-        return Principal("local", Role.ADMIN, all_communes=True)
     scheme, _, given = header.partition(" ")
+    if token is None:
+        # Without a token only an explicit development switch opens the API (demo, tests).
+        if ctl.settings.api_anonymous_admin:
+            return Principal("local", Role.ADMIN, all_communes=True)
+        return None
     if scheme.lower() == "bearer" and secrets.compare_digest(
         given.encode(), token.get_secret_value().encode()
     ):

@@ -85,6 +85,7 @@ class ControllerProcess(LoaProcess):
             "LOA_MQTT_PORT": str(mqtt_port),
             # tests stay on loopback: no probe of the online TTS service
             "LOA_TTS_ENGINE_ORDER": '["espeak-ng"]',
+            "LOA_API_ANONYMOUS_ADMIN": "true",
             **{f"LOA_{k.upper()}": v for k, v in settings.items()},
         }
         super().__init__(["controller"], env, workdir.parent / f"{workdir.name}.log")

@@ -99,3 +99,25 @@ def test_unknown_parent_and_duplicates(client: TestClient) -> None:
     assert r.status_code == 422 and "unknown zone" in r.text
     assert client.get("/media/../../etc/passwd").status_code == 404
     assert client.get("/media/" + "0" * 64 + ".mp3").status_code == 404
+
+
+def test_api_requires_auth_by_default(tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    settings = ControllerSettings(
+        data_dir=tmp_path / "closed",
+        mqtt_port=mosquitto.port,
+        api_anonymous_admin=False,
+        api_token="a-long-random-token-for-the-test",  # type: ignore[arg-type]
+    )
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/api/v1/nodes").status_code == 401
+        r = c.post("/api/v1/zones", json={"id": "z", "name": "z"})
+        assert r.status_code == 401
+        ok = c.get(
+            "/api/v1/nodes", headers={"Authorization": "Bearer a-long-random-token-for-the-test"}
+        )
+        assert ok.status_code == 200
+    settings = ControllerSettings(
+        data_dir=tmp_path / "closed2", mqtt_port=mosquitto.port, api_anonymous_admin=False
+    )
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/api/v1/nodes").status_code == 401
