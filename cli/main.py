@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
+from controller.api.scoping import ScopeDep, require_targets
 from controller.db.models import Command as CommandRow
 from controller.services.commands import CommandTargetError, delivery_states, issue_command
 from protocol.models import CommandAction
@@ -52,7 +53,13 @@ class CommandOut(StrictBody):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_command(body: CommandIn, ctl: ControllerDep, who: Operator) -> CommandOut:
+async def create_command(
+    body: CommandIn, ctl: ControllerDep, who: Operator, scope: ScopeDep
+) -> CommandOut:
+    require_targets(
+        scope, [body.zone_id] if body.zone_id else [], [body.node_id] if body.node_id else []
+    )
+
     def work() -> CommandOut:
         try:
             issued = issue_command(
@@ -77,8 +84,12 @@ async def create_command(body: CommandIn, ctl: ControllerDep, who: Operator) -> 
 
 
 @router.get("/{command_id}")
-def get_command(command_id: str, session: SessionDep, ctl: ControllerDep, _: Viewer) -> CommandOut:
+def get_command(
+    command_id: str, session: SessionDep, ctl: ControllerDep, _: Viewer, scope: ScopeDep
+) -> CommandOut:
     states = delivery_states(session, command_id, ctl.clock.now())
+    if states is not None and not scope.everything:
+        states = {n: v for n, v in states.items() if scope.allows_node(n)} or None
     if states is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no command {command_id!r}")
     row = session.get(CommandRow, command_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from controller.api.deps import SessionDep, Viewer
+from controller.api.scoping import ScopeDep
 from controller.db.models import Alert, Node
 
 router = APIRouter(prefix="/api/v1", tags=["fleet"])
@@ -32,12 +33,12 @@ class AlertOut(BaseModel):
 
 
 @router.get("/fleet")
-def fleet(session: SessionDep, _: Viewer) -> FleetOut:
-    rows = session.execute(
-        select(Node.zone_id, Node.online, Node.revoked_at.is_not(None), func.count()).group_by(
-            Node.zone_id, Node.online, Node.revoked_at.is_not(None)
-        )
-    ).all()
+def fleet(session: SessionDep, _: Viewer, scope: ScopeDep) -> FleetOut:
+    is_revoked = Node.revoked_at.is_not(None)
+    query = select(Node.zone_id, Node.online, is_revoked, func.count())
+    if not scope.everything:
+        query = query.where(Node.id.in_(scope.node_ids))
+    rows = session.execute(query.group_by(Node.zone_id, Node.online, is_revoked)).all()
     by_zone: dict[str, dict[str, int]] = {}
     totals = {"online": 0, "offline": 0, "revoked": 0}
     for zone_id, online, revoked, count in rows:
@@ -49,9 +50,11 @@ def fleet(session: SessionDep, _: Viewer) -> FleetOut:
 
 @router.get("/alerts")
 def alerts(
-    session: SessionDep, _: Viewer, open_only: bool = True, limit: int = 200
+    session: SessionDep, _: Viewer, scope: ScopeDep, open_only: bool = True, limit: int = 200
 ) -> list[AlertOut]:
     query = select(Alert).order_by(Alert.opened_at.desc()).limit(min(max(limit, 1), 2000))
+    if not scope.everything:
+        query = query.where(Alert.node_id.in_(scope.node_ids))
     if open_only:
         query = query.where(Alert.closed_at.is_(None))
     return [

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
 from controller.api.schemas import NodeCreatedOut, NodeIn, NodeOut
+from controller.api.scoping import ScopeDep, require_node
 from controller.db.models import Node
 from controller.services import provisioning
 
@@ -30,15 +31,20 @@ def node_out(node: Node) -> NodeOut:
 
 
 @router.get("")
-def list_nodes(session: SessionDep, _: Viewer, zone: str | None = None) -> list[NodeOut]:
+def list_nodes(
+    session: SessionDep, _: Viewer, scope: ScopeDep, zone: str | None = None
+) -> list[NodeOut]:
     query = select(Node).order_by(Node.id)
+    if not scope.everything:
+        query = query.where(Node.id.in_(scope.node_ids))
     if zone is not None:
         query = query.where(Node.zone_id == zone)
     return [node_out(n) for n in session.scalars(query)]
 
 
 @router.get("/{node_id}")
-def get_node(node_id: str, session: SessionDep, _: Viewer) -> NodeOut:
+def get_node(node_id: str, session: SessionDep, _: Viewer, scope: ScopeDep) -> NodeOut:
+    require_node(scope, node_id)
     node = session.get(Node, node_id)
     if node is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no node {node_id!r}")

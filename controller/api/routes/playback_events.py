@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from controller.api.deps import SessionDep, Viewer
 from controller.api.schemas import AwareDatetime, PlaybackEventOut
+from controller.api.scoping import ScopeDep
 from controller.db.models import PlaybackEvent
 
 router = APIRouter(prefix="/api/v1/playback-events", tags=["playback"])
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/api/v1/playback-events", tags=["playback"])
 def list_events(
     session: SessionDep,
     _: Viewer,
+    scope: ScopeDep,
     node: str | None = None,
     since: AwareDatetime | None = None,
     limit: int = Query(500, ge=1, le=10_000),
@@ -27,6 +29,8 @@ def list_events(
     )
     if node is not None:
         query = query.where(PlaybackEvent.node_id == node)
+    if not scope.everything:
+        query = query.where(PlaybackEvent.node_id.in_(scope.node_ids))
     if since is not None:
         query = query.where(PlaybackEvent.at >= since)
     return [
