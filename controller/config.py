@@ -51,6 +51,15 @@ class ControllerSettings(LoaSettings):
     broker_public_host: str | None = Field(None, description="MQTT host handed out at enrolment")
     alert_offline_after_min: float = Field(10, gt=0, description="offline this long -> alert")
     alert_webhook_url: str | None = Field(None, description="POST each new alert here as JSON")
+    scheduler_enabled: bool = Field(True, description="run the jobs (one replica holds the lease)")
+    horizon_interval_min: float = Field(10.0, gt=0, description="recompile + republish period")
+    heartbeat_retention_days: float = Field(30.0, gt=0)
+    prerender_ahead_h: float = Field(6.0, gt=0, description="render TTS for items due this soon")
+    prerender_interval_min: float = Field(15.0, gt=0)
+    retention_interval_h: float = Field(6.0, gt=0)
+    alerts_interval_s: float = Field(60.0, gt=0)
+    lease_ttl_s: float = Field(15.0, gt=0, description="scheduler lease lifetime")
+    lease_renew_s: float = Field(5.0, gt=0)
     api_anonymous_admin: bool = Field(
         False,
         description="DEVELOPMENT ONLY: unauthenticated API calls act as admin (loa demo, tests)",

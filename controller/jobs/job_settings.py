@@ -1,7 +1,7 @@
-"""Job intervals and limits, read from the controller settings when they define them.
+"""Job intervals and limits, taken from ``ControllerSettings`` (``LOA_*``) by field name.
 
-``ControllerSettings`` (owned elsewhere) may not have these fields yet; until it does, the
-defaults here apply. Field names match the ``LOA_*`` settings proposed for it.
+The defaults here mirror the settings' defaults so jobs can also be built from a bare
+object in tests.
 """
 
 from __future__ import annotations
