@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from controller.api.deps import Principal, SessionDep, current_principal
 from controller.auth.scope import Scope, scope_for
+from controller.db.models import Node, Zone
 
 
 def get_scope(
@@ -30,3 +33,14 @@ def require_targets(scope: Scope, zone_ids: list[str], node_ids: list[str]) -> N
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "a target is outside the communes you manage"
         )
+
+
+def require_target_ids(session: Session, scope: Scope, target_ids: list[str]) -> None:
+    """Check raw target ids (zones or nodes) against the scope; unknown ids are left to the
+    caller's own validation (which answers 422 naming them)."""
+    if scope.everything:
+        return
+    zones = set(session.scalars(select(Zone.id).where(Zone.id.in_(target_ids))))
+    nodes = [t for t in target_ids if t not in zones]
+    known_nodes = set(session.scalars(select(Node.id).where(Node.id.in_(nodes))))
+    require_targets(scope, sorted(zones), sorted(known_nodes))

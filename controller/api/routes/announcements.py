@@ -18,6 +18,7 @@ from sqlalchemy import select
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import AnnouncementIn, AnnouncementOut
+from controller.api.scoping import ScopeDep, require_target_ids
 from controller.db.models import Announcement
 from controller.services.announcements import (
     TargetError,
@@ -124,9 +125,10 @@ def _first_occurrence(rule: Rule, now: datetime) -> datetime:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_announcement(
-    body: AnnouncementBody, ctl: ControllerDep, who: Operator
+    body: AnnouncementBody, ctl: ControllerDep, who: Operator, scope: ScopeDep, session: SessionDep
 ) -> AnnouncementView:
     """Render the text, store the announcement and publish the affected nodes' playlists."""
+    require_target_ids(session, scope, body.targets)
     if not body.text.strip():
         raise HTTPException(_422, "text is empty")
     now = ctl.clock.now()

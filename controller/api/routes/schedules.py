@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
+from controller.api.scoping import ScopeDep, require_target_ids
 from controller.db.models import Node
 from controller.services.announcements import TargetError, resolve_targets
 from controller.services.container import Controller
@@ -202,8 +203,11 @@ def get_schedule(entry_id: str, session: SessionDep, _: Viewer) -> ScheduleOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_schedule(body: ScheduleIn, ctl: ControllerDep, who: Operator) -> ScheduleOut:
+async def create_schedule(
+    body: ScheduleIn, ctl: ControllerDep, who: Operator, scope: ScopeDep, session: SessionDep
+) -> ScheduleOut:
     """Store a new entry, publish changed playlists; the answer lists its conflicts."""
+    require_target_ids(session, scope, body.targets)
     if body.id is not None:
         with ctl.sessions() as session:
             old = session.get(ScheduleEntryRow, body.id)
@@ -214,8 +218,14 @@ async def create_schedule(body: ScheduleIn, ctl: ControllerDep, who: Operator) -
 
 @router.put("/{entry_id}")
 async def update_schedule(
-    entry_id: str, body: ScheduleIn, ctl: ControllerDep, who: Operator
+    entry_id: str,
+    body: ScheduleIn,
+    ctl: ControllerDep,
+    who: Operator,
+    scope: ScopeDep,
+    session: SessionDep,
 ) -> ScheduleOut:
+    require_target_ids(session, scope, body.targets)
     if body.id is not None and body.id != entry_id:
         raise HTTPException(_422, "id in the body differs from the id in the path")
     with ctl.sessions() as session:

@@ -72,3 +72,19 @@ def test_viewer_cannot_write_and_is_scoped(client: TestClient) -> None:
     assert r.status_code == 403 and "operator" in r.text
     r = client.post("/api/v1/zones", headers=viewer, json={"id": "x", "name": "x"})
     assert r.status_code == 403
+
+
+def test_announcement_and_schedule_targets_are_scoped(client: TestClient) -> None:
+    op = {"x-test-user": "op-dong-tien"}
+    r = client.post(
+        "/api/v1/announcements", headers=op, json={"text": "Họp thôn", "targets": ["xa-vi-huong"]}
+    )
+    assert r.status_code == 403 and "outside the communes" in r.text
+    r = client.post(
+        "/api/v1/announcements", headers=op, json={"text": "Họp bản", "targets": ["dong-an-1"]}
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        "/api/v1/announcements", headers=op, json={"text": "x", "targets": ["khong-co"]}
+    )
+    assert r.status_code == 422 and "khong-co" in r.text
