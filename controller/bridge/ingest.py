@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from controller.bridge.reject_counter import RejectCounter
@@ -106,7 +106,10 @@ class Ingestor:
                     self._process(raw)
                     return
                 raw.append(nxt)
-            self._process(raw)
+            try:
+                self._process(raw)
+            except Exception:  # the only writer thread must outlive any bug in one batch
+                log.exception("ingesting %d messages failed; agents will resend events", len(raw))
             if self._queue.empty():
                 self.idle.set()
 
@@ -151,12 +154,45 @@ class Ingestor:
             except OperationalError as exc:  # e.g. SQLite locked, PostgreSQL restarting
                 log.error("storing %d messages failed (attempt %d): %s", len(raw), attempt + 1, exc)
                 threading.Event().wait(min(0.5 * 2**attempt, 5))
+            except (SQLAlchemyError, ValueError, OverflowError):
+                # valid JSON the database refuses (an int beyond 64 bits, a NUL byte on
+                # PostgreSQL): store the rest alone and count the poison message as a reject
+                pending = self._store_each(pending)
+                break
         else:
             log.error("dropping %d messages after retries; agents will resend events", len(raw))
             return
         for batch in pending.batches:
             ack = EventAck(node_id=batch.node_id, seqs=[e.seq for e in batch.events])
             self._publish(topics.node_events_ack(batch.node_id), encode(ack))
+
+    def _store_each(self, pending: _Pending) -> _Pending:
+        """Store every message in its own transaction; return what was stored."""
+        stored = _Pending()
+        singles: list[tuple[str, str, _Pending]] = [
+            (topics.node_heartbeat(hb.node_id), "heartbeat", _Pending(heartbeats=[hb]))
+            for hb in pending.heartbeats
+        ]
+        singles += [
+            (topics.node_events(b.node_id), "events", _Pending(batches=[b]))
+            for b in pending.batches
+        ]
+        singles += [
+            (topics.node_status(n), "status", _Pending(statuses={n: on}))
+            for n, on in pending.statuses.items()
+        ]
+        for topic, kind, single in singles:
+            try:
+                self._store(single)
+            except OperationalError as exc:
+                log.error("storing one message on %s failed: %s", topic, exc)
+                continue
+            except (SQLAlchemyError, ValueError, OverflowError) as exc:
+                reason = str(exc).splitlines()[0][:200]
+                self.rejects.reject(topic, kind, InvalidMessage(f"cannot be stored: {reason}"))
+                continue
+            stored.batches += single.batches
+        return stored
 
     def _store(self, pending: _Pending) -> None:
         now = self._clock.now()
