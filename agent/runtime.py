@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -122,15 +123,23 @@ class AgentRuntime:
         )
         self._stopped = threading.Event()
         self._started = False
+        # command id -> when it arrived: a command's ack is stamped with its arrival time, so
+        # the controller measures delivery, not how long the playout took to get to it
+        self._command_arrivals: dict[str, datetime] = {}
+        self._arrivals_lock = threading.Lock()
 
     # -- wiring --------------------------------------------------------------------------
     def _emit(
         self, kind: EventKind, item_id: str | None, command_id: str | None, detail: str
     ) -> None:
         current = self.sync.current
+        at = self.clock.now()
+        if command_id is not None and kind in (EventKind.COMMAND_ACK, EventKind.COMMAND_REJECTED):
+            with self._arrivals_lock:
+                at = self._command_arrivals.pop(command_id, at)
         self.outbox.append(
             kind,
-            self.clock.now(),
+            at,
             item_id=item_id,
             command_id=command_id,
             playlist_version=current.version if current else None,
@@ -163,10 +172,15 @@ class AgentRuntime:
             self._accept_playlist(playlist)
 
     def _on_command(self, raw: bytes) -> None:
+        arrived = self.clock.now()
         outcome = self.sync.handle_command(raw)
         command = outcome.command
         if command is None:
             return
+        with self._arrivals_lock:
+            if len(self._command_arrivals) > 1000:  # acks that never came: do not grow forever
+                self._command_arrivals.clear()
+            self._command_arrivals[command.id] = arrived
         reboot = command.action is CommandAction.REBOOT
         if outcome.accepted and reboot and not self.settings.allow_reboot:
             outcome = type(outcome)(command, False, "reboot is disabled on this node")

@@ -10,6 +10,7 @@ clients with no project code, latency measured at receipt.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -31,7 +32,7 @@ from protocol.models import CommandAction, ItemKind, PlaylistItem, Priority
 ZONE = "xa-fanout"
 
 
-def _baseline_fleet_main(port: int, n: int, topic: str, out_path: str) -> None:
+def _baseline_fleet_main(port: int, n: int, topic: str, out_path: str, first: int = 0) -> None:
     """N bare paho subscribers; writes the receive latencies (ms) of one message to out_path."""
     import threading
 
@@ -39,33 +40,43 @@ def _baseline_fleet_main(port: int, n: int, topic: str, out_path: str) -> None:
     from paho.mqtt.enums import CallbackAPIVersion
 
     latencies: list[float] = []
+    subscribed: set[int] = set()
     lock = threading.Lock()
-    subscribed = threading.Semaphore(0)
     clients = []
     for i in range(n):
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bare-{i}", protocol=mqtt.MQTTv5)
+        c = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"bare-{first + i}", protocol=mqtt.MQTTv5
+        )
 
         def on_message(_c: Any, _u: Any, msg: Any) -> None:
             now = time.time()
             with lock:
                 latencies.append((now - float(msg.payload)) * 1000)
 
+        def on_subscribe(*_a: Any, index: int = i) -> None:
+            with lock:
+                subscribed.add(index)
+
         c.on_message = on_message
-        c.on_subscribe = lambda *_a: subscribed.release()
+        c.on_subscribe = on_subscribe
         c.on_connect = lambda cl, *_a: cl.subscribe(topic, qos=1)
-        c.connect("127.0.0.1", port, keepalive=300)
+        c.connect_async("127.0.0.1", port, keepalive=300)
         c.loop_start()
         clients.append(c)
-    for _ in range(n):
-        subscribed.acquire(timeout=60)
-    Path(out_path + ".ready").touch()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(subscribed) < n:
+        time.sleep(0.05)
+    Path(out_path + ".ready").write_text(str(len(subscribed)))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(latencies) < n:
+    while time.monotonic() < deadline and len(latencies) < len(subscribed):
         time.sleep(0.05)
     Path(out_path).write_text(json.dumps(latencies))
     for c in clients:
         c.disconnect()
         c.loop_stop()
+
+
+BARE_PER_PROCESS = 400  # paho's select() loop cannot watch descriptors >= 1024
 
 
 def _baseline(env: BenchEnv, n: int) -> dict[str, float]:
@@ -74,21 +85,34 @@ def _baseline(env: BenchEnv, n: int) -> dict[str, float]:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    out = str(env.root / "baseline.json")
     topic = "bench/bare/zone"
-    proc = multiprocessing.get_context("spawn").Process(
-        target=_baseline_fleet_main, args=(env.broker.port, n, topic, out)
-    )
-    proc.start()
-    if not wait_for(lambda: Path(out + ".ready").exists() or not proc.is_alive(), 300):
+    ctx = multiprocessing.get_context("spawn")
+    shards = []
+    for first in range(0, n, BARE_PER_PROCESS):
+        out = str(env.root / f"baseline-{first}.json")
+        size = min(BARE_PER_PROCESS, n - first)
+        proc = ctx.Process(
+            target=_baseline_fleet_main, args=(env.broker.port, size, topic, out, first)
+        )
+        proc.start()
+        shards.append((proc, out))
+
+    def all_ready() -> bool:
+        return all(Path(o + ".ready").exists() or not p.is_alive() for p, o in shards)
+
+    if not wait_for(all_ready, 300):
         raise CliError("the bare baseline fleet did not subscribe in time")
     pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     pub.connect("127.0.0.1", env.broker.port)
     pub.loop_start()
     pub.publish(topic, str(time.time()).encode(), qos=1).wait_for_publish(10)
-    proc.join(120)
+    values: list[float] = []
+    for proc, out in shards:
+        proc.join(120)
+        if Path(out).exists():
+            values += json.loads(Path(out).read_text())
+    pub.disconnect()
     pub.loop_stop()
-    values: list[float] = json.loads(Path(out).read_text()) if Path(out).exists() else []
     return {**percentiles(values), "received": len(values)}
 
 
@@ -112,6 +136,26 @@ def _start_fleet(env: BenchEnv, n: int) -> subprocess.Popen[bytes]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+def _mass_disconnect(fleet: subprocess.Popen[bytes], online: Any) -> float | None:
+    """SIGKILL every simulated agent at once; seconds until the fleet view shows none online.
+
+    The broker publishes each dead session's Last Will (``offline``, retained) and the
+    controller applies them; this is the "village went silent" path, not a clean shutdown.
+    """
+    import signal
+
+    children = subprocess.run(
+        ["pgrep", "-P", str(fleet.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    started = time.monotonic()
+    for pid in [*children, str(fleet.pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+    if not wait_for(lambda: online() == 0, 60, interval=0.1):
+        return None
+    return round(time.monotonic() - started, 2)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
 
             wait_for(lambda: len(acks()) >= n, 120, interval=0.25)
             latencies = acks()
+            offline_s = _mass_disconnect(fleet, online)
         finally:
             fleet.terminate()
             try:
@@ -184,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
             "baseline_p50_ms": baseline["p50"],
             "baseline_p99_ms": baseline["p99"],
             "baseline_max_ms": baseline["max"],
+            "mass_disconnect_to_all_offline_s": offline_s,
             "ratio_p99": round(stats["p99"] / baseline["p99"], 2) if baseline["p99"] else None,
             "zone_topic": topics.zone_cmd(ZONE),
             "controller_peak_rss_mb": peak_rss_mb(),
