@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+MAX_SEQ = 2**63 - 1
+
+
 class Outbox:
     """Thread-safe append/pending/ack over one SQLite file."""
 
@@ -101,7 +104,9 @@ class Outbox:
 
     def ack(self, seqs: Iterable[int]) -> int:
         """Delete exactly these sequence numbers; unknown ones are ignored. Returns rows deleted."""
-        wanted = [(int(s),) for s in seqs]
+        # a seq beyond SQLite's 64-bit range cannot be ours; binding it would raise with the
+        # transaction open and leave every later append uncommitted
+        wanted = [(int(s),) for s in seqs if 0 < int(s) <= MAX_SEQ]
         if not wanted:
             return 0
         with self._lock:
