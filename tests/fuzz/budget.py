@@ -1,0 +1,27 @@
+"""One place for the fuzz case budget: many cases, no deadline, whole directory < 2 minutes.
+
+``LOA_FUZZ_SCALE`` multiplies every test's base count (0.1 for a quick local look, 5 for a
+long soak) without editing the tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from hypothesis import HealthCheck, settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SCALE = float(os.environ.get("LOA_FUZZ_SCALE", "1"))
+
+
+def fuzz_settings(base_examples: int) -> Callable[[F], F]:
+    """``@settings`` with ``base_examples`` x scale cases, no deadline, fixtures allowed."""
+    return settings(  # type: ignore[return-value]
+        max_examples=max(10, int(base_examples * SCALE)),
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        derandomize=False,
+    )
