@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
-from audio.normalise.numbers import read_number
+from audio.normalise.numbers import read_digit_string
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,9 @@ class BasicVerbaliser:
 
     def verbalise(self, text: str) -> str:
         def number(m: re.Match[str]) -> str:
-            words = read_number(int(m[1].replace(".", "")))
+            words = read_digit_string(m[1])
             if m[2]:
-                words += " phẩy " + read_number(int(m[2]))
+                words += " phẩy " + read_digit_string(m[2])
             return words
 
         return _DECIMAL.sub(number, text).replace("%", " phần trăm")

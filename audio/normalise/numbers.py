@@ -16,6 +16,19 @@ def read_digits(digits: str) -> str:
     return " ".join(DIGITS[int(c)] for c in digits if c.isdigit())
 
 
+MAX_CARDINAL_DIGITS = 18
+"""Longer digit runs are codes, not quantities: read them digit by digit (and never hand
+Python's int() a 10,000-digit string)."""
+
+
+def read_digit_string(digits: str) -> str:
+    """A run of digits (thousands dots allowed) as a cardinal, or digit by digit if long."""
+    plain = digits.replace(".", "")
+    if len(plain.lstrip("0")) > MAX_CARDINAL_DIGITS:
+        return read_digits(plain)
+    return read_number(int(plain))
+
+
 def _below_thousand(n: int, inner: bool) -> list[str]:
     """``inner``: the group follows a larger one, so zero hundreds are said ("không trăm")."""
     hundreds, rest = divmod(n, 100)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from audio.normalise.numbers import read_digits, read_month, read_number
+from audio.normalise.numbers import read_digit_string, read_digits, read_month, read_number
 from audio.normalise.vocabulary import Vocabulary
 
 Replace = Callable[[re.Match[str]], str]
@@ -33,7 +33,7 @@ class Rule:
 
 
 def _read_int(digits: str) -> str:
-    return read_number(int(digits.replace(".", "")))
+    return read_digit_string(digits)
 
 
 def _time(hour: str, minute: str | None) -> str:
