@@ -8,6 +8,7 @@ messages exactly like a production restart would.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -17,10 +18,18 @@ from pathlib import Path
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free loopback port *below* Linux's ephemeral range (32768+), so a service restarted
+    on the same port cannot find it taken by some client's outgoing connection meanwhile."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise BrokerError("no free loopback port between 20000 and 32000")
 
 
 class BrokerError(RuntimeError):
