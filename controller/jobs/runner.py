@@ -24,13 +24,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from controller.jobs import registry, tasks
 from controller.jobs.job_settings import JobSettings
 from controller.jobs.lease import Lease
+from controller.jobs.resilient_store import ResilientJobStore
 
 if TYPE_CHECKING:
     from controller.services.container import Controller
@@ -123,7 +123,7 @@ class JobRunner:
 
     def _start_scheduler(self) -> None:
         registry.register(self.key, self._ctl)
-        store = SQLAlchemyJobStore(engine=self._ctl.engine, tablename=JOB_TABLE)
+        store = ResilientJobStore(engine=self._ctl.engine, tablename=JOB_TABLE)
         scheduler = BackgroundScheduler(
             jobstores={"default": store}, timezone=UTC, job_defaults={"max_instances": 1}
         )
