@@ -61,6 +61,8 @@ def bench_env(zone: str, node_ids: list[str]) -> Iterator[BenchEnv]:
                 mqtt_port=broker.port,
                 tts_engine_order=["espeak-ng"],
                 mqtt_client_id=f"bench-controller-{time.time_ns()}",
+                # the benchmarks measure messaging; periodic jobs would only add noise
+                scheduler_enabled=False,
             )
             ctl = Controller.build(settings)
             now = datetime.now(UTC)
