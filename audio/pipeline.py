@@ -17,7 +17,7 @@ from pathlib import Path
 from audio.chimes import CHIME_VERSION, ChimeKind, chime
 from audio.engines import DEFAULT_ORDER, EngineChain, SpeechEngine, build_engines
 from audio.engines.chain import Candidate
-from audio.errors import AudioRejected, SynthesisFailed
+from audio.errors import AudioRejected
 from audio.formats import OutputFormat, output_format
 from audio.mastering import LoudnessTarget, decode, master
 from audio.media import RenderedMedia
@@ -113,7 +113,8 @@ class SpeechRenderer:
         spoken = self.chain.synthesise(words, candidates, rate)
         speech = decode(spoken.audio, trim=True)
         if speech.duration_s < 0.1:
-            raise SynthesisFailed(f"{spoken.engine} produced no audible speech")
+            # the engine worked but the text holds nothing speakable (emoji, symbols only)
+            raise AudioRejected(f"the text has nothing {spoken.engine} can say aloud")
         encoded = master(self._with_chimes(speech), fmt, kbps, self.loudness)
         stored = self.store.put_bytes(encoded, fmt.ext)
         media = RenderedMedia(
