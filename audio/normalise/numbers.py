@@ -26,7 +26,7 @@ def read_digit_string(digits: str) -> str:
     plain = digits.replace(".", "")
     if len(plain.lstrip("0")) > MAX_CARDINAL_DIGITS:
         return read_digits(plain)
-    return read_number(int(plain))
+    return read_number(int(plain.lstrip("0") or "0"))
 
 
 def _below_thousand(n: int, inner: bool) -> list[str]:
