@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import select
@@ -189,7 +189,9 @@ def _create(ctl: Controller, body: AnnouncementBody, start: datetime, who: str) 
 
 
 @router.delete("/{announcement_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def cancel_announcement(announcement_id: int, ctl: ControllerDep, _: Operator) -> None:
+async def cancel_announcement(
+    announcement_id: Annotated[int, Path(ge=1, le=2**63 - 1)], ctl: ControllerDep, _: Operator
+) -> None:
     """Cancel: the row stays for the log, every node gets a playlist without it."""
 
     def work() -> None:
