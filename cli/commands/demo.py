@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from controller.services.container import Controller
 
 log = logging.getLogger("loa.demo")
+CONTROLLER_USER = "loa-controller"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,18 +38,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import SecretStr
 
     from agent.config import AgentSettings
     from agent.runtime import AgentRuntime
     from controller.app import create_app
     from controller.auth.users import ensure_demo_admin
+    from controller.broker.access_files import BrokerAccessWriter
+    from controller.broker.passwords import mosquitto_hash, new_secret
     from controller.broker.process import BrokerError, MosquittoProcess
     from controller.config import ControllerSettings
+    from controller.services import provisioning
     from controller.services.seed import DEMO_NODES, seed_demo
 
     with tempfile.TemporaryDirectory(prefix="loa-demo-") as tmp:
         root = args.data_dir or Path(tmp)
-        broker = MosquittoProcess(root / "mosquitto", port=args.mqtt_port or None)
+        # Secure like production: every account has a password, every node an ACL.
+        access = root / "broker-access"
+        controller_password = new_secret()
+        BrokerAccessWriter(access / "passwd", access / "acl", lambda: None).write(
+            CONTROLLER_USER, mosquitto_hash(controller_password), []
+        )
+        broker = MosquittoProcess(
+            root / "mosquitto",
+            port=args.mqtt_port or None,
+            password_file=access / "passwd",
+            acl_file=access / "acl",
+        )
         try:
             broker.start()
         except BrokerError as exc:
@@ -61,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
                 http_host=args.host,
                 http_port=args.port,
                 mqtt_port=broker.port,
+                mqtt_username=CONTROLLER_USER,
+                mqtt_password=SecretStr(controller_password),
+                broker_password_file=access / "passwd",
+                broker_acl_file=access / "acl",
                 heartbeat_interval_s=args.heartbeat,
                 # the demo's API is open to whoever can reach it: loopback by default
                 api_anonymous_admin=True,
@@ -72,17 +92,28 @@ def run(args: argparse.Namespace) -> int:
             thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
             thread.start()
             ctl = _wait_for_controller(app, server)
+            ctl.broker_reload = broker.reload
             with ctl.sessions.begin() as session:
                 seed_demo(session, ctl.clock.now())
                 username, password = ensure_demo_admin(session, ctl.clock.now())
+                credentials = {
+                    node.id: provisioning.enrol(
+                        session, provisioning.new_enrolment_token(session, node.id)
+                    )
+                    for node in DEMO_NODES
+                }
+            ctl.sync_broker_access()
             for node in DEMO_NODES:
+                creds = credentials[node.id]
                 runtime = AgentRuntime(
                     AgentSettings(
                         node_id=node.id,
-                        zones=[node.zone_id, "xa-dong-tien", "tinh-bac-ninh"],
+                        zones=creds.zones,
                         data_dir=root / "agents" / node.id,
                         controller_url=settings.resolved_public_url,
                         mqtt_port=broker.port,
+                        mqtt_username=creds.mqtt_username,
+                        mqtt_password=SecretStr(creds.mqtt_password),
                         trusted_keys=[ctl.signer.public_key_b64],
                         player="null",
                         heartbeat_interval_s=args.heartbeat,
@@ -94,7 +125,10 @@ def run(args: argparse.Namespace) -> int:
             url = settings.resolved_public_url
             print(f"Loa xã demo running. Panel: {url}/panel/  (login {username} / {password})")
             print(f"API: {url}/api/v1/nodes  (open without a token in the demo)  docs: {url}/docs")
-            print(f"MQTT broker: 127.0.0.1:{broker.port}   data: {root}   Ctrl-C to stop")
+            print(
+                f"MQTT broker: 127.0.0.1:{broker.port} (per-node accounts and ACLs)   "
+                f"data: {root}   Ctrl-C to stop"
+            )
             _wait_for_stop(args.run_for)
         finally:
             for runtime in agents:
