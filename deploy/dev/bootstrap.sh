@@ -23,6 +23,7 @@ if [ "$mode" = test ]; then
   need mosquitto-clients
   need chromium
   need postgresql
+  need icecast2
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need_pkgs[*]}"
