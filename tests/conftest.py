@@ -24,3 +24,101 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoProcess]:
         yield broker
     finally:
         broker.stop()
+
+
+# -- PostgreSQL: a second pass of the DB-backed tests (LOA_TEST_POSTGRES=1) -----------------
+#
+# One Debian PostgreSQL cluster per session on a free loopback port in a temp dir (run as the
+# `postgres` user when we are root: the server refuses to run as root), and a fresh database
+# per test made from template0. Tests see it as LOA_DATABASE_URL, like production does.
+
+
+def _pg_bin(name: str) -> str:
+    import glob
+    import shutil
+
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    path = found[-1] if found else shutil.which(name)
+    if not path:
+        pytest.skip(f"PostgreSQL {name} not installed (apt-get install postgresql)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start a throwaway cluster; yield its admin URL (database ``postgres``)."""
+    import pwd
+    import shutil
+    import subprocess
+    import tempfile
+
+    from controller.broker.process import free_port
+
+    as_root = os.geteuid() == 0
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    user = "postgres" if as_root else pwd.getpwuid(os.geteuid()).pw_name
+    root = Path(tempfile.mkdtemp(prefix="loa-pg-"))
+    data = root / "data"
+    if as_root:
+        shutil.chown(root, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(
+        [*prefix, _pg_bin("initdb"), "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
+    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
+    subprocess.run(
+        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w",
+         "start"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    try:
+        yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test; dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    try:
+        yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _database_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With LOA_TEST_POSTGRES=1 every test's controller (in-process or child process) uses a
+    fresh PostgreSQL database instead of the SQLite file in its data dir."""
+    if os.environ.get("LOA_TEST_POSTGRES") != "1":
+        return
+    url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("LOA_DATABASE_URL", url)
+    try:
+        import support.processes as processes
+    except ImportError:
+        return
+    clean = processes._clean_env
+
+    def keep_database(extra: dict[str, str]) -> dict[str, str]:
+        return {**clean(extra), "LOA_DATABASE_URL": url, **extra}
+
+    monkeypatch.setattr(processes, "_clean_env", keep_database)
