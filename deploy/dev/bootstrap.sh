@@ -47,4 +47,16 @@ fi
 if [ "$mode" = demo ]; then
   exec .venv/bin/loa demo "$@"
 fi
-exec .venv/bin/python -m pytest "$@"
+# Test mode: the whole suite on SQLite, then the database-backed integration tests again
+# on a throwaway PostgreSQL cluster (tests/conftest.py starts it; LOA_TEST_POSTGRES=1).
+.venv/bin/python -m pytest "$@"
+if [ "$#" -eq 0 ]; then
+  echo "bootstrap: second pass on PostgreSQL"
+  # The subset that passes on PostgreSQL today; widen to tests/integration/{controller,fleet,
+  # e2e,schedules} once published_playlists.version / playback_events.playlist_version are
+  # BIGINT (they overflow PostgreSQL's 32-bit INTEGER; see docs/sizing.md).
+  LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q \
+    tests/integration/postgres tests/integration/controller/test_ingest.py \
+    tests/integration/controller/test_migrations.py tests/integration/fleet/test_broker_acl.py \
+    tests/integration/fleet/test_alerts.py
+fi

@@ -5,6 +5,7 @@ its acknowledgement only after the commit. Nothing is visible half-written meanw
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -27,7 +28,13 @@ from protocol.models import EventAck, EventBatch, EventKind
 from protocol.models import Heartbeat as HeartbeatMsg
 from protocol.models import PlaybackEvent as EventMsg
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("LOA_TEST_POSTGRES") == "1", reason="an SQLite file lock, by design"
+    ),
+]
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
 LOCK_S = 12.0  # longer than the engine's 10 s busy timeout: the first attempt must fail
 
