@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,8 @@ class Draft:
     priority: Priority
     engine: str | None = None
     media_sha256: str | None = None
+    rule: dict[str, Any] | None = None
+    """A validated recurrence (``schedules`` rule JSON); ``start`` is then its first play."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def _announcement(
         duration_s=duration_s,
         priority=int(draft.priority),
         start=draft.start,
+        rule=draft.rule,
         created_at=now,
         created_by=username,
         targets=[AnnouncementTarget(zone_id=z) for z in targets.zone_ids]

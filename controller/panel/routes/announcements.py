@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -15,11 +16,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.db.models import Announcement
-from controller.panel import announce
+from controller.panel import announce, recurrence
+from controller.panel import clashes as clashes_q
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import announcements as ann_q
 from controller.panel.queries import target_tree
-from controller.panel.timefmt import fmt_datetime, parse_local
+from controller.panel.timefmt import fmt_datetime, parse_local, today_local
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import Priority
 
@@ -51,6 +53,8 @@ def _compose(page: Page, status_code: int = 200, error: str = "", **form: object
         priorities=PRIORITIES,
         error=error,
         form=form,
+        recurring=form.get("recurring") or recurrence.RecurringForm(),
+        weekday_codes=recurrence.WEEKDAYS,
     )
 
 
@@ -75,6 +79,16 @@ def _start(page: Page, when: str, at: str) -> datetime:
         raise announce.ComposeError("ann.error_time") from None
 
 
+def _recurring_rule(page: Page, form: recurrence.RecurringForm) -> tuple[datetime, dict[str, Any]]:
+    """The first play and the validated rule JSON; ComposeError with the reason if bad."""
+    now = page.ctl.clock.now()
+    try:
+        rule = recurrence.checked_rule(recurrence.rule_data(form, today_local(now)), now)
+        return recurrence.first_occurrence(rule, now), rule.model_dump(mode="json")
+    except recurrence.RecurrenceError as exc:
+        raise announce.ComposeError("ann.error_rule", exc.reason) from None
+
+
 @router.post("")
 async def create(
     page: OperatorPage,
@@ -86,17 +100,30 @@ async def create(
     when: Annotated[str, Form(max_length=10)] = "now",
     at: Annotated[str, Form(max_length=40)] = "",
     priority: Annotated[int, Form()] = int(Priority.ANNOUNCEMENT),
+    freq: Annotated[str, Form(max_length=10)] = "daily",
+    weekdays: Annotated[list[str], Form()] = [],  # noqa: B006
+    time_of_day: Annotated[str, Form(max_length=8)] = "",
+    from_date: Annotated[str, Form(max_length=10)] = "",
+    until: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    form = {"text": text, "title": title, "targets": targets, "when": when, "at": at}
+    recurring = recurrence.RecurringForm(freq, weekdays, time_of_day, from_date, until)
+    form: dict[str, object] = {"text": text, "title": title, "targets": targets, "when": when}
+    form |= {"at": at, "recurring": recurring}
     try:
+        rule = None
+        if when == "recurring":
+            start, rule = _recurring_rule(page, recurring)
+        else:
+            start = _start(page, when, at)
         draft = announce.Draft(
             text=text,
             title=title,
             target_ids=targets,
-            start=_start(page, when, at),
+            start=start,
             priority=Priority(priority) if priority in set(PRIORITIES) else Priority.ANNOUNCEMENT,
             engine=engine if engine in page.ctl.settings.tts_engine_order else None,
             media_sha256=media_sha256 or None,
+            rule=rule,
         )
         with page.ctl.sessions() as session:
             scope = page.scope(session)
@@ -112,7 +139,9 @@ async def create(
             session,
             "announcement.create",
             f"announcement:{created.id}",
-            f"targets={','.join(targets)} start={created.start.isoformat()} text={text[:200]}",
+            f"targets={','.join(targets)} start={created.start.isoformat()}"
+            + (f" rule={json.dumps(rule, ensure_ascii=False)}" if rule else "")
+            + f" text={text[:200]}",
         )
     return RedirectResponse(
         f"/panel/announcements?created={created.id}&nodes={len(created.node_ids)}",
@@ -163,22 +192,47 @@ def conflicts(
     when: str = "now",
     at: str = "",
     duration_s: float = 60.0,
+    priority: int = int(Priority.ANNOUNCEMENT),
+    freq: str = "daily",
+    weekdays: Annotated[list[str], Query()] = [],  # noqa: B006
+    time_of_day: str = "",
+    from_date: str = "",
+    until: str = "",
 ) -> JSONResponse:
+    """Overlaps before saving: one-off by time, recurring through the compiled calendar."""
+    length = min(max(duration_s, 1), 86_400)
     try:
+        if when == "recurring":
+            form = recurrence.RecurringForm(freq, weekdays, time_of_day, from_date, until)
+            _, rule = _recurring_rule(page, form)
+            with page.ctl.sessions() as session:
+                scope = page.scope(session)
+            level = Priority(priority) if priority in set(PRIORITIES) else Priority.ANNOUNCEMENT
+            clashes = clashes_q.recurring_clashes(page.ctl, scope, targets, rule, length, level)
+            return JSONResponse({"conflicts": [_clash_json(page, c) for c in clashes]})
         start = _start(page, when, at)
         with page.ctl.sessions() as session:
-            found = announce.conflicts(
-                session, page.scope(session), targets, start, min(max(duration_s, 1), 86_400)
-            )
+            found = announce.conflicts(session, page.scope(session), targets, start, length)
     except announce.ComposeError as exc:
         return JSONResponse({"error": _error_text(page, exc)}, status_code=422)
     return JSONResponse(
         {
             "conflicts": [
-                {"id": a.id, "title": a.title, "start": fmt_datetime(a.start)} for a in found
+                {"id": a.id, "ref": f"ann-{a.id}", "title": a.title, "start": fmt_datetime(a.start)}
+                for a in found
             ]
         }
     )
+
+
+def _clash_json(page: Page, clash: clashes_q.Clash) -> dict[str, object]:
+    return {
+        "ref": clash.other_entry,
+        "title": clash.other_title,
+        "start": fmt_datetime(clash.start),
+        "nodes": list(clash.nodes),
+        "note": page.t("ann.clash_loses" if clash.new_loses else "ann.clash_wins"),
+    }
 
 
 @router.post("/{ann_id}/cancel")

@@ -1,24 +1,29 @@
-"""The week view of the programme per zone (read-only; edits go through announcements).
+"""The week of a zone's programme as its loudspeakers will play it; cancel and move entries.
 
-Recurring rules appear once, at their first start, until the ``schedules`` calendar is
-wired into the controller.
+Viewers read it; operators get a cancel button and a "move" form on each entry whose
+targets lie inside their communes (an entry outside answers 404, as everywhere).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from controller.api.deps import Role
 from controller.auth.scope import Scope
-from controller.panel.page import PanelNotFound, ViewerPage
-from controller.panel.queries import announcements as ann_q
+from controller.panel import schedule_edit
+from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import nodes as node_q
-from controller.panel.timefmt import LOCAL, local_midnight_utc, today_local
+from controller.panel.queries import week as week_q
+from controller.panel.timefmt import LOCAL, fmt_datetime, local_midnight_utc, today_local
 from controller.services.zones import ZoneTree, nodes_reached
 
-router = APIRouter(prefix="/panel", include_in_schema=False)
+router = APIRouter(prefix="/panel/schedule", include_in_schema=False)
 
 
 def _monday(value: str, today: date) -> date:
@@ -29,28 +34,26 @@ def _monday(value: str, today: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-@router.get("/schedule")
-def week(page: ViewerPage, zone: str = "", start: str = "") -> HTMLResponse:
-    today = today_local(page.ctl.clock.now())
+@router.get("")
+def week(
+    page: ViewerPage, zone: str = "", start: str = "", msg: str = "", error: str = ""
+) -> HTMLResponse:
+    now = page.ctl.clock.now()
+    today = today_local(now)
     monday = _monday(start, today)
     with page.ctl.sessions() as session:
         scope = page.scope(session)
         zones = node_q.zones_in_scope(session, scope)
         chosen = zone or (zones[0].id if zones else "")
-        days: list[tuple[date, list[ann_q.Airing]]] = []
+        days: list[tuple[date, list[week_q.Occurrence]]] = []
         if chosen:
             if not scope.allows_zone(chosen):
                 raise PanelNotFound(chosen)
-            tree = ZoneTree.load(session)
-            below = tree.descendants_and_self(chosen)
-            zone_scope = Scope(
-                False, frozenset(below), frozenset(nodes_reached(session, tree, [chosen], []))
-            )
-            begin = local_midnight_utc(monday)
-            airings = ann_q.airing_between(session, zone_scope, begin, begin + timedelta(days=7))
+            nodes = sorted(nodes_reached(session, ZoneTree.load(session), [chosen], []))
+            found = week_q.week_occurrences(session, now, local_midnight_utc(monday), nodes, scope)
             for offset in range(7):
                 day = monday + timedelta(days=offset)
-                days.append((day, [a for a in airings if a.start.astimezone(LOCAL).date() == day]))
+                days.append((day, [o for o in found if o.start.astimezone(LOCAL).date() == day]))
     return page.render(
         "schedule.html",
         zones=zones,
@@ -60,4 +63,68 @@ def week(page: ViewerPage, zone: str = "", start: str = "") -> HTMLResponse:
         today=today,
         prev=(monday - timedelta(days=7)).isoformat(),
         next=(monday + timedelta(days=7)).isoformat(),
+        message=msg[:300],
+        error=error[:300],
+        can_edit=page.can(Role.OPERATOR),
     )
+
+
+def _back(zone: str, start: str, **extra: str) -> RedirectResponse:
+    query = urlencode({"zone": zone, "start": start, **extra})
+    return RedirectResponse(f"/panel/schedule?{query}", status_code=303)
+
+
+@router.post("/cancel")
+async def cancel(
+    page: OperatorPage,
+    entry: Annotated[str, Form(max_length=64)],
+    zone: Annotated[str, Form(max_length=64)] = "",
+    start: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    scope = _scope(page)
+    try:
+        done = await run_in_threadpool(schedule_edit.cancel, page.ctl, scope, entry)
+    except schedule_edit.EntryNotFound:
+        raise PanelNotFound(entry) from None
+    if done.changed:
+        with page.ctl.sessions.begin() as session:
+            page.audit(session, "schedule.cancel", f"schedule:{entry}", done.title[:200])
+    return _back(zone, start, msg=page.t("sched.cancelled", title=done.title))
+
+
+@router.post("/move")
+async def move(
+    page: OperatorPage,
+    entry: Annotated[str, Form(max_length=64)],
+    new_time: Annotated[str, Form(max_length=8)],
+    new_date: Annotated[str, Form(max_length=10)] = "",
+    zone: Annotated[str, Form(max_length=64)] = "",
+    start: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    scope = _scope(page)
+    try:
+        at = time.fromisoformat(new_time.strip()).replace(second=0, microsecond=0)
+        day = date.fromisoformat(new_date.strip()) if new_date.strip() else None
+    except ValueError:
+        reason = page.t("sched.error_move", reason=f"{new_time} {new_date}".strip())
+        return _back(zone, start, error=reason)
+    try:
+        done = await run_in_threadpool(schedule_edit.move, page.ctl, scope, entry, at, day)
+    except schedule_edit.EntryNotFound:
+        raise PanelNotFound(entry) from None
+    except schedule_edit.MoveRefused as exc:
+        return _back(zone, start, error=page.t("sched.error_move", reason=exc.reason))
+    with page.ctl.sessions.begin() as session:
+        page.audit(
+            session,
+            "schedule.move",
+            f"schedule:{entry}",
+            f"time={at:%H:%M} date={day or ''} next={done.next_start or ''} {done.title[:150]}",
+        )
+    next_play = fmt_datetime(done.next_start)
+    return _back(zone, start, msg=page.t("sched.moved", title=done.title, start=next_play))
+
+
+def _scope(page: Page) -> Scope:
+    with page.ctl.sessions() as session:
+        return page.scope(session)

@@ -99,6 +99,8 @@
     for (const box of form.querySelectorAll('input[name="targets"]:checked')) params.append("targets", box.value);
     params.set("when", form.querySelector('input[name="when"]:checked').value);
     params.set("at", document.getElementById("at").value);
+    for (const name of ["freq", "time_of_day", "from_date", "until", "priority"]) params.set(name, form.elements[name].value);
+    for (const box of form.querySelectorAll('input[name="weekdays"]:checked')) params.append("weekdays", box.value);
     const secs = player.duration && isFinite(player.duration) ? player.duration : 60;
     params.set("duration_s", String(Math.ceil(secs)));
     const out = document.getElementById("conflicts");
@@ -112,7 +114,8 @@
     const list = document.createElement("ul");
     for (const c of answer.conflicts) {
       const li = document.createElement("li");
-      li.textContent = `${c.start} · ${c.title} (ann-${c.id})`;
+      const where = c.nodes ? ` — ${c.nodes.join(", ")}` : "";
+      li.textContent = `${c.start} · ${c.title} (${c.ref})${where}${c.note ? " · " + c.note : ""}`;
       list.appendChild(li);
     }
     out.appendChild(list);

@@ -7,17 +7,40 @@ builds one app and logs each role in once. ``Panel.as_(role)`` switches the clie
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from integration.panel.panel_support import PASSWORD, USERS, Panel
+from sqlalchemy.orm import Session
 
 from controller.app import create_app
 from controller.auth.users import create_user
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
+from controller.services.schedule_editing import build_entry
+from controller.services.schedule_store import save_entry
 from controller.services.seed import seed_demo
+
+# Programme entries of xã Đồng Tiến that the role table moves and cancels.
+PROGRAMME = {"roles-move": "05:30", "roles-cancel": "17:00"}
+
+
+def seed_programme(session: Session, now: datetime) -> None:
+    """Daily pauses (no speech to render) targeting the whole commune."""
+    for entry_id, at in PROGRAMME.items():
+        entry = build_entry(
+            {
+                "id": entry_id,
+                "kind": "silence",
+                "title": f"Chương trình {entry_id}",
+                "duration_s": 300,
+                "targets": {"zones": ["xa-dong-tien"]},
+                "rule": {"freq": "daily", "start_date": now.date().isoformat(), "time": at},
+            }
+        )
+        save_entry(session, entry, now, created_by="seed")
 
 
 @pytest.fixture(scope="module")
@@ -66,4 +89,5 @@ def panel(tmp_path_factory: pytest.TempPathFactory, broker: MosquittoProcess) ->
 
             admin = session.query(User).filter_by(username="admin").one()
             set_password(admin, PASSWORD, must_change=False)
+            seed_programme(session, ctl.clock.now())
         yield Panel(client)

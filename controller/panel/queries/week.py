@@ -1,0 +1,97 @@
+"""A zone's week as its loudspeakers will play it: the compiled calendar, not the raw rows.
+
+The stored entries (announcements and schedule entries) are compiled for the zone's nodes
+over the week with the same code that builds the published playlists, so recurring rules,
+slots and priorities show exactly as they will air. Occurrences that several nodes share
+are merged into one line with the node count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from controller.auth.scope import Scope
+from controller.services.playlist_builder import compile_calendar, fleet_zones
+from controller.services.schedule_store import load_calendar
+from schedules import OnceRule, ScheduleEntry
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """What the week view needs to offer controls on one calendar entry."""
+
+    id: str
+    title: str
+    recurring: bool
+    movable: bool
+    """False for entries packed into a slot: their time comes from the slot."""
+    editable: bool
+    """The viewer's scope covers every target (operators only act inside their communes)."""
+    time: time | None
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    entry: EntryInfo
+    start: datetime
+    end: datetime
+    title: str
+    node_ids: tuple[str, ...]
+
+
+def _info(entry: ScheduleEntry, scope: Scope) -> EntryInfo:
+    rule = entry.rule
+    return EntryInfo(
+        id=entry.id,
+        title=entry.title,
+        recurring=rule is not None and not isinstance(rule, OnceRule),
+        movable=entry.slot is None and rule is not None and rule.time is not None,
+        editable=scope.allows_targets(list(entry.targets.zones), list(entry.targets.nodes)),
+        time=rule.time if rule is not None else None,
+    )
+
+
+def entry_id_of(item_id: str) -> str:
+    """``ann-7@20250101T003000Z#0`` → ``ann-7`` (see ``schedules.placement.occurrence_id``)."""
+    return item_id.split("@", 1)[0]
+
+
+def week_occurrences(
+    session: Session,
+    now: datetime,
+    begin: datetime,
+    node_ids: list[str],
+    scope: Scope,
+    days: int = 7,
+) -> list[Occurrence]:
+    """Every item the nodes play in ``[begin, begin + days)``, oldest first, nodes merged."""
+    if not node_ids:
+        return []
+    calendar = load_calendar(session, now)
+    infos = {e.id: _info(e, scope) for e in calendar.entries}
+    results = compile_calendar(
+        calendar, fleet_zones(session, node_ids), begin, begin + timedelta(days=days)
+    )
+    shared: dict[tuple[str, datetime], list[str]] = defaultdict(list)
+    items = {}
+    for node_id, result in results.items():
+        for item in result.items:
+            key = (item.id, item.start)
+            shared[key].append(node_id)
+            items[key] = item
+    out = []
+    for key, nodes in shared.items():
+        item = items[key]
+        entry_id = entry_id_of(item.id)
+        info = infos.get(entry_id)
+        if info is None:
+            continue
+        end = item.start + timedelta(seconds=item.duration_s)
+        title = item.title or info.title
+        out.append(Occurrence(info, item.start, end, title, tuple(sorted(nodes))))
+    out.sort(key=lambda o: (o.start, o.entry.id))
+    return out

@@ -1,0 +1,103 @@
+"""The compose form's "recurring" choice as a validated ``schedules`` rule.
+
+The operator picks daily or weekly (on chosen weekdays), a time of day and optionally the
+first and last dates, all in Vietnam time. The rule is checked with the calendar's own
+model (the same check the JSON API makes), so the panel cannot store what the compiler
+would refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from controller.services.schedule_editing import ScheduleInputError, build_entry, check_not_past
+from schedules import ScheduleEntry, Weekday, occurrences
+from schedules.rules import Rule
+
+FREQUENCIES = ("daily", "weekly")
+WEEKDAYS = tuple(w.value for w in Weekday)
+
+
+class RecurrenceError(ValueError):
+    """The recurrence fields do not make a rule; ``reason`` is shown next to the form."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RecurringForm:
+    """The raw form values (strings as the browser sends them)."""
+
+    freq: str = "daily"
+    weekdays: list[str] = field(default_factory=list)
+    time_of_day: str = ""
+    from_date: str = ""
+    until: str = ""
+
+
+def _date(value: str, name: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise RecurrenceError(f"{name}: {value!r} is not a date") from None
+
+
+def _time(value: str) -> time:
+    try:
+        parsed = time.fromisoformat(value.strip())
+    except ValueError:
+        raise RecurrenceError(f"time: {value!r} is not a time of day (HH:MM)") from None
+    return parsed.replace(second=0, microsecond=0)
+
+
+def rule_data(form: RecurringForm, today: date) -> dict[str, Any]:
+    """The rule as JSON for ``Announcement.rule``, before the calendar model checks it."""
+    if form.freq not in FREQUENCIES:
+        raise RecurrenceError(f"freq: {form.freq!r} is not daily or weekly")
+    data: dict[str, Any] = {
+        "freq": form.freq,
+        "start_date": (_date(form.from_date, "from") or today).isoformat(),
+        "time": _time(form.time_of_day).strftime("%H:%M"),
+    }
+    until = _date(form.until, "until")
+    if until is not None:
+        data["end_date"] = until.isoformat()
+    if form.freq == "weekly":
+        days = [d for d in WEEKDAYS if d in set(form.weekdays)]
+        if not days:
+            raise RecurrenceError("weekdays: pick at least one day of the week")
+        data["weekdays"] = days
+    return data
+
+
+def checked_rule(rule: dict[str, Any], now: datetime) -> Rule:
+    """Validate ``rule`` inside a throwaway entry; raise :class:`RecurrenceError`."""
+    data = {
+        "id": "panel-recurring",
+        "kind": "silence",
+        "title": "x",
+        "duration_s": 1,
+        "targets": {"zones": ["x"]},
+        "rule": rule,
+    }
+    try:
+        entry: ScheduleEntry = build_entry(data)
+        check_not_past(entry, now)
+    except ScheduleInputError as exc:
+        raise RecurrenceError(exc.reason) from None
+    assert entry.rule is not None
+    return entry.rule
+
+
+def first_occurrence(rule: Rule, now: datetime) -> datetime:
+    """The next time it plays (stored as the announcement's ``start`` for listings)."""
+    found = occurrences(rule, now, now + timedelta(days=400))
+    if not found:
+        raise RecurrenceError("the rule has no occurrence in the coming year")
+    return found[0]
