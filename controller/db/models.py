@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -156,7 +157,7 @@ class PublishedPlaylist(Base):
     node_id: Mapped[str] = mapped_column(
         ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True
     )
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(BigInteger)
     content_hash: Mapped[str] = mapped_column(String(128))
     item_count: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)
@@ -180,7 +181,7 @@ class PlaybackEvent(Base):
     at: Mapped[datetime]
     item_id: Mapped[str | None] = mapped_column(String(128))
     command_id: Mapped[str | None] = mapped_column(String(128))
-    playlist_version: Mapped[int | None] = mapped_column(Integer)
+    playlist_version: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[str] = mapped_column(String(500), default="")
     received_at: Mapped[datetime]
 

@@ -52,11 +52,8 @@ fi
 .venv/bin/python -m pytest "$@"
 if [ "$#" -eq 0 ]; then
   echo "bootstrap: second pass on PostgreSQL"
-  # The subset that passes on PostgreSQL today; widen to tests/integration/{controller,fleet,
-  # e2e,schedules} once published_playlists.version / playback_events.playlist_version are
-  # BIGINT (they overflow PostgreSQL's 32-bit INTEGER; see docs/sizing.md).
+  # Everything that touches the database, again on PostgreSQL.
   LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q \
-    tests/integration/postgres tests/integration/controller/test_ingest.py \
-    tests/integration/controller/test_migrations.py tests/integration/fleet/test_broker_acl.py \
-    tests/integration/fleet/test_alerts.py
+    tests/integration/postgres tests/integration/controller tests/integration/fleet \
+    tests/integration/e2e tests/integration/schedules
 fi

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.integration
 def loa(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
     env["LOA_DATA_DIR"] = str(tmp_path / "ctl")
+    if "LOA_DATABASE_URL" in os.environ:  # the PostgreSQL pass gives each test its database
+        env["LOA_DATABASE_URL"] = os.environ["LOA_DATABASE_URL"]
     return subprocess.run(
         [sys.executable, "-m", "cli.main", "nodes", *args], env=env, capture_output=True, text=True
     )
