@@ -64,6 +64,9 @@ class ControllerSettings(LoaSettings):
         False,
         description="DEVELOPMENT ONLY: unauthenticated API calls act as admin (loa demo, tests)",
     )
+    upstream_alert_token: SecretStr | None = Field(
+        None, description="bearer token for CAP/JSON alerts from upstream systems"
+    )
     api_token: SecretStr | None = Field(
         None, description="bearer token for /api/v1 when set (the panel uses sessions)"
     )
