@@ -64,6 +64,15 @@ class Playing:
     repeats_left: int = 0
 
 
+@dataclass
+class Recurring:
+    """A command that plays again every ``repeat_every_s`` (an emergency repeated for an hour)."""
+
+    command: Command
+    next_at: datetime
+    plays_left: int
+
+
 @dataclass(frozen=True)
 class PlayoutConfig:
     late_grace_s: float = 2.0
@@ -104,6 +113,7 @@ class Playout:
         self.base_volume = self.config.default_volume
         self._last_end: datetime | None = None
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
         self.wake = threading.Event()
         self._stop = threading.Event()
@@ -141,10 +151,31 @@ class Playout:
                 break
             self._run_command(command, now)
         self._check_playing(now)
+        self._run_recurring(now)
         self._drop_if_removed(now)
         next_start = self._schedule(now)
         self._drive_amplifier(now, next_start)
-        return self._next_wake(now, next_start)
+        wake = self._next_wake(now, next_start)
+        if self._recurring:
+            soonest = min(r.next_at for r in self._recurring.values())
+            wake = min(wake, max(0.0, (soonest - now).total_seconds()))
+        return wake
+
+    def _run_recurring(self, now: datetime) -> None:
+        for command_id, rec in list(self._recurring.items()):
+            if rec.next_at > now:
+                continue
+            stop_at = min(t for t in (rec.command.until, rec.command.expires_at) if t is not None)
+            if now >= stop_at or rec.plays_left <= 0:
+                del self._recurring[command_id]
+                continue
+            if self.playing is not None:
+                self._interrupt(self.playing, now, f"command {command_id} repeats")
+            rec.plays_left -= 1
+            rec.next_at += timedelta(seconds=rec.command.repeat_every_s or 0)
+            if rec.plays_left <= 0:
+                del self._recurring[command_id]
+            self._start_command_item(rec.command, now, 0)
 
     def _check_playing(self, now: datetime) -> None:
         playing = self.playing
@@ -310,9 +341,19 @@ class Playout:
             if self.playing is not None:
                 self._interrupt(self.playing, now, f"command {command.id}")
             self.emit(EventKind.COMMAND_ACK, None, command.id, action.value)
-            self._start_command_item(command, now, command.repeat - 1)
+            if command.repeat_every_s:
+                # spaced repeats: one play now, the others every repeat_every_s from this start
+                self._recurring[command.id] = Recurring(
+                    command, now + timedelta(seconds=command.repeat_every_s), command.repeat - 1
+                )
+                self._start_command_item(command, now, 0)
+            else:
+                self._start_command_item(command, now, command.repeat - 1)
             return
         if action is CommandAction.STOP or action is CommandAction.CANCEL_EMERGENCY:
+            for command_id, rec in list(self._recurring.items()):
+                if action is CommandAction.STOP or rec.command.action is CommandAction.EMERGENCY:
+                    del self._recurring[command_id]
             playing = self.playing
             is_emergency = (
                 playing is not None

@@ -322,3 +322,37 @@ def test_a_reused_item_id_on_another_day_still_plays(rig: Rig) -> None:
     rig.playout.set_playlist(playlist(item(1, 86_400, duration_s=5), version=2))
     rig.advance_to(86_400)
     assert [p[1] for p in rig.player.plays] == [T0, T0 + timedelta(days=1)]
+
+
+def test_emergency_every_m_seconds_until_its_end_then_programme_resumes(rig: Rig) -> None:
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=600)))
+    rig.playout.step()
+    em_item = item(99, 0, duration_s=5).model_copy(update={"id": "em"})
+    rig.clock.advance(10)
+    rig.playout.submit(
+        command(
+            CommandAction.EMERGENCY,
+            item=em_item,
+            repeat=10,
+            repeat_every_s=60,
+            until=T0 + timedelta(seconds=10 + 150),
+        )
+    )
+    rig.playout.step()  # plays at 10 s
+    for t in (15, 30, 69, 70, 75, 130, 135, 190, 250):
+        rig.advance_to(t)
+    em_starts = [(at - T0).total_seconds() for r, at in rig.player.plays if r.item_id == "em"]
+    assert em_starts == [10, 70, 130]  # every 60 s from the first start, none after `until`
+    assert rig.player.plays[-1][0].item_id == "i1"  # the programme resumed in between and after
+
+
+def test_cancel_emergency_ends_the_spaced_repeats(rig: Rig) -> None:
+    em_item = item(99, 0, duration_s=5).model_copy(update={"id": "em"})
+    rig.playout.submit(command(CommandAction.EMERGENCY, item=em_item, repeat=5, repeat_every_s=30))
+    rig.playout.step()
+    rig.advance_to(10)
+    rig.playout.submit(command(CommandAction.CANCEL_EMERGENCY, 2))
+    rig.advance_to(11)
+    for t in (30, 60, 90):
+        rig.advance_to(t)
+    assert [r.item_id for r, _at in rig.player.plays] == ["em"]
