@@ -188,11 +188,17 @@ def _start_fleet(env: BenchEnv, fleet_dir: Path, n: int) -> subprocess.Popen[byt
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from agent.fleet import fleet_node_ids
-    from cli.benchmarks.support import bench_env, peak_rss_mb, percentiles, wait_for
-    from controller.db.models import Node, PlaybackEvent
+    from cli.benchmarks.support import (
+        bench_env,
+        peak_rss_mb,
+        percentiles,
+        wait_for,
+        wait_for_fleet_online,
+    )
+    from controller.db.models import PlaybackEvent
     from controller.services.emergency import EmergencyRequest, issue_emergency
 
     n = args.agents
@@ -211,18 +217,7 @@ def run(args: argparse.Namespace) -> int:
         fleet = _start_fleet(env, fleet_dir, n)
         disk_fsync_ms = fsync_ms(env.root)
         try:
-
-            def online() -> int:
-                with env.ctl.sessions() as s:
-                    return s.scalar(select(func.count()).where(Node.online.is_(True))) or 0
-
-            began = time.monotonic()
-            if not wait_for(lambda: online() >= n or fleet.poll() is not None, 600, interval=0.5):
-                raise CliError(f"only {online()} of {n} agents came online")
-            if fleet.poll() is not None:
-                tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
-                raise CliError(f"the simulated fleet exited:\n{tail}")
-            startup_s = time.monotonic() - began
+            startup_s = wait_for_fleet_online(env, fleet, n)
             view = issue_emergency(env.ctl, EmergencyRequest([ZONE], media_sha256=sha))
             issued_at, item_id = view.row.issued_at, view.row.item_id
 

@@ -20,11 +20,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from cli.benchmarks.support import BenchEnv, bench_env, peak_rss_mb, percentiles, wait_for
+from cli.benchmarks.support import (
+    BenchEnv,
+    bench_env,
+    online_count,
+    peak_rss_mb,
+    percentiles,
+    wait_for,
+    wait_for_fleet_online,
+)
 from cli.errors import CliError
-from controller.db.models import Node, PlaybackEvent
+from controller.db.models import PlaybackEvent
 from controller.services.commands import issue_command
 from protocol import topics
 from protocol.models import CommandAction, ItemKind, PlaylistItem, Priority
@@ -166,19 +174,8 @@ def run(args: argparse.Namespace) -> int:
         baseline = _baseline(env, n)
         fleet = _start_fleet(env, n)
         try:
-
-            def online() -> int:
-                with env.ctl.sessions() as s:
-                    return s.scalar(select(func.count()).where(Node.online.is_(True))) or 0
-
-            started = time.monotonic()
-            if not wait_for(lambda: online() >= n or fleet.poll() is not None, 600, interval=0.5):
-                raise CliError(f"only {online()} of {n} agents came online")
-            if fleet.poll() is not None:
-                tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
-                raise CliError(f"the simulated fleet exited:\n{tail}")
-            startup_s = time.monotonic() - started
-            online_before_issue = online()
+            startup_s = wait_for_fleet_online(env, fleet, n)
+            online_before_issue = online_count(env)
             now = env.ctl.clock.now()
             item = PlaylistItem(
                 id=f"fanout-{int(now.timestamp())}",
@@ -209,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
 
             wait_for(lambda: len(acks()) >= n, 120, interval=0.25)
             latencies = acks()
-            offline_s = _mass_disconnect(fleet, online)
+            offline_s = _mass_disconnect(fleet, lambda: online_count(env))
         finally:
             fleet.terminate()
             try:

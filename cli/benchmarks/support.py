@@ -106,3 +106,23 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
             return True
         time.sleep(interval)
     return predicate()
+
+
+def online_count(env: BenchEnv) -> int:
+    from sqlalchemy import func, select
+
+    with env.ctl.sessions() as s:
+        return s.scalar(select(func.count()).where(Node.online.is_(True))) or 0
+
+
+def wait_for_fleet_online(env: BenchEnv, fleet: Any, n: int, timeout: float = 600) -> float:
+    """Seconds until all ``n`` simulated agents are online; a CliError if they never are."""
+    from cli.errors import CliError
+
+    began = time.monotonic()
+    if not wait_for(lambda: online_count(env) >= n or fleet.poll() is not None, timeout, 0.5):
+        raise CliError(f"only {online_count(env)} of {n} agents came online")
+    if fleet.poll() is not None:
+        tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
+        raise CliError(f"the simulated fleet exited:\n{tail}")
+    return time.monotonic() - began
