@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -25,6 +26,7 @@ from controller.panel.timefmt import fmt_datetime, parse_local, today_local
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import Priority
 
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 router = APIRouter(prefix="/panel/announcements", include_in_schema=False)
 PRIORITIES = (Priority.ANNOUNCEMENT, Priority.EMERGENCY, Priority.BACKGROUND)
 _CHUNK = 1024 * 1024
@@ -212,17 +214,27 @@ def conflicts(
             return JSONResponse({"conflicts": [_clash_json(page, c) for c in clashes]})
         start = _start(page, when, at)
         with page.ctl.sessions() as session:
-            found = announce.conflicts(session, page.scope(session), targets, start, length)
+            scope = page.scope(session)
+            found = announce.conflicts(session, scope, targets, start, length)
+        # also against the whole calendar (recurring entries, slots): a one-off is a "once" rule
+        local = start.astimezone(VIETNAM)
+        once = {
+            "freq": "once",
+            "start_date": local.date().isoformat(),
+            "time": local.time().replace(microsecond=0).isoformat(),
+        }
+        level = Priority(priority) if priority in set(PRIORITIES) else Priority.ANNOUNCEMENT
+        clashes = clashes_q.recurring_clashes(page.ctl, scope, targets, once, length, level)
     except announce.ComposeError as exc:
         return JSONResponse({"error": _error_text(page, exc)}, status_code=422)
-    return JSONResponse(
-        {
-            "conflicts": [
-                {"id": a.id, "ref": f"ann-{a.id}", "title": a.title, "start": fmt_datetime(a.start)}
-                for a in found
-            ]
-        }
-    )
+    listed = [_clash_json(page, c) for c in clashes]
+    refs = {str(c["ref"]) for c in listed}
+    listed += [
+        {"id": a.id, "ref": f"ann-{a.id}", "title": a.title, "start": fmt_datetime(a.start)}
+        for a in found
+        if f"ann-{a.id}" not in refs
+    ]
+    return JSONResponse({"conflicts": listed})
 
 
 def _clash_json(page: Page, clash: clashes_q.Clash) -> dict[str, object]:

@@ -116,6 +116,21 @@ def test_a_clashing_recurring_announcement_is_reported_before_saving(
     assert r.json()["conflicts"] == []
 
 
+def test_a_one_off_clashing_with_a_recurring_entry_is_reported(
+    panel: Panel, recurring: int
+) -> None:
+    """The one-off check sees the whole calendar, not only other one-off announcements."""
+    monday = _next_monday(panel)
+    wednesday = monday + timedelta(days=2)
+    client = panel.as_("operator")
+    params = {"targets": ["ban-dong-an"], "when": "at", "duration_s": 30}
+    r = client.get("/panel/announcements/conflicts", params=params | {"at": f"{wednesday}T06:15"})
+    assert r.status_code == 200, r.text
+    assert f"ann-{recurring}" in {c["ref"] for c in r.json()["conflicts"]}
+    r = client.get("/panel/announcements/conflicts", params=params | {"at": f"{wednesday}T09:00"})
+    assert f"ann-{recurring}" not in {c["ref"] for c in r.json()["conflicts"]}
+
+
 def test_a_bad_recurrence_is_refused_with_its_reason(panel: Panel) -> None:
     monday = _next_monday(panel)
     client = panel.as_("operator")
