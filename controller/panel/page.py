@@ -32,6 +32,7 @@ NAV = (
     ("announcements", "/panel/announcements", Role.VIEWER),
     ("schedule", "/panel/schedule", Role.VIEWER),
     ("logs", "/panel/logs", Role.VIEWER),
+    ("emergency", "/panel/emergency", Role.OPERATOR),
     ("report", "/panel/reports/monthly", Role.VIEWER),
     ("audit", "/panel/audit", Role.ADMIN),
     ("users", "/panel/users", Role.ADMIN),

@@ -24,6 +24,7 @@ from controller.auth.secret_key import load_or_create_key
 from controller.auth.session_cookie import SessionSigner
 from controller.auth.users import ensure_first_admin
 from controller.config import ControllerSettings
+from controller.panel.confirm_token import ConfirmationTokens
 from controller.panel.identity import cookie_principal
 from controller.panel.page import (
     LoginRequired,
@@ -47,6 +48,7 @@ def build_state(settings: ControllerSettings, ctl: Controller) -> PanelState:
             ctl.clock, settings.panel_login_max_failures, settings.panel_login_window_s
         ),
         settings.panel_secure_cookies,
+        ConfirmationTokens(key),
     )
 
 

@@ -1,4 +1,4 @@
-"""What the panel holds while the app runs: the cookie signer and the login limiter."""
+"""What the panel holds while the app runs: cookie signer, login limiter, confirm tokens."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import Request
 
 from controller.auth.rate_limit import LoginRateLimiter
 from controller.auth.session_cookie import SessionSigner
+from controller.panel.confirm_token import ConfirmationTokens
 
 
 @dataclass
@@ -15,6 +16,7 @@ class PanelState:
     signer: SessionSigner
     limiter: LoginRateLimiter
     secure_cookies: bool
+    confirmations: ConfirmationTokens
 
 
 def panel_state(request: Request) -> PanelState:

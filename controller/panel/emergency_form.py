@@ -1,0 +1,116 @@
+"""The panel's emergency form: parse and check it, say what it would do, build the request.
+
+Checked before the confirmation page so that page never promises something the service
+would refuse; the service checks again when the second POST issues it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from controller.auth.scope import Scope
+from controller.db.models import Media, Zone
+from controller.panel.timefmt import parse_local
+from controller.services.emergency import MAX_ACTIVE, EmergencyRequest
+from controller.services.zones import ZoneTree, nodes_reached
+
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+class FormRefused(ValueError):
+    """The form cannot become an emergency; ``key`` is the i18n message, ``reason`` detail."""
+
+    def __init__(self, key: str, reason: str = "") -> None:
+        super().__init__(reason or key)
+        self.key = key
+        self.reason = reason
+
+
+class OutsideScope(PermissionError):
+    """A target zone lies outside the user's communes."""
+
+
+@dataclass(frozen=True)
+class EmergencyForm:
+    zones: tuple[str, ...]
+    text: str
+    media_sha256: str
+    repeat: str
+    every_min: str
+    until: str
+
+    def fields(self) -> dict[str, object]:
+        """What the confirmation token is bound to (order of zones does not matter)."""
+        return {
+            "zones": sorted(set(self.zones)),
+            "text": self.text.strip(),
+            "media_sha256": self.media_sha256.strip(),
+            "repeat": self.repeat.strip(),
+            "every_min": self.every_min.strip(),
+            "until": self.until.strip(),
+        }
+
+
+@dataclass(frozen=True)
+class Checked:
+    request: EmergencyRequest
+    zone_names: list[str]
+    node_count: int
+
+
+def _number(value: str, kind: type[int] | type[float], low: float, high: float, key: str) -> float:
+    try:
+        number = kind(value.strip())
+    except ValueError:
+        raise FormRefused(key, value) from None
+    if not low <= number <= high:
+        raise FormRefused(key, value)
+    return number
+
+
+def check(session: Session, scope: Scope, form: EmergencyForm, now: datetime) -> Checked:
+    """The request the form describes; FormRefused if bad, OutsideScope if not allowed."""
+    zones = list(dict.fromkeys(z.strip() for z in form.zones if z.strip()))
+    if not zones:
+        raise FormRefused("emg.error_zones")
+    if not scope.allows_targets(zones, []):
+        raise OutsideScope(", ".join(z for z in zones if not scope.allows_zone(z)))
+    known = {z.id: z.name for z in session.scalars(select(Zone).where(Zone.id.in_(zones)))}
+    if len(known) != len(zones):
+        raise FormRefused("emg.error_zones", ", ".join(z for z in zones if z not in known))
+    text, sha = form.text.strip(), form.media_sha256.strip()
+    if bool(text) == bool(sha):
+        raise FormRefused("emg.error_source")
+    if sha and (not _SHA.match(sha) or session.get(Media, sha) is None):
+        raise FormRefused("emg.error_media", sha)
+    repeat = int(_number(form.repeat or "1", int, 1, 1000, "emg.error_repeat"))
+    every = (
+        _number(form.every_min, float, 0.5, 24 * 60, "emg.error_every")
+        if form.every_min.strip()
+        else None
+    )
+    until = None
+    if form.until.strip():
+        try:
+            until = parse_local(form.until.strip())
+        except ValueError:
+            raise FormRefused("emg.error_until", form.until) from None
+        if not now < until <= now + MAX_ACTIVE:
+            raise FormRefused("emg.error_until", form.until)
+    if every is not None and repeat < 2 and until is None:
+        raise FormRefused("emg.error_every_needs_end")
+    request = EmergencyRequest(
+        zone_ids=zones,
+        text=text or None,
+        media_sha256=sha or None,
+        repeat=repeat,
+        repeat_every_s=every * 60 if every is not None else None,
+        until=until,
+    )
+    reached = nodes_reached(session, ZoneTree.load(session), zones, [])
+    return Checked(request, [known[z] for z in zones], len(reached))
