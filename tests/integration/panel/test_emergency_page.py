@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
-from fastapi.testclient import TestClient
 from integration.panel.panel_support import Panel
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import delete, func, select
@@ -28,7 +27,11 @@ from protocol import topics
 pytestmark = pytest.mark.integration
 
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
-FORM = {"zones": ["ban-dong-an"], "text": "Lũ về, bà con sơ tán ngay.", "repeat": "2"}
+FORM: dict[str, object] = {
+    "zones": ["ban-dong-an"],
+    "text": "Lũ về, bà con sơ tán ngay.",
+    "repeat": "2",
+}
 
 
 class ZoneCommands:
@@ -79,12 +82,6 @@ def _audits(panel: Panel, action: str) -> int:
         return session.scalar(query) or 0
 
 
-def _post(panel: Panel, role: str, path: str, data: dict[str, object]) -> TestClient:
-    client = panel.as_(role)
-    client.post(path, data={**data, "csrf": panel.csrf[role]})
-    return client
-
-
 def _confirm(panel: Panel, role: str, form: dict[str, object]) -> str:
     client = panel.as_(role)
     page = client.post("/panel/emergency/confirm", data={**form, "csrf": panel.csrf[role]})
@@ -97,7 +94,7 @@ def _confirm(panel: Panel, role: str, form: dict[str, object]) -> str:
 def _issue(panel: Panel, role: str, form: dict[str, object], token: str) -> int:
     client = panel.as_(role)
     data = {**form, "token": token, "csrf": panel.csrf[role]}
-    return client.post("/panel/emergency", data=data).status_code
+    return int(client.post("/panel/emergency", data=data).status_code)
 
 
 @pytest.fixture(scope="module")

@@ -106,11 +106,11 @@ ROUTES = [
 def _call(panel: Panel, role: str | None, route: Route, csrf: bool = True) -> int:
     client = panel.as_(role)
     if route.method == "GET":
-        return client.get(route.path).status_code
+        return int(client.get(route.path).status_code)
     data = dict(route.data or {})
     if role is not None and csrf:
         data["csrf"] = panel.csrf[role]
-    return client.post(route.path, data=data).status_code
+    return int(client.post(route.path, data=data).status_code)
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
