@@ -8,6 +8,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from cli.controller_access import open_controller
 from cli.errors import CliError
 
 
@@ -38,20 +39,14 @@ def slugify(name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
     from sqlalchemy import select
 
-    from controller.config import ControllerSettings
     from controller.db.models import Node
     from controller.services import provisioning
-    from controller.services.container import Controller
     from protocol.errors import InvalidMessage
     from protocol.topics import check_slug
 
-    try:
-        ctl = Controller.build(ControllerSettings.load(args.config))
-    except (ValidationError, FileNotFoundError) as exc:
-        raise CliError(f"invalid controller settings: {exc}") from None
+    ctl = open_controller(args.config)
     now = ctl.clock.now()
     try:
         with ctl.sessions.begin() as session:

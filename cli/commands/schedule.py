@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.controller_access import open_controller
 from cli.errors import CliError
 
 if TYPE_CHECKING:
@@ -32,17 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from controller.config import ControllerSettings
-    from controller.services.container import Controller
     from controller.services.schedule_editing import ScheduleInputError
     from schedules import ScheduleError
 
-    try:
-        ctl = Controller.build(ControllerSettings.load(args.config))
-    except (ValidationError, FileNotFoundError) as exc:
-        raise CliError(f"invalid controller settings: {exc}") from None
+    ctl = open_controller(args.config)
     try:
         if args.schedule_command == "import":
             _import(ctl, args.file)

@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from cli.controller_access import open_controller
 from cli.errors import CliError
 
 
@@ -48,19 +49,13 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
     from sqlalchemy import select
 
     from controller.auth.passwords import WeakPassword
     from controller.auth.users import UserError, create_user
-    from controller.config import ControllerSettings
     from controller.db.models import User
-    from controller.services.container import Controller
 
-    try:
-        ctl = Controller.build(ControllerSettings.load(args.config))
-    except (ValidationError, FileNotFoundError) as exc:
-        raise CliError(f"invalid controller settings: {exc}") from None
+    ctl = open_controller(args.config)
     now = ctl.clock.now()
     try:
         with ctl.sessions.begin() as session:
