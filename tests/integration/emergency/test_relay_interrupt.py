@@ -101,7 +101,9 @@ def test_emergency_interrupts_a_relay_which_resumes_for_the_rest_of_its_slot(
         )
         playlist = Playlist(
             node_id=NODE,
-            version=1,
+            # newer than anything the controller's own horizon job may publish for this node
+            # (its versions are epoch milliseconds), so the agent never prefers that one
+            version=2**53,
             generated_at=now,
             window_start=now - timedelta(hours=1),
             window_end=now + timedelta(hours=1),
