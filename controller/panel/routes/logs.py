@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from controller.panel.page import ViewerPage
@@ -15,34 +16,37 @@ from controller.panel.timefmt import LOCAL
 router = APIRouter(prefix="/panel", include_in_schema=False)
 
 
-def _filter(
-    node: str, zone: str, date_from: str, date_to: str, status: str, item: str
-) -> log_q.LogFilter:
-    return log_q.LogFilter(
-        node=node[:64],
-        zone=zone[:64],
-        date_from=log_q.parse_date(date_from),
-        date_to=log_q.parse_date(date_to),
-        status=status if status in log_q.KINDS else "",
-        item=item[:128],
-    )
+@dataclass
+class LogQuery:
+    """The log filters as query parameters, shared by the page and its CSV export."""
+
+    node: str = ""
+    zone: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    status: str = ""
+    item: str = ""
+
+    def to_filter(self) -> log_q.LogFilter:
+        """The checked filter; raises LogFilterError for a bad date."""
+        return log_q.LogFilter(
+            node=self.node[:64],
+            zone=self.zone[:64],
+            date_from=log_q.parse_date(self.date_from),
+            date_to=log_q.parse_date(self.date_to),
+            status=self.status if self.status in log_q.KINDS else "",
+            item=self.item[:128],
+        )
+
+
+LogQueryDep = Annotated[LogQuery, Depends()]
 
 
 @router.get("/logs")
-def logs_page(
-    page: ViewerPage,
-    node: str = "",
-    zone: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    status: str = "",
-    item: str = "",
-    before: str = "",
-    after: str = "",
-) -> HTMLResponse:
+def logs_page(page: ViewerPage, q: LogQueryDep, before: str = "", after: str = "") -> HTMLResponse:
     error = ""
     try:
-        flt = _filter(node, zone, date_from, date_to, status, item)
+        flt = q.to_filter()
         older = log_q.Cursor.decode(before) if before else None
         newer = log_q.Cursor.decode(after) if after else None
     except log_q.LogFilterError as exc:
@@ -75,22 +79,14 @@ def logs_page(
 
 
 @router.get("/logs.csv")
-def logs_csv(
-    page: ViewerPage,
-    node: str = "",
-    zone: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    status: str = "",
-    item: str = "",
-) -> StreamingResponse:
+def logs_csv(page: ViewerPage, q: LogQueryDep) -> StreamingResponse:
     try:
-        flt = _filter(node, zone, date_from, date_to, status, item)
+        flt = q.to_filter()
     except log_q.LogFilterError:
         flt = log_q.LogFilter()
     with page.ctl.sessions() as session:
         scope = page.scope(session)
-    stamp = datetime.now(LOCAL).strftime("%Y%m%d-%H%M")
+    stamp = page.ctl.clock.now().astimezone(LOCAL).strftime("%Y%m%d-%H%M")
     return StreamingResponse(
         log_q.csv_lines(page.ctl.sessions, scope, flt),
         media_type="text/csv; charset=utf-8",
