@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 
 STA_NANO = 0x2000
@@ -44,12 +45,21 @@ class _Timex(ctypes.Structure):
     ]
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """libc, loaded once: ``find_library`` runs ``ldconfig -p`` in a subprocess each call.
+
+    A failure (OSError) is not cached, so the next heartbeat tries again.
+    """
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def clock_offset_ms() -> float | None:
     """The NTP offset in ms, or None when unknown or the clock is not synchronised."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = _libc()
         timex = _Timex()
         state = int(libc.adjtimex(ctypes.byref(timex)))  # modes = 0: read only
     except (OSError, AttributeError):

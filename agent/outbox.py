@@ -43,6 +43,8 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        self._last_seq = int(row[0]) if row else 0
 
     def append(
         self,
@@ -70,7 +72,8 @@ class Outbox:
                 ),
             )
             seq = cur.lastrowid
-        assert seq is not None
+            assert seq is not None
+            self._last_seq = seq
         return PlaybackEvent(
             seq=seq,
             kind=kind,
@@ -80,6 +83,17 @@ class Outbox:
             playlist_version=playlist_version,
             detail=detail[:500],
         )
+
+    @property
+    def last_seq(self) -> int:
+        """The highest sequence number ever appended (0 if none), without a query.
+
+        Survives restarts (read from SQLite's ``AUTOINCREMENT`` counter at open) and is not
+        lowered by :meth:`ack`. A sender that already sent up to ``n`` can skip
+        :meth:`pending` while ``last_seq <= n``: nothing new was appended since.
+        """
+        with self._lock:
+            return self._last_seq
 
     def pending(self, limit: int = 500, after_seq: int = 0) -> list[PlaybackEvent]:
         """Unacknowledged events in sequence order (at most ``limit``)."""

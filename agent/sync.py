@@ -9,15 +9,15 @@ re-verifies exactly what the controller sent and plays on without any link.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
+from agent.replay_guard import ReplayGuard as ReplayGuard  # re-exported: older imports
+from agent.replay_guard import ReplayStoreError
 from protocol.clock import Clock
 from protocol.errors import BadSignature, InvalidMessage, ProtocolError, StaleMessage
 from protocol.models import Command, Playlist
@@ -69,32 +69,6 @@ class RejectCounter:
             return sum(self._counts.values())
 
 
-class ReplayGuard:
-    """Command ids already seen, kept until they expire (later copies are refused as stale).
-
-    Persisted so a command redelivered after a restart is not executed twice; ids are
-    forgotten once expired because an expired command is refused anyway.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._seen: dict[str, datetime] = {}
-        try:
-            raw = json.loads(path.read_text())
-            self._seen = {str(k): datetime.fromisoformat(v) for k, v in raw.items()}
-        except (OSError, ValueError, TypeError, AttributeError):
-            self._seen = {}
-
-    def check_and_remember(self, command: Command, now: datetime) -> None:
-        """Raise :class:`StaleMessage` if seen; otherwise remember it (durably)."""
-        self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
-        if command.id in self._seen:
-            raise StaleMessage(f"command {command.id!r} already received (replay)")
-        self._seen[command.id] = command.expires_at
-        data = {k: v.isoformat() for k, v in self._seen.items()}
-        atomic_write(self._path, json.dumps(data).encode())
-
-
 @dataclass(frozen=True)
 class CommandOutcome:
     """What became of one command payload; ``command`` is None if it could not be verified."""
@@ -121,9 +95,13 @@ class SyncHandler:
         self.clock = clock
         self.rejects = RejectCounter()
         self.playlist_path = data_dir / "playlist.signed.json"
-        self._replay = ReplayGuard(data_dir / "seen_commands.json")
+        self._replay = ReplayGuard(data_dir / "seen_commands.sqlite")
         self._lock = threading.Lock()
         self.current: Playlist | None = None
+
+    def close(self) -> None:
+        """Release the replay database (call once, when the agent stops)."""
+        self._replay.close()
 
     def load_saved(self) -> Playlist | None:
         """The playlist kept on disk, re-verified; None if absent or no longer trusted."""
@@ -189,8 +167,9 @@ class SyncHandler:
             self.rejects.add(exc.kind)
             log.warning("command %s rejected (%s): %s", command.id, exc.kind, exc.reason)
             return CommandOutcome(command, False, exc.reason)
-        except OSError as exc:
+        except (OSError, ReplayStoreError) as exc:
             self.rejects.add("invalid")
+            log.warning("command %s refused, cannot record it: %s", command.id, exc)
             return CommandOutcome(command, False, f"cannot record command: {exc}")
         return CommandOutcome(command, True)
 
@@ -202,5 +181,4 @@ class SyncHandler:
             raise WrongTarget(f"command for zone {command.zone_id!r}, not one of ours")
         if command.expires_at <= now:
             raise StaleMessage(f"command expired at {command.expires_at.isoformat()}")
-        with self._lock:
-            self._replay.check_and_remember(command, now)
+        self._replay.check_and_remember(command, now)  # thread-safe on its own

@@ -61,3 +61,18 @@ os.kill(os.getpid(), signal.SIGKILL)
     events = box.pending()
     assert [e.seq for e in events] == list(range(1, 21))
     assert events[-1].item_id == "i19" and events[-1].detail == "ok"
+
+
+def test_last_seq_follows_appends_not_acks_and_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite"
+    box = Outbox(path)
+    assert box.last_seq == 0
+    for _ in range(3):
+        box.append(EventKind.STARTED, AT)
+    assert box.last_seq == 3
+    box.ack([1, 2, 3])
+    assert box.last_seq == 3
+    box.close()
+    again = Outbox(path)
+    assert again.last_seq == 3
+    assert again.append(EventKind.FINISHED, AT).seq == again.last_seq == 4

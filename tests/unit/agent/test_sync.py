@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,37 @@ def test_unverifiable_command_has_no_command(sync: SyncHandler, signer: Signer) 
     outcome = sync.handle_command(b'{"key_id": "x", "sig": "y", "payload": {}}')
     assert outcome.command is None and not outcome.accepted
     assert sync.rejects.snapshot() == {"signature": 1}
+
+
+def test_seen_ids_live_in_sqlite_and_an_old_json_file_is_taken_over(
+    tmp_path: Path, signer: Signer, clock: FakeClock
+) -> None:
+    expiry = (T0 + timedelta(minutes=10)).isoformat()
+    (tmp_path / "seen_commands.json").write_text(json.dumps({"c1": expiry}))
+    upgraded = SyncHandler("n1", ["xa-a"], Verifier([signer.public_key]), tmp_path, clock)
+    assert not (tmp_path / "seen_commands.json").exists()
+    assert (tmp_path / "seen_commands.sqlite").exists()
+    outcome = upgraded.handle_command(signer.sign(make_command(1)))
+    assert not outcome.accepted and "replay" in outcome.reason
+    assert upgraded.handle_command(signer.sign(make_command(2))).accepted
+
+
+def test_a_command_that_cannot_be_recorded_is_refused_not_raised(
+    sync: SyncHandler, signer: Signer
+) -> None:
+    sync.close()
+    outcome = sync.handle_command(signer.sign(make_command()))
+    assert not outcome.accepted and "cannot record command" in outcome.reason
+    assert sync.rejects.snapshot() == {"invalid": 1}
+
+
+def test_an_expired_id_may_come_again_with_a_new_expiry(
+    sync: SyncHandler, signer: Signer, clock: FakeClock
+) -> None:
+    assert sync.handle_command(signer.sign(make_command())).accepted
+    clock.advance(600)  # c1 has expired; the controller reissues the same id later
+    reissued = make_command(
+        issued_at=T0 + timedelta(minutes=10), expires_at=T0 + timedelta(hours=1)
+    )
+    assert sync.handle_command(signer.sign(reissued)).accepted
+    assert not sync.handle_command(signer.sign(reissued)).accepted
