@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from agent.backoff import Backoff
+from agent.stepping import StepHandle, Stepper, ThreadStepper
 from protocol.clock import Clock
 from protocol.models import MediaRef
 
@@ -157,10 +158,9 @@ class CacheWorker:
         self._retry_max_s = retry_max_s
         self._wanted: list[MediaRef] = []
         self._retries: dict[str, _Retry] = {}
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._runner: StepHandle | None = None
 
     def want(self, media: Iterable[MediaRef]) -> None:
         """Replace the wanted list (in play order) and wake the worker."""
@@ -169,7 +169,8 @@ class CacheWorker:
             unique.setdefault(m.filename, m)
         with self._lock:
             self._wanted = list(unique.values())
-        self._wake.set()
+        if self._runner is not None:
+            self._runner.poke()
 
     def missing(self) -> list[MediaRef]:
         with self._lock:
@@ -202,18 +203,11 @@ class CacheWorker:
         self.cache.evict(protected)
         return next_due
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            delay = self.run_once()
-            self._wake.wait(delay)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="cache", daemon=True)
-        self._thread.start()
+    def start(self, stepper: Stepper | None = None) -> None:
+        """Fetch in the background (own thread unless a shared ``stepper``)."""
+        self._runner = (stepper or ThreadStepper()).attach("cache", self.run_once)
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._runner is not None:
+            self._runner.detach()

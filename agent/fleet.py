@@ -1,22 +1,38 @@
 """Many simulated agents in one process (null player), for load tests and demos.
 
 Each simulated node is a full :class:`AgentRuntime` with its own data directory under
-``<data_dir>/<node_id>``; only the sound is missing.
+``<data_dir>/<node_id>``; only the sound is missing. The agents of one process share three
+threads (:class:`SharedRunners`: one epoll network loop for every MQTT session, one for
+playout and reporting steps, one for media fetches) instead of four threads each.
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 import signal
 import threading
 from collections.abc import Sequence
 
 from agent.config import AgentSettings
-from agent.runtime import AgentRuntime
+from agent.runtime import AgentRuntime, SharedRunners
 from protocol.clock import Clock
 from protocol.topics import check_slug
 
 log = logging.getLogger(__name__)
+
+
+def raise_descriptor_limit() -> int:
+    """Lift this process's soft limit on open files to the hard one; return the new limit.
+
+    Each simulated agent holds about eight descriptors and the network loop (epoll) has no
+    limit of its own, so a few hundred agents need more than the usual soft 1024.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return hard
+    return soft
 
 
 def fleet_node_ids(count: int, prefix: str = "sim") -> list[str]:
@@ -29,6 +45,8 @@ class Fleet:
     def __init__(
         self, base: AgentSettings, node_ids: Sequence[str], clock: Clock | None = None
     ) -> None:
+        raise_descriptor_limit()
+        self.shared = SharedRunners.create()
         self.agents = [
             AgentRuntime(
                 base.model_copy(
@@ -40,11 +58,13 @@ class Fleet:
                     }
                 ),
                 clock,
+                self.shared,
             )
             for node_id in node_ids
         ]
 
     def start(self) -> None:
+        self.shared.start()
         for agent in self.agents:
             agent.start()
         log.info("fleet of %d agents started", len(self.agents))
@@ -52,6 +72,7 @@ class Fleet:
     def stop(self) -> None:
         for agent in self.agents:
             agent.stop()
+        self.shared.stop()
 
     def run_forever(self) -> None:
         stop = threading.Event()

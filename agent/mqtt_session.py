@@ -22,6 +22,7 @@ from paho.mqtt.properties import Properties
 
 from agent.backoff import Backoff
 from agent.config import AgentSettings
+from agent.netloop import NetworkLoop
 from protocol import topics
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class MqttSession:
         handlers: dict[str, Handler],
         on_connected: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
+        network: NetworkLoop | None = None,
     ) -> None:
         self.settings = settings
         self.node_id = settings.node_id
@@ -44,6 +46,7 @@ class MqttSession:
         self.backoff = backoff or Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
         self.connected = threading.Event()
         self.connects = 0
+        self.network = network
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.client = self._make_client()
@@ -100,7 +103,8 @@ class MqttSession:
             log.exception("handler for %s failed", message.topic)
 
     # -- the network thread --------------------------------------------------------------
-    def _connect(self) -> None:
+    def connect_once(self) -> None:
+        """Open the TCP link and send CONNECT (raises OSError/ValueError when it cannot)."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self.settings.session_expiry_s
         self.client.connect(
@@ -116,7 +120,7 @@ class MqttSession:
         while not self._stop.is_set():
             if not linked:
                 try:
-                    self._connect()
+                    self.connect_once()
                     linked = True
                 except (OSError, ValueError) as exc:
                     self._sleep(f"connect failed: {exc}")
@@ -138,7 +142,15 @@ class MqttSession:
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
+    def mark_stopping(self) -> None:
+        """The link is going away on purpose: its disconnect is not worth a warning."""
+        self._stop.set()
+
     def start(self) -> None:
+        """Connect and keep connected: on our own thread, or on the shared ``network`` loop."""
+        if self.network is not None:
+            self.network.attach(self)
+            return
         self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
         self._thread.start()
 
@@ -151,7 +163,10 @@ class MqttSession:
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout)
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout + 2)
-        self.client.disconnect()
+        if self.network is not None:
+            self.network.detach(self, timeout)
+        else:
+            if self._thread is not None:
+                self._thread.join(timeout=timeout + 2)
+            self.client.disconnect()
         self.connected.clear()

@@ -27,6 +27,7 @@ from agent.backends.amplifier import Amplifier
 from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
 from agent.backends.volume import Volume
 from agent.played_log import FINAL_STATES, PlayedLog
+from agent.stepping import StepHandle, Stepper, ThreadStepper
 from protocol.clock import Clock
 from protocol.models import (
     Command,
@@ -115,9 +116,7 @@ class Playout:
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
-        self.wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._runner: StepHandle | None = None
 
     # -- inputs (any thread) -------------------------------------------------------------
     def set_playlist(self, playlist: Playlist) -> None:
@@ -128,12 +127,17 @@ class Playout:
             self._plan = plan
             self._plan_keys = keys
             self._cursor = 0
-        self.wake.set()
+        self.poke()
 
     def submit(self, command: Command) -> None:
         """Queue a verified command; it is executed and acknowledged by the clock thread."""
         self._commands.put(command)
-        self.wake.set()
+        self.poke()
+
+    def poke(self) -> None:
+        """Run a step soon (any thread); before ``start`` the first step comes anyway."""
+        if self._runner is not None:
+            self._runner.poke()
 
     @property
     def current_item(self) -> str | None:
@@ -420,26 +424,16 @@ class Playout:
         return max(0.0, min([MAX_SLEEP_S, *((d - fresh).total_seconds() for d in upcoming)]))
 
     # -- the real-time loop --------------------------------------------------------------
-    def run(self) -> None:
-        while not self._stop.is_set():
-            self.wake.clear()
-            try:
-                delay = self.step()
-            except Exception:  # one bad item must never stop the clock
-                log.exception("playout step failed")
-                delay = 1.0
-            if delay > 0:
-                self.wake.wait(delay)
+    def start(self, stepper: Stepper | None = None) -> None:
+        """Run :meth:`step` whenever it is due (own thread unless a shared ``stepper``)."""
+        self._runner = (stepper or ThreadStepper()).attach("playout", self.step)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="playout", daemon=True)
-        self._thread.start()
+    def alive(self) -> bool:
+        return self._runner is not None and self._runner.alive()
 
     def stop(self) -> None:
-        self._stop.set()
-        self.wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._runner is not None:
+            self._runner.detach()
         if self.playing is not None:
             self.playing.playback.stop()
             self.playing = None

@@ -12,12 +12,12 @@ import logging
 import os
 import shutil
 import socket
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from agent.outbox import Outbox
+from agent.stepping import StepHandle, Stepper, ThreadStepper
 from protocol import topics
 from protocol.clock import Clock
 from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
@@ -102,19 +102,21 @@ class Reporter:
         self._last_sent_seq = 0
         self._last_full_send = float("-inf")
         self._next_heartbeat = float("-inf")
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._runner: StepHandle | None = None
 
     def notify(self) -> None:
         """New events were appended: send them soon."""
-        self._wake.set()
+        self._poke()
 
     def on_connected(self) -> None:
         """After a (re)connect everything unacknowledged goes out again."""
         self._last_full_send = float("-inf")
         self._next_heartbeat = float("-inf")
-        self._wake.set()
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._runner is not None:
+            self._runner.poke()
 
     def on_ack(self, raw: bytes) -> None:
         try:
@@ -131,6 +133,8 @@ class Reporter:
     def send_events(self, full: bool) -> int:
         """Publish pending events (all, or only those not sent yet); return how many."""
         after = 0 if full else self._last_sent_seq
+        if not full and self.outbox.last_seq <= after:
+            return 0  # nothing appended since the last send: no query
         sent = 0
         while True:
             events = self.outbox.pending(BATCH_MAX, after_seq=after)
@@ -142,6 +146,8 @@ class Reporter:
             after = events[-1].seq
             self._last_sent_seq = max(self._last_sent_seq, after)
             sent += len(events)
+            if len(events) < BATCH_MAX:
+                return sent  # that was all of it
 
     def send_heartbeat(self) -> bool:
         fields = self.heartbeat_fields()
@@ -164,22 +170,9 @@ class Reporter:
             self._last_full_send = now
         return max(0.05, min(self._next_heartbeat, self._last_full_send + self.resend_s) - now)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                delay = self.step()
-            except Exception:
-                log.exception("reporter step failed")
-                delay = 1.0
-            self._wake.wait(delay)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="report", daemon=True)
-        self._thread.start()
+    def start(self, stepper: Stepper | None = None) -> None:
+        self._runner = (stepper or ThreadStepper()).attach("report", self.step)
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._runner is not None:
+            self._runner.detach()

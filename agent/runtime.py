@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +23,14 @@ from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import clock_offset_ms
 from agent.config import AgentSettings
+from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession
+from agent.netloop import NetworkLoop
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
 from agent.playout import Playout, PlayoutConfig
 from agent.report import Reporter, collect_health
+from agent.stepping import SharedStepper
 from agent.sync import SyncHandler
 from agent.systemd_notify import notify, watchdog_interval_s
 from protocol import topics
@@ -73,9 +77,39 @@ def build_verifier(settings: AgentSettings) -> Verifier:
         raise AgentConfigError(f"bad trusted key: {exc}") from None
 
 
+@dataclass(frozen=True)
+class SharedRunners:
+    """Threads shared by every agent of a simulated fleet in one process (see agent.fleet)."""
+
+    network: NetworkLoop
+    steps: SharedStepper
+    fetches: SharedStepper
+
+    @classmethod
+    def create(cls) -> SharedRunners:
+        network = NetworkLoop()
+        return cls(network, SharedStepper("steps", network.idle), SharedStepper("fetches"))
+
+    def start(self) -> None:
+        self.network.start()
+        self.steps.start()
+        self.fetches.start()
+
+    def stop(self) -> None:
+        self.network.stop()
+        self.steps.stop()
+        self.fetches.stop()
+
+
 class AgentRuntime:
-    def __init__(self, settings: AgentSettings, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: AgentSettings,
+        clock: Clock | None = None,
+        shared: SharedRunners | None = None,
+    ) -> None:
         self.settings = settings
+        self.shared = shared
         self.clock: Clock = clock or SystemClock()
         self.node_id = settings.node_id
         data = settings.data_dir
@@ -104,14 +138,21 @@ class AgentRuntime:
             ),
             on_action=self._on_action,
         )
+        self.inbox = Inbox(self.clock)
+        on_command = self.inbox.route(self._on_command)
         handlers: dict[str, Callable[[bytes], None]] = {
-            topics.node_playlist(self.node_id): self._on_playlist,
-            topics.node_cmd(self.node_id): self._on_command,
-            topics.node_events_ack(self.node_id): self._on_ack,
+            topics.node_playlist(self.node_id): self.inbox.route(self._on_playlist),
+            topics.node_cmd(self.node_id): on_command,
+            topics.node_events_ack(self.node_id): self.inbox.route(self._on_ack),
         }
         for zone in settings.zones:
-            handlers[topics.zone_cmd(zone)] = self._on_command
-        self.session = MqttSession(settings, handlers, on_connected=self._on_connected)
+            handlers[topics.zone_cmd(zone)] = on_command
+        self.session = MqttSession(
+            settings,
+            handlers,
+            on_connected=self._on_connected,
+            network=shared.network if shared else None,
+        )
         self.reporter = Reporter(
             self.node_id,
             self.outbox,
@@ -166,13 +207,12 @@ class AgentRuntime:
         self.cache_worker.want(wanted)
         self.playout.set_playlist(playlist)
 
-    def _on_playlist(self, raw: bytes) -> None:
+    def _on_playlist(self, raw: bytes, _arrived: datetime) -> None:
         playlist = self.sync.handle_playlist(raw)
         if playlist is not None:
             self._accept_playlist(playlist)
 
-    def _on_command(self, raw: bytes) -> None:
-        arrived = self.clock.now()
+    def _on_command(self, raw: bytes, arrived: datetime) -> None:
         outcome = self.sync.handle_command(raw)
         command = outcome.command
         if command is None:
@@ -201,7 +241,7 @@ class AgentRuntime:
             log.warning("command %s media not fetched: %s", command.id, exc)
         self.playout.submit(command)
 
-    def _on_ack(self, raw: bytes) -> None:
+    def _on_ack(self, raw: bytes, _arrived: datetime) -> None:
         self.reporter.on_ack(raw)
 
     def _on_connected(self) -> None:
@@ -248,9 +288,11 @@ class AgentRuntime:
         if saved is not None:
             log.info("playing on from saved playlist v%d", saved.version)
             self._accept_playlist(saved)
-        self.playout.start()
-        self.cache_worker.start()
-        self.reporter.start()
+        shared = self.shared
+        self.inbox.start(shared.steps if shared else None)
+        self.playout.start(shared.steps if shared else None)
+        self.cache_worker.start(shared.fetches if shared else None)
+        self.reporter.start(shared.steps if shared else None)
         self.session.start()
 
     def stop(self) -> None:
@@ -260,15 +302,16 @@ class AgentRuntime:
         self._stopped.set()
         self.playout.stop()
         self.session.stop()
+        self.inbox.stop()
         self.reporter.stop()
         self.cache_worker.stop()
         self.outbox.close()
         self.played.close()
+        self.sync.close()
 
     def healthy(self) -> bool:
         """Used for the systemd watchdog: the clock thread must be alive."""
-        thread = self.playout._thread
-        return thread is not None and thread.is_alive()
+        return self.playout.alive()
 
     def run_forever(self) -> None:
         # The clock thread must get the GIL back quickly when a start is due, even while

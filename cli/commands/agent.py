@@ -43,10 +43,11 @@ def run_enrol(args: argparse.Namespace) -> int:
     return 0
 
 
-# paho's network loop uses select(), which cannot watch descriptors numbered 1024 or more;
-# an agent holds about 9 (socket, SQLite outbox and log, HTTP pool), so a big simulated
-# fleet is split over several processes of at most this many agents.
-AGENTS_PER_PROCESS = 100
+# A simulated fleet's agents share one epoll network loop per process (agent.fleet), so the
+# limit is CPU, not descriptors: one process is one core's worth of agents. An agent holds
+# about 8 descriptors (socket, SQLite outbox, played log and replay guard), so the process
+# raises its soft descriptor limit to the hard one.
+AGENTS_PER_PROCESS = 500
 
 
 def _run_sharded(args: argparse.Namespace, ids: list[str]) -> int:
