@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,14 +36,22 @@ class OutsideScope(PermissionError):
     """A target zone lies outside the user's communes."""
 
 
-@dataclass(frozen=True)
-class EmergencyForm:
-    zones: tuple[str, ...]
-    text: str
-    media_sha256: str
-    repeat: str
-    every_min: str
-    until: str
+class EmergencyForm(BaseModel):
+    """The form's fields as posted, unchecked; one model for the confirm and the issue POST.
+
+    Routes take it as ``Annotated[EmergencyForm, Form()]``: FastAPI fills it from the form
+    body (an empty field gets the default, extra fields such as csrf and token are left to
+    their own parameters) and answers 422 for an over-long field before any route code runs.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    zones: tuple[str, ...] = ()
+    text: str = Field("", max_length=10_000)
+    media_sha256: str = Field("", max_length=64)
+    repeat: str = Field("1", max_length=64)
+    every_min: str = Field("", max_length=64)
+    until: str = Field("", max_length=64)
 
     def fields(self) -> dict[str, object]:
         """What the confirmation token is bound to (order of zones does not matter)."""

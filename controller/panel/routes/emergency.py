@@ -34,9 +34,8 @@ from controller.services.emergency import (
 router = APIRouter(prefix="/panel/emergency", include_in_schema=False)
 ISSUE, CANCEL = "emergency.issue", "emergency.cancel"
 
-Zones = Annotated[list[str], Form()]
-Text = Annotated[str, Form(max_length=10_000)]
-Short = Annotated[str, Form(max_length=64)]
+PostedForm = Annotated[EmergencyForm, Form()]
+Token = Annotated[str, Form(max_length=2000)]
 
 
 def _list_data(page: Page) -> dict[str, Any]:
@@ -55,7 +54,7 @@ def _list(
         "emergency.html",
         status_code,
         error=error,
-        form=form or EmergencyForm((), "", "", "1", "", ""),
+        form=form or EmergencyForm(),
         can_issue=page.can(Role.OPERATOR),
         **_list_data(page),
     )
@@ -109,17 +108,8 @@ def _nonce(page: Page) -> str:
 
 
 @router.post("/confirm")
-def confirm_issue(
-    page: OperatorPage,
-    zones: Zones = [],  # noqa: B006 - FastAPI reads, never mutates
-    text: Text = "",
-    media_sha256: Short = "",
-    repeat: Short = "1",
-    every_min: Short = "",
-    until: Short = "",
-) -> HTMLResponse:
+def confirm_issue(page: OperatorPage, form: PostedForm) -> HTMLResponse:
     """First POST: check and summarise, issue nothing; hand out the one-time token."""
-    form = EmergencyForm(tuple(zones), text, media_sha256, repeat, every_min, until)
     try:
         checked = _check(page, form)
     except FormRefused as exc:
@@ -131,18 +121,8 @@ def confirm_issue(
 
 
 @router.post("")
-async def issue(
-    page: OperatorPage,
-    token: Annotated[str, Form(max_length=2000)] = "",
-    zones: Zones = [],  # noqa: B006
-    text: Text = "",
-    media_sha256: Short = "",
-    repeat: Short = "1",
-    every_min: Short = "",
-    until: Short = "",
-) -> Response:
+async def issue(page: OperatorPage, form: PostedForm, token: Token = "") -> Response:
     """Second POST: only with the token of the confirmation page for this exact content."""
-    form = EmergencyForm(tuple(zones), text, media_sha256, repeat, every_min, until)
     try:
         checked = _check(page, form)
     except FormRefused as exc:
@@ -165,7 +145,7 @@ async def issue(
             f"emergency:{view.row.id}",
             f"zones={','.join(view.row.zone_ids)} nodes={len(view.nodes)} "
             f"repeat={form.repeat} every_min={form.every_min} until={form.until} "
-            + (f"media={form.media_sha256}" if form.media_sha256 else f"text={text[:200]}"),
+            + (f"media={form.media_sha256}" if form.media_sha256 else f"text={form.text[:200]}"),
         )
     return RedirectResponse(f"/panel/emergency/{view.row.id}", status_code=303)
 
@@ -181,9 +161,7 @@ def confirm_cancel(page: OperatorPage, emergency_id: str) -> HTMLResponse:
 
 
 @router.post("/{emergency_id}/cancel")
-async def cancel(
-    page: OperatorPage, emergency_id: str, token: Annotated[str, Form(max_length=2000)] = ""
-) -> Response:
+async def cancel(page: OperatorPage, emergency_id: str, token: Token = "") -> Response:
     data = _detail_data(page, emergency_id)
     _require_zones(page, data["e"].row.zone_ids)
     digest = content_digest(CANCEL, {"id": emergency_id})

@@ -218,6 +218,35 @@ def test_bad_form_is_refused_with_a_reason(panel: Panel) -> None:
     assert r.status_code == 422 and "khong-co" in r.text
 
 
+def test_both_posts_read_the_form_the_same_way(panel: Panel) -> None:
+    """One form model serves the confirm and the issue POST: same limits, same defaults."""
+    client = panel.as_("operator")
+    csrf = panel.csrf["operator"]
+    count = len(_emergencies(panel))
+    for field, size in (("text", 10_001), ("repeat", 65), ("until", 65)):
+        long = {**FORM, field: "9" * size, "csrf": csrf}
+        assert client.post("/panel/emergency/confirm", data=long).status_code == 422, field
+        assert client.post("/panel/emergency", data={**long, "token": "x"}).status_code == 422
+    assert (
+        client.post(
+            "/panel/emergency", data={**FORM, "csrf": csrf, "token": "x" * 2001}
+        ).status_code
+        == 422
+    )
+    # a blank repeat is the default 1, carried by the confirmation page to the second POST
+    blank = {**FORM, "zones": ["ban-cay-thi", "ban-dong-an"], "repeat": ""}
+    page = client.post("/panel/emergency/confirm", data={**blank, "csrf": csrf})
+    assert page.status_code == 200 and '<input type="hidden" name="repeat" value="1">' in page.text
+    token = TOKEN.search(page.text)
+    assert token
+    # the token binds the content, not the order the zones were ticked in
+    swapped = {**blank, "zones": ["ban-dong-an", "ban-cay-thi"]}
+    assert _issue(panel, "operator", swapped, token.group(1)) == 303
+    rows = _emergencies(panel)
+    assert len(rows) == count + 1 and rows[-1].repeat == 1
+    assert sorted(rows[-1].zone_ids) == ["ban-cay-thi", "ban-dong-an"]
+
+
 def test_cancel_needs_confirmation(panel: Panel, watch: ZoneCommands) -> None:
     token = _confirm(panel, "operator", FORM)
     assert _issue(panel, "operator", FORM, token) == 303
