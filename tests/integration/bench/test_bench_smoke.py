@@ -1,0 +1,45 @@
+"""The fleet benchmarks run end to end at a small size and print the JSON the issues name.
+
+They are measured at full size by hand (``loa bench fanout --agents 2000``); these tests
+only keep them working: a real broker, controller and simulated fleet every time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def bench(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "bench", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_fanout_reaches_every_agent_and_reports_against_its_baseline() -> None:
+    report = bench("fanout", "--agents", "30")
+    assert report["agents"] == report["received"] == report["baseline_received"] == 30
+    for key in ("p50_ms", "p99_ms", "max_ms", "baseline_p99_ms", "ratio_p99"):
+        assert report[key] is not None and report[key] >= 0, key
+    assert report["p50_ms"] <= report["p99_ms"] <= report["max_ms"]
+    assert report["mass_disconnect_to_all_offline_s"] is not None
+
+
+def test_emergency_starts_on_every_agent() -> None:
+    report = bench("emergency", "--agents", "30")
+    assert report["agents"] == report["started"] == 30
+    assert report["p50_ms"] <= report["p99_ms"] <= report["max_ms"]
+    assert report["fleet_data_on_tmpfs"] is True
