@@ -11,10 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# The ORM classes live outside controller/db/models.py; importing them here registers the
-# tables on Base.metadata wherever migrations run, so autogenerate comparisons see them.
-import controller.services.emergency_records  # noqa: F401
-
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None

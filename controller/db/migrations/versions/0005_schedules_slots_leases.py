@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# The ORM classes live outside controller/db/models.py; importing them registers the tables
-# on Base.metadata wherever migrations run, so autogenerate comparisons see them.
-import controller.jobs.lease
+# The schedule tables live outside controller/db/models.py (the leases table is in it);
+# importing them registers the tables on Base.metadata wherever migrations run, so
+# autogenerate comparisons see them.
 import controller.services.schedule_store  # noqa: F401
 
 revision: str = "0005"
