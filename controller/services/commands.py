@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Command as CommandRow
@@ -63,29 +63,55 @@ def issue_command(
         on=on,
         repeat=repeat,
     )
+    reached, published = store_and_publish(ctl, command, created_by)
+    return IssuedCommand(command, reached, published)
+
+
+def store_and_publish(
+    ctl: Controller, command: Command, created_by: str | None = None
+) -> tuple[list[str], bool]:
+    """Sign, store the command with a pending delivery per reached node, publish it once.
+
+    Returns (reached node ids, handed to the broker). The deliveries go in as one bulk
+    INSERT: a zone of 2,000 nodes is stored in milliseconds, which is on the path between
+    "issue" and the first loudspeaker hearing it.
+    """
     payload = ctl.signer.sign(command)
     with ctl.sessions.begin() as session:
-        reached = _reached(session, node_id, zone_id)
+        reached = _reached(session, command.node_id, command.zone_id)
         session.add(
             CommandRow(
                 id=command.id,
-                action=action.value,
-                node_id=node_id,
-                zone_id=zone_id,
+                action=command.action.value,
+                node_id=command.node_id,
+                zone_id=command.zone_id,
                 payload=payload.decode(),
-                issued_at=now,
+                issued_at=command.issued_at,
                 expires_at=command.expires_at,
                 created_by=created_by,
             )
         )
         session.flush()
-        session.add_all(
-            CommandDelivery(command_id=command.id, node_id=n, state="pending", updated_at=now)
-            for n in reached
-        )
-    topic = topics.node_cmd(node_id) if node_id else topics.zone_cmd(zone_id or "")
+        if reached:
+            session.execute(
+                insert(CommandDelivery),
+                [
+                    {
+                        "command_id": command.id,
+                        "node_id": n,
+                        "state": "pending",
+                        "detail": "",
+                        "updated_at": command.issued_at,
+                    }
+                    for n in reached
+                ],
+            )
+    if command.node_id:
+        topic = topics.node_cmd(command.node_id)
+    else:
+        topic = topics.zone_cmd(command.zone_id or "")
     info = ctl.mqtt.publish(topic, payload, 1, False)
-    return IssuedCommand(command, reached, info.rc == 0)
+    return reached, info.rc == 0
 
 
 def _reached(session: Session, node_id: str | None, zone_id: str | None) -> list[str]:

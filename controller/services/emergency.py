@@ -20,13 +20,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.db.models import Command as CommandRow
 from controller.db.models import CommandDelivery, Media, PlaybackEvent, Zone
 from controller.services.announcements import ensure_media
-from controller.services.commands import _reached, issue_command
+from controller.services.commands import issue_command, store_and_publish
 from controller.services.emergency_records import Emergency
 from controller.services.zones import ZoneTree
-from protocol import topics
 from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
 
 if TYPE_CHECKING:
@@ -224,29 +222,7 @@ def node_statuses(session: Session, row: Emergency, now: datetime) -> list[NodeS
 def publish_zone_command(ctl: Controller, command: Command, created_by: str | None) -> str:
     """``issue_command`` for a prebuilt command (it does not take ``repeat_every_s``/``until``
     yet): sign, store the command and a pending delivery per reached node, publish once."""
-    zone_id = command.zone_id or ""
-    payload = ctl.signer.sign(command)
-    with ctl.sessions.begin() as session:
-        reached = _reached(session, None, zone_id)
-        session.add(
-            CommandRow(
-                id=command.id,
-                action=command.action.value,
-                zone_id=zone_id,
-                payload=payload.decode(),
-                issued_at=command.issued_at,
-                expires_at=command.expires_at,
-                created_by=created_by,
-            )
-        )
-        session.flush()
-        session.add_all(
-            CommandDelivery(
-                command_id=command.id, node_id=n, state="pending", updated_at=command.issued_at
-            )
-            for n in reached
-        )
-    ctl.mqtt.publish(topics.zone_cmd(zone_id), payload, 1, False)
+    store_and_publish(ctl, command, created_by)
     return command.id
 
 
