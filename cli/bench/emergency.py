@@ -12,8 +12,10 @@ SD card a few times per emergency, in parallel with every other village, but a t
 agents on one machine would queue those fsyncs on one disk and measure the disk, not the
 system (``--fleet-disk`` does exactly that; ``fsync_ms`` is reported either way).
 
-Baseline, same run: the same one-publish fan-out to N bare paho subscribers (no project
-code), latency measured at receipt; ``ratio_p99`` = project p99 / baseline p99.
+Baselines, same run (:mod:`cli.benchmarks.bare_fleet`): the same one-publish fan-out to N
+bare paho subscribers (no project code), latency measured at receipt, on the fleet's own
+epoll layout (``baseline_*``, ``ratio_p99`` = project p99 / baseline p99) and with paho's
+thread-per-client loop (``baseline_threaded_*``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cli.errors import CliError
 
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 ZONE = "xa-khan-cap"
 PREFIX = "emg"
-BARE_PER_PROCESS = 300  # a paho client holds 3 fds and its select() loop stops at fd 1024
 NOTICE = (
     "Thông báo khẩn cấp. Nước lũ đang lên nhanh. Đề nghị bà con các thôn ven sông "
     "di dời ngay người và tài sản lên nơi cao, theo hướng dẫn của chính quyền xã."
@@ -71,80 +72,6 @@ def fsync_ms(directory: Path, rounds: int = 50) -> float:
     finally:
         os.close(fd)
         probe.unlink()
-
-
-def _bare_main(port: int, first: int, count: int, topic: str, out: str) -> None:
-    """``count`` bare subscribers; write the receive latencies (ms) of one message to ``out``."""
-    import threading
-
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    latencies: list[float] = []
-    lock = threading.Lock()
-    subscribed = threading.Semaphore(0)
-    clients = []
-
-    def on_message(_c: Any, _u: Any, msg: Any) -> None:
-        now = time.time()
-        with lock:
-            latencies.append((now - float(msg.payload)) * 1000)
-
-    for i in range(first, first + count):
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bare-{i}", protocol=mqtt.MQTTv5)
-        c.on_message = on_message
-        c.on_subscribe = lambda *_a: subscribed.release()
-        c.on_connect = lambda cl, *_a: cl.subscribe(topic, qos=1)
-        c.connect("127.0.0.1", port, keepalive=300)
-        c.loop_start()
-        clients.append(c)
-    for _ in range(count):
-        subscribed.acquire(timeout=60)
-    Path(out + ".ready").touch()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(latencies) < count:
-        time.sleep(0.05)
-    Path(out).write_text(json.dumps(latencies))
-    for c in clients:
-        c.disconnect()
-        c.loop_stop()
-
-
-def _baseline(env: BenchEnv, n: int) -> list[float]:
-    import multiprocessing
-
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from cli.benchmarks.support import wait_for
-
-    topic = "bench/bare/emergency"
-    ctx = multiprocessing.get_context("spawn")
-    outs, procs = [], []
-    for first in range(0, n, BARE_PER_PROCESS):
-        out = str(env.root / f"bare-{first}.json")
-        count = min(BARE_PER_PROCESS, n - first)
-        proc = ctx.Process(target=_bare_main, args=(env.broker.port, first, count, topic, out))
-        proc.start()
-        outs.append(out)
-        procs.append(proc)
-
-    def ready() -> bool:
-        return all(Path(o + ".ready").exists() for o in outs) or any(
-            p.exitcode is not None for p in procs
-        )
-
-    if not wait_for(ready, 300) or any(p.exitcode is not None for p in procs):
-        raise CliError("the bare baseline subscribers did not subscribe in time")
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    pub.connect("127.0.0.1", env.broker.port)
-    pub.loop_start()
-    pub.publish(topic, str(time.time()).encode(), qos=1).wait_for_publish(10)
-    for proc in procs:
-        proc.join(120)
-    pub.loop_stop()
-    pub.disconnect()
-    return [v for o in outs if Path(o).exists() for v in json.loads(Path(o).read_text())]
 
 
 def _precache(env: BenchEnv, fleet_dir: Path, node_ids: list[str]) -> str:
@@ -191,10 +118,12 @@ def run(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from agent.fleet import fleet_node_ids
+    from cli.benchmarks.bare_fleet import measure
     from cli.benchmarks.support import (
         bench_env,
         peak_rss_mb,
         percentiles,
+        ratio,
         wait_for,
         wait_for_fleet_online,
     )
@@ -212,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
         tempfile.TemporaryDirectory(prefix="loa-fleet-", dir=shm if on_tmpfs else env.root) as tmp,
     ):
         fleet_dir = Path(tmp)
-        baseline = _baseline(env, n)
+        baseline = measure(env.broker.port, env.root, n, "epoll")
+        baseline_threaded = measure(env.broker.port, env.root, n, "threads")
         sha = _precache(env, fleet_dir, node_ids)
         fleet = _start_fleet(env, fleet_dir, n)
         disk_fsync_ms = fsync_ms(env.root)
@@ -239,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 fleet.kill()
     stats, base = percentiles(latencies), percentiles(baseline)
+    threaded = percentiles(baseline_threaded)
     report = {
         "agents": n,
         "started": len(latencies),
@@ -249,7 +180,11 @@ def run(args: argparse.Namespace) -> int:
         "baseline_p50_ms": base["p50"],
         "baseline_p99_ms": base["p99"],
         "baseline_max_ms": base["max"],
-        "ratio_p99": round(stats["p99"] / base["p99"], 2) if base["p99"] else None,
+        "ratio_p99": ratio(stats["p99"], base["p99"]),
+        "baseline": "bare paho clients, no project code, on the fleet's epoll layout",
+        "baseline_threaded_received": len(baseline_threaded),
+        "baseline_threaded_p99_ms": threaded["p99"],
+        "ratio_p99_threaded": ratio(stats["p99"], threaded["p99"]),
         "target_p99_ms": 2000,
         "fleet_startup_s": round(startup_s, 1),
         "fleet_data_on_tmpfs": on_tmpfs,

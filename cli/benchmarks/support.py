@@ -36,6 +36,10 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": pick(0.50), "p99": pick(0.99), "max": round(ordered[-1], 2)}
 
 
+def ratio(value: float, baseline: float) -> float | None:
+    return round(value / baseline, 2) if baseline else None
+
+
 def peak_rss_mb() -> float:
     """Peak RSS of this process (the in-process controller) in MiB."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -1,0 +1,161 @@
+"""Bare paho subscribers, no project code: the same-run baseline of the fleet benchmarks.
+
+Two ways to run N bare clients, both sharded over processes like the simulated fleet:
+
+* ``epoll`` — the simulated fleet's own layout (500 per process, one thread driving every
+  client through paho's external-loop API on one selector), so project p99 / this p99 is
+  what the project's code adds on top of the same harness.
+* ``threads`` — paho as its documentation runs it, ``loop_start()`` (a thread per client),
+  300 per process because that loop's ``select()`` stops at descriptor 1024.
+
+Each shard writes ``<out>.ready`` once all its clients are subscribed, then the receive
+latencies (ms, from the float timestamp in the payload) of one message to ``<out>``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import resource
+import selectors
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from cli.errors import CliError
+
+Mode = Literal["epoll", "threads"]
+PER_PROCESS: dict[Mode, int] = {"epoll": 500, "threads": 300}
+SUBSCRIBE_TIMEOUT_S = 120.0
+RECEIVE_TIMEOUT_S = 60.0
+
+
+def _client(client_id: str, topic: str) -> mqtt.Client:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    c.on_connect = lambda cl, *_a: cl.subscribe(topic, qos=1)
+    return c
+
+
+def _finish(out: str, latencies: list[float], count: int, step: Any) -> None:
+    """Wait (calling ``step``) for ``count`` latencies or the timeout; write them to ``out``."""
+    deadline = time.monotonic() + RECEIVE_TIMEOUT_S
+    while time.monotonic() < deadline and len(latencies) < count:
+        step()
+    Path(out).write_text(json.dumps(latencies))
+
+
+def _epoll_shard(port: int, first: int, count: int, topic: str, out: str) -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    selector = selectors.DefaultSelector()
+    latencies: list[float] = []
+    subscribed: list[int] = []
+    clients = []
+    read, both = selectors.EVENT_READ, selectors.EVENT_READ | selectors.EVENT_WRITE
+
+    def opened(client: mqtt.Client, _u: Any, sock: Any) -> None:
+        selector.register(sock, read, client)
+
+    def closed(_c: mqtt.Client, _u: Any, sock: Any) -> None:
+        selector.unregister(sock)
+
+    def want_write(client: mqtt.Client, _u: Any, sock: Any) -> None:
+        selector.modify(sock, both, client)
+
+    def written(client: mqtt.Client, _u: Any, sock: Any) -> None:
+        selector.modify(sock, read, client)
+
+    for i in range(first, first + count):
+        c = _client(f"bare-{i}", topic)
+        c.on_socket_open = opened
+        c.on_socket_close = closed
+        c.on_socket_register_write = want_write
+        c.on_socket_unregister_write = written
+        c.on_message = lambda _c, _u, m: latencies.append((time.time() - float(m.payload)) * 1000)
+        c.on_subscribe = lambda *_a: subscribed.append(1)
+        c.connect("127.0.0.1", port, keepalive=300)
+        clients.append(c)
+    next_misc = time.monotonic() + 1.0
+
+    def step() -> None:
+        nonlocal next_misc
+        for key, mask in selector.select(0.2):
+            if mask & selectors.EVENT_READ:
+                key.data.loop_read()
+            if mask & selectors.EVENT_WRITE:
+                key.data.loop_write()
+        if time.monotonic() >= next_misc:
+            for c in clients:
+                c.loop_misc()
+            next_misc = time.monotonic() + 1.0
+
+    deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S
+    while time.monotonic() < deadline and len(subscribed) < count:
+        step()
+    Path(out + ".ready").write_text(str(len(subscribed)))
+    _finish(out, latencies, len(subscribed), step)
+
+
+def _threads_shard(port: int, first: int, count: int, topic: str, out: str) -> None:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    subscribed = threading.Semaphore(0)
+    clients = []
+
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        now = time.time()
+        with lock:
+            latencies.append((now - float(msg.payload)) * 1000)
+
+    for i in range(first, first + count):
+        c = _client(f"bare-{i}", topic)
+        c.on_message = on_message
+        c.on_subscribe = lambda *_a: subscribed.release()
+        c.connect_async("127.0.0.1", port, keepalive=300)
+        c.loop_start()
+        clients.append(c)
+    deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S
+    ready = 0
+    while ready < count and subscribed.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        ready += 1
+    Path(out + ".ready").write_text(str(ready))
+    _finish(out, latencies, ready, lambda: time.sleep(0.05))
+    for c in clients:
+        c.disconnect()
+        c.loop_stop()
+
+
+def measure(port: int, workdir: Path, n: int, mode: Mode) -> list[float]:
+    """Receive latencies (ms) of one QoS 1 publish to ``n`` bare subscribers run as ``mode``."""
+    target = _epoll_shard if mode == "epoll" else _threads_shard
+    topic = f"bench/bare/{mode}"
+    ctx = multiprocessing.get_context("spawn")
+    shards = []
+    size = PER_PROCESS[mode]
+    for first in range(0, n, size):
+        out = str(workdir / f"bare-{mode}-{first}.json")
+        for stale in (Path(out), Path(out + ".ready")):
+            stale.unlink(missing_ok=True)
+        proc = ctx.Process(target=target, args=(port, first, min(size, n - first), topic, out))
+        proc.start()
+        shards.append((proc, out))
+    deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S + 30
+    while not all(Path(o + ".ready").exists() or not p.is_alive() for p, o in shards):
+        if time.monotonic() > deadline:
+            raise CliError(f"the bare {mode} baseline did not subscribe in time")
+        time.sleep(0.05)
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    try:
+        pub.publish(topic, str(time.time()).encode(), qos=1).wait_for_publish(10)
+        for proc, _ in shards:
+            proc.join(RECEIVE_TIMEOUT_S + 30)
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+    return [v for _, o in shards if Path(o).exists() for v in json.loads(Path(o).read_text())]
