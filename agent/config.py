@@ -46,6 +46,9 @@ class AgentSettings(LoaSettings):
         False, description="fetch trusted keys once from the controller when none are configured"
     )
     outbox_resend_s: float = Field(10.0, gt=0, description="resend unacknowledged events")
+    report_linger_s: float = Field(
+        0.25, ge=0, le=5, description="after a new event, wait this long for others to batch"
+    )
     late_grace_s: float = Field(
         2.0, ge=0, description="an item this late still starts from its beginning"
     )

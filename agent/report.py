@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -90,6 +91,7 @@ class Reporter:
         heartbeat_interval_s: float,
         resend_s: float,
         heartbeat_fields: Callable[[], dict[str, Any]],
+        linger_s: float = 0.0,
     ) -> None:
         self.node_id = node_id
         self.outbox = outbox
@@ -102,10 +104,20 @@ class Reporter:
         self._last_sent_seq = 0
         self._last_full_send = float("-inf")
         self._next_heartbeat = float("-inf")
+        self.linger_s = linger_s
+        self._send_at = float("inf")  # new events go out then (set by notify)
+        self._send_lock = threading.Lock()
         self._runner: StepHandle | None = None
 
     def notify(self) -> None:
-        """New events were appended: send them soon."""
+        """New events were appended: send them after ``linger_s``.
+
+        Waiting a moment lets events that come together (a command's ack and the start it
+        caused) share one batch: one MQTT message on a weak link instead of several, and
+        one transaction and one ack on the controller.
+        """
+        with self._send_lock:
+            self._send_at = min(self._send_at, self.clock.monotonic() + self.linger_s)
         self._poke()
 
     def on_connected(self) -> None:
@@ -165,10 +177,19 @@ class Reporter:
                 log.warning("heartbeat not sent: %s", exc)
             self._next_heartbeat = now + self.heartbeat_interval_s
         full = now - self._last_full_send >= self.resend_s
-        self.send_events(full)
+        with self._send_lock:
+            # no notify pending (inf): send whatever is new at once; else wait for the linger
+            due = full or now >= self._send_at or self._send_at == float("inf")
+            if due:
+                self._send_at = float("inf")
+        if due:
+            self.send_events(full)
         if full:
             self._last_full_send = now
-        return max(0.05, min(self._next_heartbeat, self._last_full_send + self.resend_s) - now)
+        with self._send_lock:
+            send_at = self._send_at
+        next_due = min(self._next_heartbeat, self._last_full_send + self.resend_s, send_at)
+        return max(0.0, next_due - now)
 
     def start(self, stepper: Stepper | None = None) -> None:
         self._runner = (stepper or ThreadStepper()).attach("report", self.step)

@@ -161,6 +161,7 @@ class AgentRuntime:
             settings.heartbeat_interval_s,
             settings.outbox_resend_s,
             self._heartbeat_fields,
+            settings.report_linger_s,
         )
         self._stopped = threading.Event()
         self._started = False

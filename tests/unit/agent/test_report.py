@@ -123,3 +123,22 @@ def test_health_snapshot_reads_proc(tmp_path: Path) -> None:
     assert health["uptime_s"] > 0
     assert 0 <= health["mem_used_pct"] <= 100
     assert health["disk_free_mb"] > 0
+
+
+def test_events_notified_within_the_linger_share_one_batch(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    outbox = Outbox(tmp_path / "o.sqlite")
+    wire = Wire()
+    reporter = Reporter("n1", outbox, wire, clock, 30, 10, dict, linger_s=0.25)
+    reporter.step()  # first heartbeat and (empty) full send
+    outbox.append(EventKind.COMMAND_ACK, T0, command_id="c1")
+    reporter.notify()
+    assert reporter.step() == pytest.approx(0.25)
+    clock.advance(0.1)
+    outbox.append(EventKind.STARTED, T0, item_id="a")
+    reporter.notify()  # does not push the send further away
+    assert reporter.step() == pytest.approx(0.15)
+    assert wire.batches() == []
+    clock.advance(0.15)
+    reporter.step()
+    assert wire.batches() == [[1, 2]]
