@@ -141,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
         tempfile.TemporaryDirectory(prefix="loa-fleet-", dir=shm if on_tmpfs else env.root) as tmp,
     ):
         fleet_dir = Path(tmp)
-        baseline = measure(env.broker.port, env.root, n, "epoll")
-        baseline_threaded = measure(env.broker.port, env.root, n, "threads")
+        baseline = measure(env.broker.port, env.root, n, "epoll")[0]
+        baseline_threaded = measure(env.broker.port, env.root, n, "threads")[0]
         sha = _precache(env, fleet_dir, node_ids)
         fleet = _start_fleet(env, fleet_dir, n)
         disk_fsync_ms = fsync_ms(env.root)

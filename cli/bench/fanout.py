@@ -8,6 +8,9 @@ import argparse
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("fanout", help="zone command fan-out vs bare paho clients")
     parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="zone commands (and bare publishes), 2 s apart"
+    )
     parser.add_argument("--json", action="store_true", help="JSON output (the only format)")
     parser.set_defaults(handler=run)
 

@@ -9,7 +9,8 @@ Two ways to run N bare clients, both sharded over processes like the simulated f
   300 per process because that loop's ``select()`` stops at descriptor 1024.
 
 Each shard writes ``<out>.ready`` once all its clients are subscribed, then the receive
-latencies (ms, from the float timestamp in the payload) of one message to ``<out>``.
+latencies (ms, from the timestamp in the payload ``<round>:<time>``) of ``rounds`` messages
+to ``<out>`` as one list per round.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ Mode = Literal["epoll", "threads"]
 PER_PROCESS: dict[Mode, int] = {"epoll": 500, "threads": 300}
 SUBSCRIBE_TIMEOUT_S = 120.0
 RECEIVE_TIMEOUT_S = 60.0
+ROUND_GAP_S = 2.0
 
 
 def _client(client_id: str, topic: str) -> mqtt.Client:
@@ -40,19 +42,25 @@ def _client(client_id: str, topic: str) -> mqtt.Client:
     return c
 
 
-def _finish(out: str, latencies: list[float], count: int, step: Any) -> None:
-    """Wait (calling ``step``) for ``count`` latencies or the timeout; write them to ``out``."""
-    deadline = time.monotonic() + RECEIVE_TIMEOUT_S
-    while time.monotonic() < deadline and len(latencies) < count:
+def _stamp(rounds: list[list[float]], payload: bytes | bytearray) -> None:
+    now = time.time()
+    index, _, sent = payload.decode().partition(":")
+    rounds[int(index)].append((now - float(sent)) * 1000)
+
+
+def _finish(out: str, rounds: list[list[float]], count: int, step: Any) -> None:
+    """Wait (calling ``step``) for ``count`` latencies per round or the timeout; write them."""
+    deadline = time.monotonic() + RECEIVE_TIMEOUT_S + 5 * len(rounds)
+    while time.monotonic() < deadline and any(len(r) < count for r in rounds):
         step()
-    Path(out).write_text(json.dumps(latencies))
+    Path(out).write_text(json.dumps(rounds))
 
 
-def _epoll_shard(port: int, first: int, count: int, topic: str, out: str) -> None:
+def _epoll_shard(port: int, first: int, count: int, topic: str, out: str, rounds: int) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     selector = selectors.DefaultSelector()
-    latencies: list[float] = []
+    latencies: list[list[float]] = [[] for _ in range(rounds)]
     subscribed: list[int] = []
     clients = []
     read, both = selectors.EVENT_READ, selectors.EVENT_READ | selectors.EVENT_WRITE
@@ -75,7 +83,7 @@ def _epoll_shard(port: int, first: int, count: int, topic: str, out: str) -> Non
         c.on_socket_close = closed
         c.on_socket_register_write = want_write
         c.on_socket_unregister_write = written
-        c.on_message = lambda _c, _u, m: latencies.append((time.time() - float(m.payload)) * 1000)
+        c.on_message = lambda _c, _u, m: _stamp(latencies, m.payload)
         c.on_subscribe = lambda *_a: subscribed.append(1)
         c.connect("127.0.0.1", port, keepalive=300)
         clients.append(c)
@@ -100,16 +108,15 @@ def _epoll_shard(port: int, first: int, count: int, topic: str, out: str) -> Non
     _finish(out, latencies, len(subscribed), step)
 
 
-def _threads_shard(port: int, first: int, count: int, topic: str, out: str) -> None:
-    latencies: list[float] = []
+def _threads_shard(port: int, first: int, count: int, topic: str, out: str, rounds: int) -> None:
+    latencies: list[list[float]] = [[] for _ in range(rounds)]
     lock = threading.Lock()
     subscribed = threading.Semaphore(0)
     clients = []
 
     def on_message(_c: Any, _u: Any, msg: Any) -> None:
-        now = time.time()
         with lock:
-            latencies.append((now - float(msg.payload)) * 1000)
+            _stamp(latencies, msg.payload)
 
     for i in range(first, first + count):
         c = _client(f"bare-{i}", topic)
@@ -129,8 +136,9 @@ def _threads_shard(port: int, first: int, count: int, topic: str, out: str) -> N
         c.loop_stop()
 
 
-def measure(port: int, workdir: Path, n: int, mode: Mode) -> list[float]:
-    """Receive latencies (ms) of one QoS 1 publish to ``n`` bare subscribers run as ``mode``."""
+def measure(port: int, workdir: Path, n: int, mode: Mode, rounds: int = 1) -> list[list[float]]:
+    """Receive latencies (ms) of ``rounds`` QoS 1 publishes (``ROUND_GAP_S`` apart) to ``n``
+    bare subscribers run as ``mode``: one list per round."""
     target = _epoll_shard if mode == "epoll" else _threads_shard
     topic = f"bench/bare/{mode}"
     ctx = multiprocessing.get_context("spawn")
@@ -140,7 +148,8 @@ def measure(port: int, workdir: Path, n: int, mode: Mode) -> list[float]:
         out = str(workdir / f"bare-{mode}-{first}.json")
         for stale in (Path(out), Path(out + ".ready")):
             stale.unlink(missing_ok=True)
-        proc = ctx.Process(target=target, args=(port, first, min(size, n - first), topic, out))
+        shard_args = (port, first, min(size, n - first), topic, out, rounds)
+        proc = ctx.Process(target=target, args=shard_args)
         proc.start()
         shards.append((proc, out))
     deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S + 30
@@ -152,10 +161,18 @@ def measure(port: int, workdir: Path, n: int, mode: Mode) -> list[float]:
     pub.connect("127.0.0.1", port)
     pub.loop_start()
     try:
-        pub.publish(topic, str(time.time()).encode(), qos=1).wait_for_publish(10)
+        for index in range(rounds):
+            if index:
+                time.sleep(ROUND_GAP_S)
+            pub.publish(topic, f"{index}:{time.time()}".encode(), qos=1).wait_for_publish(10)
         for proc, _ in shards:
             proc.join(RECEIVE_TIMEOUT_S + 30)
     finally:
         pub.disconnect()
         pub.loop_stop()
-    return [v for _, o in shards if Path(o).exists() for v in json.loads(Path(o).read_text())]
+    per_round: list[list[float]] = [[] for _ in range(rounds)]
+    for _, out in shards:
+        if Path(out).exists():
+            for index, values in enumerate(json.loads(Path(out).read_text())):
+                per_round[index] += values
+    return per_round

@@ -6,6 +6,7 @@ Underscore module: not a benchmark itself (``cli.main`` skips it).
 from __future__ import annotations
 
 import resource
+import statistics
 import tempfile
 import threading
 import time
@@ -34,6 +35,23 @@ def percentiles(values: list[float]) -> dict[str, float]:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
     return {"p50": pick(0.50), "p99": pick(0.99), "max": round(ordered[-1], 2)}
+
+
+def round_summary(per_round: list[list[float]]) -> dict[str, Any]:
+    """Median over rounds of each round's p50/p99/max (one noisy round cannot decide), the
+    per-round p99s, and the fewest receipts of any round."""
+    stats = [percentiles(values) for values in per_round] or [percentiles([])]
+
+    def median(key: str) -> float:
+        return float(statistics.median(s[key] for s in stats))
+
+    return {
+        "p50": median("p50"),
+        "p99": median("p99"),
+        "max": median("max"),
+        "p99_per_round": [s["p99"] for s in stats],
+        "received": min((len(v) for v in per_round), default=0),
+    }
 
 
 def ratio(value: float, baseline: float) -> float | None:

@@ -30,12 +30,13 @@ def bench(*args: str) -> dict[str, Any]:
 
 
 def test_fanout_reaches_every_agent_and_reports_against_its_baseline() -> None:
-    report = bench("fanout", "--agents", "30")
+    report = bench("fanout", "--agents", "30", "--rounds", "2")
     assert report["agents"] == report["received"] == report["baseline_received"] == 30
     for key in ("p50_ms", "p99_ms", "max_ms", "baseline_p99_ms", "ratio_p99"):
         assert report[key] is not None and report[key] >= 0, key
     assert report["p50_ms"] <= report["p99_ms"] <= report["max_ms"]
     assert report["mass_disconnect_to_all_offline_s"] is not None
+    assert report["rounds"] == 2 and len(report["p99_ms_per_round"]) == 2
 
 
 def test_emergency_starts_on_every_agent() -> None:
