@@ -12,14 +12,19 @@ import logging
 import resource
 import signal
 import threading
+import time
 from collections.abc import Sequence
 
 from agent.config import AgentSettings
+from agent.heap import freeze_startup_heap
 from agent.runtime import AgentRuntime, SharedRunners
 from protocol.clock import Clock
 from protocol.topics import check_slug
 
 log = logging.getLogger(__name__)
+
+
+CONNECT_WAIT_S = 300.0
 
 
 def raise_descriptor_limit() -> int:
@@ -79,6 +84,12 @@ class Fleet:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         self.start()
+        freeze_startup_heap()
+        deadline = time.monotonic() + CONNECT_WAIT_S
+        while not stop.wait(0.5) and time.monotonic() < deadline:
+            if all(agent.session.connected.is_set() for agent in self.agents):
+                freeze_startup_heap()  # and what the sessions built while connecting
+                break
         try:
             stop.wait()
         finally:
