@@ -23,6 +23,7 @@ from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import clock_offset_ms
 from agent.config import AgentSettings
+from agent.heap import freeze_startup_heap
 from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession
 from agent.netloop import NetworkLoop
@@ -322,6 +323,7 @@ class AgentRuntime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         self.start()
+        freeze_startup_heap()
         notify("READY=1")
         ping = watchdog_interval_s()
         try:
