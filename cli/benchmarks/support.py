@@ -5,7 +5,6 @@ Underscore module: not a benchmark itself (``cli.main`` skips it).
 
 from __future__ import annotations
 
-import gc
 import resource
 import statistics
 import tempfile
@@ -94,8 +93,6 @@ def bench_env(zone: str, node_ids: list[str]) -> Iterator[BenchEnv]:
                 session.flush()
                 session.add_all(Node(id=n, name=n, zone_id=zone, created_at=now) for n in node_ids)
             ctl.start()
-            gc.collect()
-            gc.freeze()  # the controller's start-up heap: no full-collection pauses mid-run
             try:
                 yield BenchEnv(root, broker, ctl)
             finally:
