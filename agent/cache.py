@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from agent.backoff import Backoff
-from agent.stepping import StepHandle, Stepper, ThreadStepper
+from agent.stepping import Runner, Stepper
 from protocol.clock import Clock
 from protocol.models import MediaRef
 
@@ -160,7 +160,7 @@ class CacheWorker:
         self._retries: dict[str, _Retry] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._runner: StepHandle | None = None
+        self._runner = Runner("cache", self.run_once)
 
     def want(self, media: Iterable[MediaRef]) -> None:
         """Replace the wanted list (in play order) and wake the worker."""
@@ -169,8 +169,7 @@ class CacheWorker:
             unique.setdefault(m.filename, m)
         with self._lock:
             self._wanted = list(unique.values())
-        if self._runner is not None:
-            self._runner.poke()
+        self._runner.poke()
 
     def missing(self) -> list[MediaRef]:
         with self._lock:
@@ -205,9 +204,8 @@ class CacheWorker:
 
     def start(self, stepper: Stepper | None = None) -> None:
         """Fetch in the background (own thread unless a shared ``stepper``)."""
-        self._runner = (stepper or ThreadStepper()).attach("cache", self.run_once)
+        self._runner.start(stepper)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._runner is not None:
-            self._runner.detach()
+        self._runner.stop()

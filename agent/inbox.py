@@ -15,7 +15,7 @@ import queue
 from collections.abc import Callable
 from datetime import datetime
 
-from agent.stepping import StepHandle, Stepper, ThreadStepper
+from agent.stepping import Runner, Stepper
 from protocol.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,14 @@ class Inbox:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._queue: queue.SimpleQueue[tuple[Handler, bytes, datetime]] = queue.SimpleQueue()
-        self._runner: StepHandle | None = None
+        self._runner = Runner("inbox", self.step)
 
     def route(self, handler: Handler) -> Callable[[bytes], None]:
         """A network-thread callback that queues the payload for ``handler``."""
 
         def deliver(raw: bytes) -> None:
             self._queue.put((handler, raw, self.clock.now()))
-            if self._runner is not None:
-                self._runner.poke()
+            self._runner.poke()
 
         return deliver
 
@@ -53,8 +52,7 @@ class Inbox:
                 log.exception("inbox handler failed")
 
     def start(self, stepper: Stepper | None = None) -> None:
-        self._runner = (stepper or ThreadStepper()).attach("inbox", self.step)
+        self._runner.start(stepper)
 
     def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.detach()
+        self._runner.stop()

@@ -27,7 +27,7 @@ from agent.backends.amplifier import Amplifier
 from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
 from agent.backends.volume import Volume
 from agent.played_log import FINAL_STATES, PlayedLog
-from agent.stepping import StepHandle, Stepper, ThreadStepper
+from agent.stepping import Runner, Stepper
 from protocol.clock import Clock
 from protocol.models import (
     Command,
@@ -116,7 +116,7 @@ class Playout:
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
-        self._runner: StepHandle | None = None
+        self._runner = Runner("playout", self.step)
 
     # -- inputs (any thread) -------------------------------------------------------------
     def set_playlist(self, playlist: Playlist) -> None:
@@ -136,8 +136,7 @@ class Playout:
 
     def poke(self) -> None:
         """Run a step soon (any thread); before ``start`` the first step comes anyway."""
-        if self._runner is not None:
-            self._runner.poke()
+        self._runner.poke()
 
     @property
     def current_item(self) -> str | None:
@@ -426,14 +425,13 @@ class Playout:
     # -- the real-time loop --------------------------------------------------------------
     def start(self, stepper: Stepper | None = None) -> None:
         """Run :meth:`step` whenever it is due (own thread unless a shared ``stepper``)."""
-        self._runner = (stepper or ThreadStepper()).attach("playout", self.step)
+        self._runner.start(stepper)
 
     def alive(self) -> bool:
-        return self._runner is not None and self._runner.alive()
+        return self._runner.alive()
 
     def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.detach()
+        self._runner.stop()
         if self.playing is not None:
             self.playing.playback.stop()
             self.playing = None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agent.outbox import Outbox
-from agent.stepping import StepHandle, Stepper, ThreadStepper
+from agent.stepping import Runner, Stepper
 from protocol import topics
 from protocol.clock import Clock
 from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
@@ -107,7 +107,7 @@ class Reporter:
         self.linger_s = linger_s
         self._send_at = float("inf")  # new events go out then (set by notify)
         self._send_lock = threading.Lock()
-        self._runner: StepHandle | None = None
+        self._runner = Runner("report", self.step)
 
     def notify(self) -> None:
         """New events were appended: send them after ``linger_s``.
@@ -118,17 +118,13 @@ class Reporter:
         """
         with self._send_lock:
             self._send_at = min(self._send_at, self.clock.monotonic() + self.linger_s)
-        self._poke()
+        self._runner.poke()
 
     def on_connected(self) -> None:
         """After a (re)connect everything unacknowledged goes out again."""
         self._last_full_send = float("-inf")
         self._next_heartbeat = float("-inf")
-        self._poke()
-
-    def _poke(self) -> None:
-        if self._runner is not None:
-            self._runner.poke()
+        self._runner.poke()
 
     def on_ack(self, raw: bytes) -> None:
         try:
@@ -192,8 +188,7 @@ class Reporter:
         return max(0.0, next_due - now)
 
     def start(self, stepper: Stepper | None = None) -> None:
-        self._runner = (stepper or ThreadStepper()).attach("report", self.step)
+        self._runner.start(stepper)
 
     def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.detach()
+        self._runner.stop()

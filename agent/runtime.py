@@ -290,11 +290,11 @@ class AgentRuntime:
         if saved is not None:
             log.info("playing on from saved playlist v%d", saved.version)
             self._accept_playlist(saved)
-        shared = self.shared
-        self.inbox.start(shared.steps if shared else None)
-        self.playout.start(shared.steps if shared else None)
-        self.cache_worker.start(shared.fetches if shared else None)
-        self.reporter.start(shared.steps if shared else None)
+        steps = self.shared.steps if self.shared else None
+        self.inbox.start(steps)
+        self.playout.start(steps)
+        self.cache_worker.start(self.shared.fetches if self.shared else None)
+        self.reporter.start(steps)
         self.session.start()
 
     def stop(self) -> None:

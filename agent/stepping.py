@@ -83,6 +83,31 @@ class ThreadStepper:
         return _OwnThread(name, step)
 
 
+class Runner:
+    """A worker's side of its stepper: poke, alive and stop are safe before ``start``."""
+
+    def __init__(self, name: str, step: Step) -> None:
+        self.name = name
+        self._step = step
+        self._handle: StepHandle | None = None
+
+    def start(self, stepper: Stepper | None = None) -> None:
+        """Step on a thread of its own, or on a shared ``stepper``."""
+        self._handle = (stepper or ThreadStepper()).attach(self.name, self._step)
+
+    def poke(self) -> None:
+        """Step soon (any thread); before ``start`` the first step comes anyway."""
+        if self._handle is not None:
+            self._handle.poke()
+
+    def alive(self) -> bool:
+        return self._handle is not None and self._handle.alive()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.detach()
+
+
 class _Shared:
     """A worker's place on a :class:`SharedStepper` (all fields guarded by its condition)."""
 
