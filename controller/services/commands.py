@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Command as CommandRow
 from controller.db.models import CommandDelivery, Node, Zone
-from controller.services.zones import ZoneTree, nodes_reached, reached_query
+from controller.services.zones import ZoneTree, reached_query
 from protocol import topics
 from protocol.models import Command, CommandAction, PlaylistItem
 
@@ -100,19 +100,14 @@ def store_and_publish(
             literal("", String),
             literal(command.issued_at, DateTime),
         )
-        session.execute(insert(CommandDelivery).from_select(columns, rows))
+        inserted = insert(CommandDelivery).from_select(columns, rows)
+        reached = sorted(session.scalars(inserted.returning(CommandDelivery.node_id)))
     if command.node_id:
         topic = topics.node_cmd(command.node_id)
     else:
         topic = topics.zone_cmd(command.zone_id or "")
     info = ctl.mqtt.publish(topic, payload, 1, False)
-    with ctl.sessions() as session:
-        reached = session.scalars(
-            select(CommandDelivery.node_id)
-            .where(CommandDelivery.command_id == command.id)
-            .order_by(CommandDelivery.node_id)
-        ).all()
-    return list(reached), info.rc == 0
+    return reached, info.rc == 0
 
 
 def _targets(
@@ -120,22 +115,13 @@ def _targets(
 ) -> Select[tuple[str]] | CompoundSelect[tuple[str]]:
     """The node ids a command reaches, as SQL; unknown targets raise CommandTargetError."""
     if node_id is not None:
-        _reached(session, node_id, None)
+        node = session.get(Node, node_id)
+        if node is None or node.revoked_at is not None:
+            raise CommandTargetError(f"unknown or revoked node {node_id!r}")
         return select(literal(node_id, String).label("node_id"))
     if zone_id is None or session.get(Zone, zone_id) is None:
         raise CommandTargetError(f"unknown zone {zone_id!r}")
     return reached_query(ZoneTree.load(session), [zone_id])
-
-
-def _reached(session: Session, node_id: str | None, zone_id: str | None) -> list[str]:
-    if node_id is not None:
-        node = session.get(Node, node_id)
-        if node is None or node.revoked_at is not None:
-            raise CommandTargetError(f"unknown or revoked node {node_id!r}")
-        return [node_id]
-    if zone_id is None or session.get(Zone, zone_id) is None:
-        raise CommandTargetError(f"unknown zone {zone_id!r}")
-    return sorted(nodes_reached(session, ZoneTree.load(session), [zone_id], []))
 
 
 def delivery_states(
