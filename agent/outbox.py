@@ -8,12 +8,12 @@ reused, even after every row was acknowledged and the process restarted.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from agent.durable_sqlite import open_durable
 from protocol.clock import utc
 from protocol.models import EventKind, PlaybackEvent
 
@@ -39,10 +39,7 @@ class Outbox:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(path, _SCHEMA)
         row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         self._last_seq = int(row[0]) if row else 0
 

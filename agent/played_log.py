@@ -8,11 +8,11 @@ old rows are pruned.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from agent.durable_sqlite import open_durable
 from protocol.clock import utc
 from protocol.models import PlaylistItem
 
@@ -23,12 +23,10 @@ class PlayedLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(
+        self._db = open_durable(
+            path,
             "CREATE TABLE IF NOT EXISTS played (item_id TEXT PRIMARY KEY, state TEXT NOT NULL,"
-            " at TEXT NOT NULL)"
+            " at TEXT NOT NULL)",
         )
         self._cache: dict[str, str] = dict(
             self._db.execute("SELECT item_id, state FROM played").fetchall()

@@ -28,6 +28,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from agent.durable_sqlite import open_durable
 from protocol.clock import utc
 from protocol.errors import StaleMessage
 from protocol.models import Command
@@ -156,11 +157,8 @@ class ReplayGuard:
 
 
 def _open(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db = open_durable(path, _SCHEMA)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
         (verdict,) = db.execute("PRAGMA quick_check").fetchone()
         if verdict != "ok":
             raise sqlite3.DatabaseError(f"quick_check: {verdict}")
