@@ -14,26 +14,19 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from cli.benchmarks.support import wait_for
 from controller.broker.process import MosquittoProcess, free_port
 
 ZONE = "xa-thu-loi"
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
+POLL_S = 0.2  # each poll asks the controller over HTTP or reads SQLite
 
 
 class Child:
@@ -101,7 +94,7 @@ class ControllerChild(Child):
             except (httpx.HTTPError, ValueError, KeyError):
                 return False
 
-        if not wait_until(ready, 60):
+        if not wait_for(ready, 60, POLL_S):
             raise RuntimeError(f"controller did not start; see {self.log}")
 
     def api(self) -> httpx.Client:
@@ -183,7 +176,7 @@ class FaultRig:
         ]
         for agent in self.agents:
             agent.start()
-        wait_until(self.all_online, 30)
+        wait_for(self.all_online, 30, POLL_S)
 
     def all_online(self) -> bool:
         with self.controller.api() as api:

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cli.benchmarks.fault_rig import FaultRig, wait_until
+from cli.benchmarks.fault_rig import POLL_S, FaultRig
+from cli.benchmarks.support import wait_for
 
 TEXT = "Thông báo thử nghiệm số {n}: bà con chú ý nghe."
 SETTLE_S = 60
@@ -45,7 +46,7 @@ def broker_killed_during_fanout(rig: FaultRig) -> int:
 def broker_killed_during_ingestion(rig: FaultRig) -> int:
     """Items are playing and events flowing when the broker is SIGKILLed for 4 s."""
     made = _announce_all(rig, 2, 1.0)
-    wait_until(lambda: sum(a.sent() for a in rig.agents) >= len(rig.agents), 30)
+    wait_for(lambda: sum(a.sent() for a in rig.agents) >= len(rig.agents), 30, POLL_S)
     rig.broker.kill()
     time.sleep(4)
     rig.broker.start()
@@ -66,7 +67,7 @@ def controller_killed_mid_publish(rig: FaultRig) -> int:
 def long_link_cut(rig: FaultRig) -> int:
     """The broker stops for 25 s while three announcements play from the agents' caches."""
     made = _announce_all(rig, 3, 0.5)
-    wait_until(lambda: all(a.data.joinpath("media").is_dir() for a in rig.agents), 20)
+    wait_for(lambda: all(a.data.joinpath("media").is_dir() for a in rig.agents), 20, POLL_S)
     time.sleep(2)  # media fetched over HTTP before the cut
     rig.broker.stop()
     time.sleep(25)
@@ -78,7 +79,7 @@ def agent_killed_mid_playback(rig: FaultRig) -> int:
     """SIGKILL one agent while its item plays; it restarts and resumes, reporting once."""
     made = rig.announce(TEXT.format(n=1) * 3) is not None
     victim = rig.agents[0]
-    wait_until(lambda: victim.tap.exists(), 30, 0.05)
+    wait_for(lambda: victim.tap.exists(), 30, 0.05)
     time.sleep(0.5)
     victim.kill()
     time.sleep(1)
@@ -101,8 +102,8 @@ def run_scenario(name: str, root: Path, agents: int) -> dict[str, Any]:
         started = time.monotonic()
         announced = SCENARIOS[name](rig)
         # every item ends (played, failed or missed) and every event reaches the database
-        wait_until(lambda: rig.report(name, announced)["unaccounted_items"] == 0, SETTLE_S)
-        wait_until(rig.settled, SETTLE_S)
+        wait_for(lambda: rig.report(name, announced)["unaccounted_items"] == 0, SETTLE_S, POLL_S)
+        wait_for(rig.settled, SETTLE_S, POLL_S)
         time.sleep(3)  # a late duplicate resend would show up now
         report = rig.report(name, announced)
         report["seconds"] = round(time.monotonic() - started, 1)
