@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+QUIET_WINDOW_S = 0.03  # nothing read for this long: a fan-out has been read (wait_quiet)
 MISC_INTERVAL_S = 1.0  # keepalive pings and dead-link checks (paho's loop does this per call)
 CONNECTS_PER_TURN = 50  # a mass reconnect must not starve reading the links already up
 
@@ -61,10 +62,26 @@ class NetworkLoop:
         self._write_wanted: deque[_Link] = deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # set while waiting for the network with nothing left to read (see SharedStepper)
+        # set while waiting for the network with nothing left to read
         self.idle = threading.Event()
+        self._last_read = 0.0  # monotonic time a link last had something to read
 
     # -- any thread ----------------------------------------------------------------------
+    def wait_quiet(self, until: float) -> None:
+        """Block until nothing has been read for ``QUIET_WINDOW_S``, or until ``until``.
+
+        Messages of one fan-out reach a process's sockets over tens of milliseconds, with
+        short gaps; a moment of idleness alone would let work start in such a gap.
+        """
+        while (now := time.monotonic()) < until:
+            if not self.idle.is_set():
+                self.idle.wait(until - now)
+                continue
+            quiet_for = now - self._last_read
+            if quiet_for >= QUIET_WINDOW_S:
+                return
+            time.sleep(min(QUIET_WINDOW_S - quiet_for, until - now))
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
@@ -202,14 +219,19 @@ class NetworkLoop:
             now = time.monotonic()
             self._drain_wakeups()
             timeout = min(self._connect_due(now), next_misc - now, MISC_INTERVAL_S)
-            self.idle.set()
-            ready = self._selector.select(max(0.0, timeout))
-            if ready:
-                self.idle.clear()
+            ready = self._selector.select(0)
+            if not ready:
+                # only a turn that finds nothing to read counts as idle (see wait_quiet)
+                self.idle.set()
+                ready = self._selector.select(max(0.0, timeout))
+                if ready:
+                    self.idle.clear()
             for key, mask in ready:
                 if key.data is None:
-                    self._drain_wakeups()
+                    self._drain_wakeups()  # our own wake-ups are not traffic
                 else:
+                    if mask & selectors.EVENT_READ:
+                        self._last_read = time.monotonic()
                     self._service(key.data, mask)
             if time.monotonic() >= next_misc:
                 self._misc()

@@ -89,7 +89,7 @@ class SharedRunners:
     @classmethod
     def create(cls) -> SharedRunners:
         network = NetworkLoop()
-        return cls(network, SharedStepper("steps", network.idle), SharedStepper("fetches"))
+        return cls(network, SharedStepper("steps", network.wait_quiet), SharedStepper("fetches"))
 
     def start(self) -> None:
         self.network.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from agent.config import AgentSettings
 from agent.fleet import raise_descriptor_limit
 from agent.mqtt_session import MqttSession
-from agent.netloop import NetworkLoop
+from agent.netloop import QUIET_WINDOW_S, NetworkLoop
 from controller.broker.process import MosquittoProcess
 from protocol import topics
 from tests.support.processes import wait_until
@@ -146,3 +147,32 @@ def test_stopping_one_session_says_offline_and_leaves_the_others_up(
     finally:
         watcher.disconnect()
         watcher.loop_stop()
+
+
+def test_wait_quiet_holds_while_messages_keep_arriving_and_returns_once_they_stop(
+    tmp_path: Path, mosquitto: MosquittoProcess, loop: NetworkLoop, publisher: Publisher
+) -> None:
+    received = Received()
+    (session,) = sessions_on(loop, mosquitto, tmp_path, 1, received)
+    wait_until(session.connected.is_set, 20)
+    streaming = threading.Event()
+    streaming.set()
+
+    def stream() -> None:
+        while streaming.is_set():
+            publisher.client.publish(ZONE_TOPIC, b"tick", qos=0)
+            time.sleep(QUIET_WINDOW_S / 4)
+
+    sender = threading.Thread(target=stream, daemon=True)
+    sender.start()
+    try:
+        wait_until(lambda: received.count(b"tick") == 1, 10)
+        began = time.monotonic()
+        loop.wait_quiet(began + 0.4)
+        assert time.monotonic() - began >= 0.38  # never quiet: held until the deadline
+    finally:
+        streaming.clear()
+        sender.join(5)
+    began = time.monotonic()
+    loop.wait_quiet(began + 5)
+    assert time.monotonic() - began < 1.0  # the stream stopped: quiet after the window

@@ -114,7 +114,13 @@ def test_a_poke_while_running_steps_again_right_after() -> None:
 
 def test_shared_steps_wait_for_a_quiet_network_but_never_long() -> None:
     quiet = threading.Event()
-    shared = SharedStepper("deferring", defer_to=quiet)
+    deadlines: list[float] = []
+
+    def wait_quiet(until: float) -> None:
+        deadlines.append(until - time.monotonic())
+        quiet.wait(max(0.0, until - time.monotonic()))
+
+    shared = SharedStepper("deferring", defer_to=wait_quiet)
     worker = Counter()
     began = time.monotonic()
     shared.attach("w", worker.step)
@@ -122,8 +128,13 @@ def test_shared_steps_wait_for_a_quiet_network_but_never_long() -> None:
     try:
         wait_until(lambda: worker.calls == 1, 5, 0.001)
         assert time.monotonic() - began >= MAX_DEFER_S * 0.9  # the network stayed busy
+        assert max(deadlines) <= MAX_DEFER_S
         quiet.set()
-        shared.attach("v", Counter().step)
+        later = Counter()
+        began = time.monotonic()
+        shared.attach("v", later.step)
+        wait_until(lambda: later.calls == 1, 5, 0.001)
+        assert time.monotonic() - began < MAX_DEFER_S  # quiet: no waiting
     finally:
         shared.stop()
     assert worker.threads == {"deferring"}
