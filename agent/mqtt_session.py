@@ -97,6 +97,8 @@ class MqttSession:
         handler = self.handlers.get(message.topic)
         if handler is None:
             return
+        if self.network is not None:
+            self.network.message_arrived()
         try:
             handler(bytes(message.payload))
         except Exception:  # a handler bug must not kill the network loop

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUIET_WINDOW_S = 0.03  # nothing read for this long: a fan-out has been read (wait_quiet)
+QUIET_WINDOW_S = 0.03  # no message for this long: a fan-out has been read (wait_quiet)
 MISC_INTERVAL_S = 1.0  # keepalive pings and dead-link checks (paho's loop does this per call)
 CONNECTS_PER_TURN = 50  # a mass reconnect must not starve reading the links already up
 
@@ -64,20 +64,25 @@ class NetworkLoop:
         self._thread: threading.Thread | None = None
         # set while waiting for the network with nothing left to read
         self.idle = threading.Event()
-        self._last_read = 0.0  # monotonic time a link last had something to read
+        self._last_message = 0.0  # monotonic time a session last received a message
 
     # -- any thread ----------------------------------------------------------------------
+    def message_arrived(self) -> None:
+        """A session got a message (loop thread): the network is not quiet yet."""
+        self._last_message = time.monotonic()
+
     def wait_quiet(self, until: float) -> None:
-        """Block until nothing has been read for ``QUIET_WINDOW_S``, or until ``until``.
+        """Block until no message has arrived for ``QUIET_WINDOW_S``, or until ``until``.
 
         Messages of one fan-out reach a process's sockets over tens of milliseconds, with
-        short gaps; a moment of idleness alone would let work start in such a gap.
+        short gaps; a moment of idleness alone would let work start in such a gap. Only
+        messages count: the broker's acks of the agents' own reports are not a fan-out.
         """
         while (now := time.monotonic()) < until:
             if not self.idle.is_set():
                 self.idle.wait(until - now)
                 continue
-            quiet_for = now - self._last_read
+            quiet_for = now - self._last_message
             if quiet_for >= QUIET_WINDOW_S:
                 return
             time.sleep(min(QUIET_WINDOW_S - quiet_for, until - now))
@@ -230,8 +235,6 @@ class NetworkLoop:
                 if key.data is None:
                     self._drain_wakeups()  # our own wake-ups are not traffic
                 else:
-                    if mask & selectors.EVENT_READ:
-                        self._last_read = time.monotonic()
                     self._service(key.data, mask)
             if time.monotonic() >= next_misc:
                 self._misc()
