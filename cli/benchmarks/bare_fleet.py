@@ -11,6 +11,10 @@ Two ways to run N bare clients, both sharded over processes like the simulated f
 Each shard writes ``<out>.ready`` once all its clients are subscribed, then the receive
 latencies (ms, from the timestamp in the payload ``<round>:<time>``) of ``rounds`` messages
 to ``<out>`` as one list per round.
+
+:class:`BareFleet` keeps the clients connected between rounds, so a benchmark can interleave
+baseline rounds with its own (same minute, same machine load); :func:`measure` runs the
+rounds back to back.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ Mode = Literal["epoll", "threads"]
 PER_PROCESS: dict[Mode, int] = {"epoll": 500, "threads": 300}
 SUBSCRIBE_TIMEOUT_S = 120.0
 RECEIVE_TIMEOUT_S = 60.0
+ROUND_BUDGET_S = 30.0  # per round, for benchmarks that run their own rounds in between
 ROUND_GAP_S = 2.0
 
 
@@ -50,7 +55,7 @@ def _stamp(rounds: list[list[float]], payload: bytes | bytearray) -> None:
 
 def _finish(out: str, rounds: list[list[float]], count: int, step: Any) -> None:
     """Wait (calling ``step``) for ``count`` latencies per round or the timeout; write them."""
-    deadline = time.monotonic() + RECEIVE_TIMEOUT_S + 5 * len(rounds)
+    deadline = time.monotonic() + RECEIVE_TIMEOUT_S + ROUND_BUDGET_S * len(rounds)
     while time.monotonic() < deadline and any(len(r) < count for r in rounds):
         step()
     Path(out).write_text(json.dumps(rounds))
@@ -136,43 +141,76 @@ def _threads_shard(port: int, first: int, count: int, topic: str, out: str, roun
         c.loop_stop()
 
 
+class BareFleet:
+    """``n`` bare subscribers run as ``mode``, connected for ``rounds`` QoS 1 publishes.
+
+    ``with BareFleet(...) as bare: bare.publish_round(0) ...``; ``results()`` afterwards
+    gives the receive latencies (ms), one list per round.
+    """
+
+    def __init__(self, port: int, workdir: Path, n: int, mode: Mode, rounds: int) -> None:
+        self.port, self.workdir, self.n, self.mode, self.rounds = port, workdir, n, mode, rounds
+        self.topic = f"bench/bare/{mode}"
+        self._shards: list[tuple[Any, str]] = []
+        self._pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+
+    def __enter__(self) -> BareFleet:
+        target = _epoll_shard if self.mode == "epoll" else _threads_shard
+        ctx = multiprocessing.get_context("spawn")
+        size = PER_PROCESS[self.mode]
+        for first in range(0, self.n, size):
+            out = str(self.workdir / f"bare-{self.mode}-{first}.json")
+            for stale in (Path(out), Path(out + ".ready")):
+                stale.unlink(missing_ok=True)
+            count = min(size, self.n - first)
+            proc = ctx.Process(
+                target=target, args=(self.port, first, count, self.topic, out, self.rounds)
+            )
+            proc.start()
+            self._shards.append((proc, out))
+        deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S + 30
+        while not all(Path(o + ".ready").exists() or not p.is_alive() for p, o in self._shards):
+            if time.monotonic() > deadline:
+                self._kill()
+                raise CliError(f"the bare {self.mode} baseline did not subscribe in time")
+            time.sleep(0.05)
+        self._pub.connect("127.0.0.1", self.port)
+        self._pub.loop_start()
+        return self
+
+    def publish_round(self, index: int) -> None:
+        payload = f"{index}:{time.time()}".encode()
+        self._pub.publish(self.topic, payload, qos=1).wait_for_publish(10)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            for proc, _ in self._shards:
+                proc.join(RECEIVE_TIMEOUT_S + 30 if exc[0] is None else 0)
+        finally:
+            self._kill()
+            self._pub.disconnect()
+            self._pub.loop_stop()
+
+    def _kill(self) -> None:
+        for proc, _ in self._shards:
+            if proc.is_alive():
+                proc.kill()
+
+    def results(self) -> list[list[float]]:
+        per_round: list[list[float]] = [[] for _ in range(self.rounds)]
+        for _, out in self._shards:
+            if Path(out).exists():
+                for index, values in enumerate(json.loads(Path(out).read_text())):
+                    per_round[index] += values
+        return per_round
+
+
 def measure(port: int, workdir: Path, n: int, mode: Mode, rounds: int = 1) -> list[list[float]]:
-    """Receive latencies (ms) of ``rounds`` QoS 1 publishes (``ROUND_GAP_S`` apart) to ``n``
-    bare subscribers run as ``mode``: one list per round."""
-    target = _epoll_shard if mode == "epoll" else _threads_shard
-    topic = f"bench/bare/{mode}"
-    ctx = multiprocessing.get_context("spawn")
-    shards = []
-    size = PER_PROCESS[mode]
-    for first in range(0, n, size):
-        out = str(workdir / f"bare-{mode}-{first}.json")
-        for stale in (Path(out), Path(out + ".ready")):
-            stale.unlink(missing_ok=True)
-        shard_args = (port, first, min(size, n - first), topic, out, rounds)
-        proc = ctx.Process(target=target, args=shard_args)
-        proc.start()
-        shards.append((proc, out))
-    deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S + 30
-    while not all(Path(o + ".ready").exists() or not p.is_alive() for p, o in shards):
-        if time.monotonic() > deadline:
-            raise CliError(f"the bare {mode} baseline did not subscribe in time")
-        time.sleep(0.05)
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    pub.connect("127.0.0.1", port)
-    pub.loop_start()
-    try:
+    """Receive latencies (ms) of ``rounds`` publishes (``ROUND_GAP_S`` apart) to ``n`` bare
+    subscribers run as ``mode``: one list per round."""
+    with BareFleet(port, workdir, n, mode, rounds) as bare:
         for index in range(rounds):
             if index:
                 time.sleep(ROUND_GAP_S)
-            pub.publish(topic, f"{index}:{time.time()}".encode(), qos=1).wait_for_publish(10)
-        for proc, _ in shards:
-            proc.join(RECEIVE_TIMEOUT_S + 30)
-    finally:
-        pub.disconnect()
-        pub.loop_stop()
-    per_round: list[list[float]] = [[] for _ in range(rounds)]
-    for _, out in shards:
-        if Path(out).exists():
-            for index, values in enumerate(json.loads(Path(out).read_text())):
-                per_round[index] += values
-    return per_round
+            bare.publish_round(index)
+    return bare.results()
