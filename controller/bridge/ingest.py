@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -198,42 +198,7 @@ class Ingestor:
         now = self._clock.now()
         with self._sessions.begin() as session:
             if pending.heartbeats:
-                session.execute(
-                    _insert(session, Heartbeat),
-                    [
-                        {
-                            "node_id": hb.node_id,
-                            "sent_at": hb.sent_at,
-                            "received_at": now,
-                            "data": hb.model_dump(mode="json", exclude_none=True),
-                        }
-                        for hb in pending.heartbeats
-                    ],
-                )
-                latest: dict[str, HeartbeatMsg] = {}
-                for hb in pending.heartbeats:
-                    if hb.node_id not in latest or hb.sent_at >= latest[hb.node_id].sent_at:
-                        latest[hb.node_id] = hb
-                # one Core executemany (no per-node statement, no rowcount check: a heartbeat
-                # from a node the database does not know yet must not fail the batch)
-                nodes = cast(Table, Node.__table__)
-                session.connection().execute(
-                    update(nodes)
-                    .where(nodes.c.id == bindparam("b_id"))
-                    .values(
-                        online=True,
-                        last_heartbeat_at=bindparam("b_at"),
-                        last_heartbeat=bindparam("b_hb"),
-                    ),
-                    [
-                        {
-                            "b_id": node_id,
-                            "b_at": now,
-                            "b_hb": hb.model_dump(mode="json", exclude_none=True),
-                        }
-                        for node_id, hb in latest.items()
-                    ],
-                )
+                self._store_heartbeats(session, pending.heartbeats, now)
             stored_events = self._store_events(session, pending.batches, now)
             for node_id, online in pending.statuses.items():
                 session.execute(
@@ -244,6 +209,36 @@ class Ingestor:
         self.stats.heartbeats += len(pending.heartbeats)
         self.stats.events += stored_events
         self.stats.batches_committed += 1
+
+    @staticmethod
+    def _store_heartbeats(session: Session, heartbeats: list[HeartbeatMsg], now: datetime) -> None:
+        """Every heartbeat as a row, and each node's newest on the node (Core executemany: the
+        ORM's bulk path costs ~15 % more per row and there is nothing here for it to track)."""
+        dumped = [hb.model_dump(mode="json", exclude_none=True) for hb in heartbeats]
+        pairs = list(zip(heartbeats, dumped, strict=True))
+        rows = [
+            {"node_id": hb.node_id, "sent_at": hb.sent_at, "received_at": now, "data": data}
+            for hb, data in pairs
+        ]
+        session.connection().execute(insert(cast(Table, Heartbeat.__table__)), rows)
+        latest: dict[str, tuple[HeartbeatMsg, dict[str, Any]]] = {}
+        for hb, data in pairs:
+            if hb.node_id not in latest or hb.sent_at >= latest[hb.node_id][0].sent_at:
+                latest[hb.node_id] = (hb, data)
+        # no rowcount check: a heartbeat from a node the database does not know yet must not
+        # fail the batch
+        nodes = cast(Table, Node.__table__)
+        session.connection().execute(
+            update(nodes)
+            .where(nodes.c.id == bindparam("b_id"))
+            .values(
+                online=True, last_heartbeat_at=bindparam("b_at"), last_heartbeat=bindparam("b_hb")
+            ),
+            [
+                {"b_id": node_id, "b_at": now, "b_hb": data}
+                for node_id, (_hb, data) in latest.items()
+            ],
+        )
 
     def _store_events(self, session: Session, batches: list[EventBatch], now: datetime) -> int:
         rows: dict[tuple[str, int], dict[str, Any]] = {}

@@ -39,7 +39,10 @@ class MqttLink:
             protocol=mqtt.MQTTv5,
         )
         client.max_queued_messages_set(0)
-        client.max_inflight_messages_set(1000)
+        # No client-side window for our QoS 1 publishes (event acks, playlists, commands): the
+        # broker acks each at once, and paho 2.2 rescans its whole window on every PUBACK when
+        # one is set (a quarter of the network thread's time during an ingest burst).
+        client.max_inflight_messages_set(0)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         if settings.mqtt_username:
             password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
