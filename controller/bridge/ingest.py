@@ -257,10 +257,11 @@ class Ingestor:
                 }
         if not rows:
             return 0
-        stmt = _insert(session, PlaybackEvent).on_conflict_do_nothing(
+        stmt = _insert(session, cast(Table, PlaybackEvent.__table__)).on_conflict_do_nothing(
             index_elements=["node_id", "seq"]
         )
-        result = session.execute(stmt.returning(PlaybackEvent.id), list(rows.values()))
+        # Core, like the heartbeats: the rows that were new come back, duplicates do not
+        result = session.connection().execute(stmt.returning(PlaybackEvent.id), list(rows.values()))
         inserted = len(result.all())
         self.stats.duplicate_events += len(rows) - inserted
         self._update_command_deliveries(session, batches, now)
