@@ -30,6 +30,18 @@ def test_ack_deletes_exactly_the_given_seqs(tmp_path: Path) -> None:
     assert box.ack([]) == 0
 
 
+def test_acks_skip_the_fsync_but_appends_keep_it(tmp_path: Path) -> None:
+    """A lost deletion only means a resend (stored once); a lost append would be a lost event."""
+    box = Outbox(tmp_path / "o.sqlite")
+    box.append(EventKind.STARTED, AT)
+    statements: list[str] = []
+    box._db.set_trace_callback(statements.append)
+    box.ack([1])
+    assert "PRAGMA synchronous=NORMAL" in statements
+    assert box._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
+    assert not box._db.in_transaction
+
+
 def test_seq_is_never_reused_after_everything_was_acked_and_reopened(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite"
     box = Outbox(path)
