@@ -58,6 +58,7 @@ class NetworkLoop:
         self._wake_w.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._links: dict[int, _Link] = {}
+        self._unlinked: dict[int, _Link] = {}  # links waiting to (re)connect: few, usually none
         self._calls: deque[Callable[[], None]] = deque()
         self._write_wanted: deque[_Link] = deque()
         self._stop = threading.Event()
@@ -105,7 +106,12 @@ class NetworkLoop:
         client.on_socket_close = lambda _c, _u, sock: self._closed(link, sock)
         client.on_socket_register_write = lambda _c, _u, _s: self._want_write(link)
         client.on_socket_unregister_write = lambda _c, _u, _s: self._watch(link, write=False)
-        self._call(lambda: self._links.__setitem__(id(session), link))
+
+        def add() -> None:
+            self._links[id(session)] = link
+            self._unlinked[id(session)] = link
+
+        self._call(add)
 
     def detach(self, session: MqttSession, timeout: float = 5.0) -> None:
         """Disconnect ``session`` cleanly and forget it; waits until the loop did so."""
@@ -113,6 +119,7 @@ class NetworkLoop:
 
         def drop() -> None:
             link = self._links.pop(id(session), None)
+            self._unlinked.pop(id(session), None)
             if link is not None:
                 link.closed = True
                 session.mark_stopping()
@@ -167,6 +174,8 @@ class NetworkLoop:
 
     def _lost(self, link: _Link, why: str) -> None:
         link.linked = False
+        if not link.closed:
+            self._unlinked[id(link.session)] = link
         link.session.connected.clear()
         self._forget_socket(link)
         delay = link.session.backoff.next_delay()
@@ -178,8 +187,9 @@ class NetworkLoop:
         """Connect links whose time has come (a few per turn); return seconds to the next."""
         started = 0
         next_at = float("inf")
-        for link in list(self._links.values()):
+        for key, link in list(self._unlinked.items()):
             if link.linked or link.closed:
+                del self._unlinked[key]
                 continue
             if link.connect_at > now or started >= CONNECTS_PER_TURN:
                 next_at = min(next_at, max(link.connect_at, now))
@@ -188,6 +198,7 @@ class NetworkLoop:
             try:
                 link.session.connect_once()
                 link.linked = True
+                del self._unlinked[key]
             except (OSError, ValueError) as exc:
                 self._lost(link, f"connect failed: {exc}")
                 next_at = min(next_at, link.connect_at)
@@ -222,7 +233,6 @@ class NetworkLoop:
         next_misc = time.monotonic() + MISC_INTERVAL_S
         while not self._stop.is_set():
             now = time.monotonic()
-            self._drain_wakeups()
             timeout = min(self._connect_due(now), next_misc - now, MISC_INTERVAL_S)
             ready = self._selector.select(0)
             if not ready:
