@@ -188,9 +188,6 @@ class NetworkLoop:
         started = 0
         next_at = float("inf")
         for key, link in list(self._unlinked.items()):
-            if link.linked or link.closed:
-                del self._unlinked[key]
-                continue
             if link.connect_at > now or started >= CONNECTS_PER_TURN:
                 next_at = min(next_at, max(link.connect_at, now))
                 continue
