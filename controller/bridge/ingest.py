@@ -220,7 +220,7 @@ class Ingestor:
             {"node_id": hb.node_id, "sent_at": hb.sent_at, "received_at": now, "data": data}
             for hb, data in pairs
         ]
-        session.connection().execute(insert(cast(Table, Heartbeat.__table__)), rows)
+        session.connection().execute(insert(Heartbeat), rows)
         latest: dict[str, tuple[HeartbeatMsg, dict[str, Any]]] = {}
         for hb, data in pairs:
             if hb.node_id not in latest or hb.sent_at >= latest[hb.node_id][0].sent_at:
@@ -257,7 +257,7 @@ class Ingestor:
                 }
         if not rows:
             return 0
-        stmt = _insert(session, cast(Table, PlaybackEvent.__table__)).on_conflict_do_nothing(
+        stmt = _insert(session, PlaybackEvent).on_conflict_do_nothing(
             index_elements=["node_id", "seq"]
         )
         # Core, like the heartbeats: the rows that were new come back, duplicates do not
