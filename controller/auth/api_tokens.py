@@ -66,7 +66,7 @@ def tokens_of(session: Session, user_id: int | None) -> list[tuple[ApiToken, str
     if user_id is not None:
         query = query.where(ApiToken.user_id == user_id)
     rows = session.execute(query.order_by(ApiToken.created_at.desc(), ApiToken.id))
-    return [(token, username) for token, username in rows.tuples()]
+    return [(token, username) for token, username in rows]
 
 
 def revoke(token: ApiToken, now: datetime) -> bool:
@@ -88,7 +88,7 @@ def user_for_token(session: Session, text: str, now: datetime) -> tuple[User, Ap
     ).first()
     if found is None:
         return None
-    user, token = found.tuple()
+    user, token = found
     if token.revoked_at is not None or user.disabled_at is not None:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

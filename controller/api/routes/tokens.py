@@ -101,7 +101,7 @@ def revoke_token(token_id: str, session: SessionDep, ctl: ControllerDep, who: Vi
     # Someone else's token answers 404 like a missing one (ids are not disclosed).
     if found is None or (found[1] != who.username and who.role < Role.ADMIN):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no token {token_id!r}")
-    token, owner = found.tuple()
+    token, owner = found
     now = ctl.clock.now()
     if revoke(token, now):
         audit.record(
