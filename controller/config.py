@@ -92,7 +92,9 @@ class ControllerSettings(LoaSettings):
         None, description="bearer token for CAP/JSON alerts from upstream systems"
     )
     api_token: SecretStr | None = Field(
-        None, description="bearer token for /api/v1 when set (the panel uses sessions)"
+        None,
+        description="shared admin bearer token for upstream systems only (32+ characters); "
+        "people use their own per-user tokens from the panel",
     )
 
     panel_session_key_path: Path | None = Field(
