@@ -48,6 +48,11 @@ class ControllerSettings(LoaSettings):
     )
     broker_acl_file: Path | None = Field(None, description="Mosquitto acl_file written likewise")
     broker_pid_file: Path | None = Field(None, description="SIGHUP this PID to reload the files")
+    broker_hook_token: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="bearer secret EMQX sends to /api/v1/broker/authn|authz (unset = hooks off)",
+    )
     broker_public_host: str | None = Field(None, description="MQTT host handed out at enrolment")
     broker_public_port: int | None = Field(
         None, ge=1, le=65535, description="MQTT port handed out at enrolment (default mqtt_port)"

@@ -187,3 +187,18 @@ def broker_access(session: Session) -> list[NodeAccess]:
         )
         for n in nodes
     ]
+
+
+def access_for(session: Session, username: str) -> NodeAccess | None:
+    """One enrolled, non-revoked node's broker account (for the EMQX hooks), else None."""
+    node = session.scalar(
+        select(Node).where(
+            Node.mqtt_username == username,
+            Node.revoked_at.is_(None),
+            Node.mqtt_password_hash.is_not(None),
+        )
+    )
+    if node is None or node.mqtt_password_hash is None:
+        return None
+    zones = node_zone_ids(session, ZoneTree.load(session), node)
+    return NodeAccess(node.id, username, node.mqtt_password_hash, zones)
