@@ -44,8 +44,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return ca, cert, key
 
 
-def settings_for(root: Path, ca: Path | None, mqtt_port: int | None = None) -> ControllerSettings:
+def settings_for(
+    root: Path, ca: Path | None, mqtt_port: int | None = None, own_db: bool = False
+) -> ControllerSettings:
+    """``own_db``: a second, unrelated controller keeps its own SQLite file even in the
+    PostgreSQL pass (which points every controller of a test at one database)."""
+    own = {"database_url": f"sqlite:///{root.resolve()}/loa.sqlite3"} if own_db else {}
     return ControllerSettings(
+        **own,
         data_dir=root,
         tts_engine_order=["espeak-ng"],
         mqtt_port=mqtt_port or free_port(),
@@ -57,11 +63,16 @@ def settings_for(root: Path, ca: Path | None, mqtt_port: int | None = None) -> C
 
 
 def start(
-    root: Path, pki: Pki | None, clock: FakeClock, mqtt_port: int | None = None
+    root: Path,
+    pki: Pki | None,
+    clock: FakeClock,
+    mqtt_port: int | None = None,
+    own_db: bool = False,
 ) -> ServedController:
     ca = pki[0] if pki else None
+    root.mkdir(parents=True, exist_ok=True)
     served = ServedController(
-        settings_for(root, ca, mqtt_port),
+        settings_for(root, ca, mqtt_port, own_db),
         clock,
         tls=(pki[1], pki[2]) if pki else None,
         start_services=mqtt_port is not None,
@@ -144,7 +155,7 @@ def test_another_server_is_refused_before_anything_is_stored(
     """An impostor with another CA, or with our CA but another signing key, gets nothing."""
     token = new_node(served, pki, "loa-1")
     other_pki = make_ca(tmp_path / "other-pki", ["localhost", "127.0.0.1"])
-    impostor = start(tmp_path / "impostor", other_pki, clock)
+    impostor = start(tmp_path / "impostor", other_pki, clock, own_db=True)
     try:
         result = agent_enrol(tmp_path, impostor.url, "--token", "-", stdin=token)
         assert result.returncode == 2
@@ -153,7 +164,7 @@ def test_another_server_is_refused_before_anything_is_stored(
     finally:
         impostor.__exit__()
     # same CA (say a stolen server certificate) but its own signing key: the key pin fails
-    twin = start(tmp_path / "twin", pki, clock)
+    twin = start(tmp_path / "twin", pki, clock, own_db=True)
     try:
         twin_token = EnrolToken.parse(new_node(twin, pki, "loa-1"))
         forged = EnrolToken(twin_token.node_id, twin_token.secret, EnrolToken.parse(token).key_pin,
@@ -325,3 +336,11 @@ def test_library_callers_are_secure_by_default() -> None:
         request_enrolment("http://127.0.0.1:9", str(EnrolToken("n", "A" * 43, "B" * 43)))
     with pytest.raises(EnrolError, match="bad enrolment token"):
         request_enrolment("https://127.0.0.1:9", "some-old-style-token-1234")
+
+
+def test_the_postgresql_pass_reaches_the_served_controller(served: ServedController) -> None:
+    """Guard for the fixtures above: with LOA_TEST_POSTGRES=1 the controller under test
+    really runs on PostgreSQL (so the concurrency test covers its row locking too)."""
+    url = served.ctl.settings.resolved_database_url
+    wanted = "postgresql" if os.environ.get("LOA_TEST_POSTGRES") == "1" else "sqlite"
+    assert url.startswith(wanted)
