@@ -138,16 +138,17 @@ def enrol(session: Session, token: str, now: datetime) -> Credentials:
         .execution_options(synchronize_session=False)
     )
     if consumed.rowcount != 1:  # type: ignore[attr-defined]
-        raise ProvisioningError(_refusal(session, parsed, now))
+        raise ProvisioningError(_refusal(session, parsed))
     node = session.get(Node, parsed.node_id, populate_existing=True)
-    assert node is not None  # the UPDATE just matched it
+    if node is None:  # cannot happen: the UPDATE just matched it in this transaction
+        raise ProvisioningError(f"node {parsed.node_id!r} vanished during enrolment")
     zones = sorted(node_zone_ids(session, ZoneTree.load(session), node))
     published = session.get(PublishedPlaylist, node.id)
     floor = published.version if published is not None else 0
     return Credentials(node.id, username_for(node.id), password, zones, floor)
 
 
-def _refusal(session: Session, token: EnrolToken, now: datetime) -> str:
+def _refusal(session: Session, token: EnrolToken) -> str:
     """Why a token did not match (said only to a caller who knows the secret)."""
     node = session.get(Node, token.node_id, populate_existing=True)
     if (

@@ -23,6 +23,7 @@ import pytest
 from support.processes import wait_until
 from support.served_controller import ServedController, load_make_ca
 
+from agent.cache import MediaCache, MediaError
 from agent.config import AgentSettings
 from agent.enrol import EnrolError, request_enrolment, write_enrolment
 from agent.runtime import AgentRuntime
@@ -31,6 +32,7 @@ from controller.config import ControllerSettings
 from controller.db.models import PublishedPlaylist
 from protocol.clock import FakeClock
 from protocol.enrol_token import EnrolToken
+from protocol.models import MediaRef
 
 pytestmark = pytest.mark.integration
 make_ca = load_make_ca().make_ca
@@ -144,9 +146,25 @@ def test_token_alone_enrols_over_https_with_the_pinned_ca(
     assert settings.node_id == "loa-1"
     assert settings.trusted_keys == [served.ctl.signer.public_key_b64]
     assert settings.ca_file is not None and settings.ca_file.read_text() == pki[0].read_text()
-    # the same CA then verifies HTTPS to the controller (and MQTT/TLS, see tls tests)
-    health = httpx.get(served.url + "/api/v1/health", verify=settings.http_verify())
-    assert health.status_code == 200
+    # the agent's media downloads use the same CA (MQTT/TLS too: tests/integration/tls/)
+    stored = served.ctl.media_store.put_bytes(b"ID3 not really audio", "mp3")
+    ref = MediaRef(sha256=stored.sha256, ext="mp3", size=stored.size, duration_s=1)
+    runtime = AgentRuntime(settings.model_copy(update={"data_dir": tmp_path / "agent",
+                                                       "player": "null"}))  # fmt: skip
+    try:
+        assert runtime.cache.fetch(ref).read_bytes() == b"ID3 not really audio"
+    finally:
+        close_runtime(runtime)
+    system_store_only = MediaCache(tmp_path / "plain-cache", served.url, 1 << 20)
+    with pytest.raises(MediaError, match="CERTIFICATE_VERIFY_FAILED"):
+        system_store_only.fetch(ref)
+
+
+def close_runtime(runtime: AgentRuntime) -> None:
+    """An agent built but never started holds its SQLite files open: close them."""
+    runtime.sync.close()
+    runtime.outbox.close()
+    runtime.played.close()
 
 
 def test_another_server_is_refused_before_anything_is_stored(
@@ -317,9 +335,7 @@ def test_reflashed_node_refuses_an_older_signed_playlist(
             accepted = runtime.sync.handle_playlist(new[0])
             assert accepted is not None and accepted.version == new[1]
         finally:
-            runtime.sync.close()
-            runtime.outbox.close()
-            runtime.played.close()
+            close_runtime(runtime)
     finally:
         server.__exit__()
 
