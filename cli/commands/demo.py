@@ -159,9 +159,12 @@ def run(args: argparse.Namespace) -> int:
             ctl.broker_reload = broker.reload
             with ctl.sessions.begin() as session:
                 seed_demo(session, ctl.clock.now())
+                now, pins = ctl.clock.now(), ctl.identity().pins
                 credentials = {
                     node.id: provisioning.enrol(
-                        session, provisioning.new_enrolment_token(session, node.id)
+                        session,
+                        provisioning.new_enrolment_token(session, node.id, now=now, identity=pins),
+                        now,
                     )
                     for node in DEMO_NODES
                 }

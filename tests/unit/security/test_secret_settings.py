@@ -22,7 +22,7 @@ def _refusal(**settings: object) -> str:
     return describe_settings_error(caught.value)
 
 
-@pytest.mark.parametrize("field", ["api_token", "upstream_alert_token"])
+@pytest.mark.parametrize("field", ["api_token", "upstream_alert_token", "broker_hook_token"])
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
@@ -46,8 +46,9 @@ def test_an_empty_broker_password_is_refused() -> None:
     assert "LOA_MQTT_PASSWORD: is set but empty" in _refusal(mqtt_password="")
 
 
-def test_the_upstream_token_must_differ_from_the_admin_token() -> None:
-    assert "must differ" in _refusal(api_token=GOOD, upstream_alert_token=GOOD)
+def test_the_shared_tokens_must_all_differ() -> None:
+    assert "must all differ" in _refusal(api_token=GOOD, upstream_alert_token=GOOD)
+    assert "must all differ" in _refusal(upstream_alert_token=GOOD, broker_hook_token=GOOD)
 
 
 def test_strong_tokens_and_unset_ones_are_accepted() -> None:
