@@ -1,7 +1,7 @@
 """per-user API tokens and server-side logout
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01 15:00:00
 
 ``api_tokens`` holds each user's own tokens (SHA-256 only); ``revoked_sessions`` lists
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"  # after sec-enrol's 0008, already on main
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
