@@ -2,14 +2,15 @@
 
 ``Path.touch(mode=0o600)`` sets the mode only when it creates the file: an existing file
 (left by an older version, a backup restore or a careless ``cp``) keeps its 0644. This
-helper writes a temporary file that is 0600 from its first byte (``fchmod`` also fixes a
-stale temporary) and renames it over the target, so the result is 0600 whatever was there.
+helper writes a temporary file that is 0600 from its first byte and renames it over the
+target, so the result is 0600 whatever was there.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -18,22 +19,21 @@ PRIVATE_MODE = 0o600
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``, mode 0600 (parents made if missing)."""
+    """Atomically replace ``path`` with ``data``, mode 0600 (parents made if missing).
+
+    The temporary file has a unique name, so concurrent writers never share one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600 by design
     try:
         os.fchmod(fd, PRIVATE_MODE)
         with os.fdopen(fd, "wb") as out:
-            fd = -1
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 

@@ -27,12 +27,9 @@ def test_write_private_tightens_an_existing_world_readable_file(tmp_path: Path) 
     target.parent.mkdir()
     target.write_bytes(b"old")
     target.chmod(0o644)
-    stale = target.with_name(f".{target.name}.tmp")
-    stale.write_bytes(b"left by a crash")
-    stale.chmod(0o666)
     write_private(target, b"new")
     assert target.read_bytes() == b"new" and _mode(target) == 0o600
-    assert not stale.exists()
+    assert [p.name for p in target.parent.iterdir()] == ["secret.key"]  # no temporary left
 
 
 def test_make_ca_rewrites_loose_key_files_as_0600(tmp_path: Path) -> None:
