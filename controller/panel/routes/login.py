@@ -62,9 +62,11 @@ def login(
     ip = client_ip(request)
     wait = state.limiter.retry_after_s(username, ip)
     if wait > 0:
-        return _login_form(
+        refused = _login_form(
             page, safe_next(next), page.t("login.throttled", minutes=int(wait // 60) + 1), 429
         )
+        refused.headers["Retry-After"] = str(int(wait) + 1)
+        return refused
     now = page.ctl.clock.now()
     with page.ctl.sessions.begin() as session:
         user = authenticate(session, username, password)

@@ -92,6 +92,14 @@ def test_a_guesser_behind_the_proxy_does_not_lock_out_the_admin(closed: Panel) -
     for _ in range(5):
         assert _login(client, "admin", "wrong-password", attacker) == 401
     assert _login(client, "admin", PASSWORD, attacker) == 429  # slowed: right password too
+    token = CSRF.search(client.get("/panel/login").text)
+    assert token
+    refused = client.post(
+        "/panel/login",
+        data={"username": "admin", "password": PASSWORD, "csrf": token.group(1)},
+        headers={"X-Forwarded-For": attacker},
+    )
+    assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 31
     assert _login(client, "admin", PASSWORD, office) == 303  # the admin elsewhere gets in
     # a forged X-Forwarded-For hop on the left changes nothing: the proxy's entry counts
     assert _login(client, "admin", PASSWORD, f"{office}, {attacker}") == 429
