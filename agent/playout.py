@@ -14,8 +14,8 @@ Policies:
 - an item with a higher priority preempts a lower one; streams stop at the end of their slot;
 - only verified media is played: ``resolve`` gives a cached file whose hash matched (or the
   item's verified fallback), never a download URL. If neither is there at the start, the item
-  waits up to ``late_grace_s`` for the download (still starting from its beginning), then is
-  reported ``failed`` with the reason and skipped.
+  waits up to ``late_grace_s`` (at most half its slot) for the download, still starting from
+  its beginning, then is reported ``failed`` with the reason and skipped.
 """
 
 from __future__ import annotations
@@ -287,9 +287,10 @@ class Playout:
         if source is not None:
             return source
         late = (now - item.start).total_seconds()
+        wait_s = min(self.config.late_grace_s, item.duration_s / 2)  # report within the slot
         state = self.played.state(item)
-        if item.kind is not ItemKind.STREAM and late < self.config.late_grace_s and not state:
-            self._media_wait_until = item.start + timedelta(seconds=self.config.late_grace_s)
+        if item.kind is not ItemKind.STREAM and late < wait_s and not state:
+            self._media_wait_until = item.start + timedelta(seconds=wait_s)
             return None
         self.played.mark(item, "failed", now)
         self.emit(EventKind.FAILED, item.id, None, _unavailable(item, late))

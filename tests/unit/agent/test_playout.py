@@ -213,6 +213,16 @@ def test_media_unverified_after_the_grace_is_reported_and_skipped(rig: Rig) -> N
     assert rig.player.plays == [] and rig.kinds() == [("failed", "i1")]
 
 
+def test_a_short_item_waits_at_most_half_its_slot_for_its_media(rig: Rig) -> None:
+    """A failure is reported within the slot, not lost as "missed" after it."""
+    rig.missing.add("i1")
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=1.5)))
+    assert rig.playout.step() == pytest.approx(0.75)
+    rig.advance_to(0.75)
+    assert rig.kinds() == [("failed", "i1")]
+    assert rig.events[0][3].startswith(f"{MEDIA.filename} not downloaded and verified")
+
+
 def test_command_with_unverified_media_is_reported_not_played(rig: Rig) -> None:
     rig.missing.add("now")
     rig.playout.submit(
