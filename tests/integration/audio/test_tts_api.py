@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
+from support.audio_files import lying_mp3
 
 from audio.engines.espeak import EspeakEngine
 from audio.ffmpeg import run_tool
@@ -18,8 +19,6 @@ from audio.uploads import UploadLimits
 from controller.app import create_app
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
-
-from .conftest import lying_mp3
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,6 @@ file can never make ffmpeg read another file or fetch a URL (security issue 14, 
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import tempfile
 import threading
@@ -12,44 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.audio_files import lying_mp3, mp3_tone
+from support.disk import PeakSize
 
 from audio.errors import AudioRejected
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
 from audio.uploads import UploadLimits
 
-from .conftest import CountingEspeak, lying_mp3, mp3_tone, store_files
+from .conftest import CountingEspeak, store_files
 
 pytestmark = pytest.mark.integration
 
 LIMITS = UploadLimits(max_bytes=16 * 1024 * 1024, max_duration_s=30)
-
-
-class PeakSize:
-    """Samples the total size of the files under a folder every few ms, keeps the peak."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            total = 0
-            for p in self.folder.rglob("*"):
-                with contextlib.suppress(OSError):
-                    total += p.stat().st_size if p.is_file() else 0
-            self.peak = max(self.peak, total)
-            time.sleep(0.003)
-
-    def __enter__(self) -> PeakSize:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @pytest.fixture
