@@ -167,16 +167,19 @@ def test_ten_hours_of_real_silence_is_refused_by_length(
     assert not list((tmp_path / "media").glob("*.mp3"))
 
 
-@fuzz_settings(80)
-@given(
-    st.one_of(
-        st.binary(min_size=1, max_size=4096),
-        st.integers(44, len(GOOD_WAV) - 1).map(lambda n: GOOD_WAV[:n]),
-        st.tuples(st.integers(0, len(GOOD_WAV) - 1), st.binary(min_size=1, max_size=64)).map(
-            lambda t: GOOD_WAV[: t[0]] + t[1] + GOOD_WAV[t[0] + len(t[1]) :]
+def random_or_damaged(good: bytes, shortest: int, max_random: int) -> st.SearchStrategy[bytes]:
+    """Random bytes, ``good`` cut short (at least ``shortest`` bytes), or overwritten in place."""
+    return st.one_of(
+        st.binary(min_size=1, max_size=max_random),
+        st.integers(shortest, len(good) - 1).map(lambda n: good[:n]),
+        st.tuples(st.integers(0, len(good) - 1), st.binary(min_size=1, max_size=64)).map(
+            lambda t: good[: t[0]] + t[1] + good[t[0] + len(t[1]) :]
         ),
     )
-)
+
+
+@fuzz_settings(80)
+@given(random_or_damaged(GOOD_WAV, 44, 4096))
 def test_random_and_damaged_uploads(renderer: SpeechRenderer, data: bytes) -> None:
     before = set(renderer.store.root.glob("*.*"))
     try:
@@ -189,7 +192,8 @@ def test_random_and_damaged_uploads(renderer: SpeechRenderer, data: bytes) -> No
 
 
 BOUNDED = UploadLimits(max_bytes=4 * 1024 * 1024, max_duration_s=20)
-LYING_MP3 = lying_mp3(Path(tempfile.mkdtemp(prefix="loa-fuzz-mp3-")), minutes=3)
+with tempfile.TemporaryDirectory(prefix="loa-fuzz-mp3-") as _work:
+    LYING_MP3 = lying_mp3(Path(_work), minutes=3)
 PLAYLIST_HEADS = [b"#EXTM3U\n", b"ffconcat version 1.0\nfile ", b"[playlist]\nFile1=", b"<?xml"]
 
 
@@ -202,11 +206,7 @@ def bounded(tmp_path_factory: pytest.TempPathFactory) -> SpeechRenderer:
 @fuzz_settings(60)
 @given(
     st.one_of(
-        st.binary(min_size=1, max_size=8192),
-        st.integers(1, len(LYING_MP3) - 1).map(lambda n: LYING_MP3[:n]),
-        st.tuples(st.integers(0, len(LYING_MP3) - 1), st.binary(min_size=1, max_size=64)).map(
-            lambda t: LYING_MP3[: t[0]] + t[1] + LYING_MP3[t[0] + len(t[1]) :]
-        ),
+        random_or_damaged(LYING_MP3, 1, 8192),
         st.tuples(st.sampled_from(PLAYLIST_HEADS), st.binary(max_size=512)).map(
             lambda t: t[0] + t[1]
         ),
