@@ -22,12 +22,22 @@ def run(args: argparse.Namespace) -> int:
 
     from controller.app import create_app
     from controller.config import ControllerSettings
+    from protocol.settings_source import describe_settings_error
 
     overrides = {k: v for k, v in (("http_host", args.host), ("http_port", args.port)) if v}
     try:
         settings = ControllerSettings.load(args.config, **overrides)
-    except (ValidationError, FileNotFoundError) as exc:
+    except ValidationError as exc:
+        raise CliError(f"invalid controller settings:\n{describe_settings_error(exc)}") from None
+    except FileNotFoundError as exc:
         raise CliError(f"invalid controller settings: {exc}") from None
     app = create_app(settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
+    # Client addresses come from LOA_TRUSTED_PROXIES only (controller/auth/client_address.py).
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        proxy_headers=False,
+    )
     return 0
