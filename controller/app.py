@@ -15,7 +15,7 @@ from protocol.clock import Clock
 
 ROUTER_PACKAGES = ("controller.api.routes", "controller.panel.routes")
 # Modules with ``install(app, settings)``: middleware, static files, auth resolvers.
-INSTALL_HOOKS = ("controller.panel.setup",)
+INSTALL_HOOKS = ("controller.panel.setup", "controller.ops.setup")
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from cli.errors import CliError
@@ -22,12 +23,23 @@ def run(args: argparse.Namespace) -> int:
 
     from controller.app import create_app
     from controller.config import ControllerSettings
+    from controller.ops import logs
 
     overrides = {k: v for k, v in (("http_host", args.host), ("http_port", args.port)) if v}
     try:
         settings = ControllerSettings.load(args.config, **overrides)
     except (ValidationError, FileNotFoundError) as exc:
         raise CliError(f"invalid controller settings: {exc}") from None
+    # one stderr handler for us and uvicorn (text or JSON lines, with request ids); journald
+    # keeps and rotates it
+    logs.configure(settings.log_format, logging.getLogger().level)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        log_config=None,
+        access_log=False,  # controller.ops.middleware writes it, with the request id
+    )
     return 0
