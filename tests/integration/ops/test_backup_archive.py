@@ -155,7 +155,7 @@ def test_restore_refuses_a_used_target_and_a_clock_behind(
 ) -> None:
     archive = tmp_path / "b.tar"
     create_backup(source, archive, NOW)
-    with pytest.raises(BackupError, match="clock .* is behind the backup"):
+    with pytest.raises(BackupError, match=r"clock .* is behind the backup"):
         restore_backup(ControllerSettings(data_dir=tmp_path / "d1"), archive, NOW - timedelta(1))
     used = tmp_path / "d2"
     used.mkdir()

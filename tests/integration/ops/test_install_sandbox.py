@@ -113,7 +113,8 @@ def test_sandbox_install_then_idempotent_upgrade(sandbox: Sandbox) -> None:
         assert r.status_code == 201, r.text
         enrol_token = api.post("/api/v1/nodes/a-1/enrolment-token").json()["enrol_token"]
         creds = api.post("/api/v1/enrol", json={"token": enrol_token}).json()
-        r = api.post("/api/v1/announcements", json={"text": "Kính thưa bà con", "targets": ["xa-a"]})
+        notice = {"text": "Kính thưa bà con", "targets": ["xa-a"]}
+        r = api.post("/api/v1/announcements", json=notice)
         assert r.status_code == 201, r.text
         media_url = r.json()["media_url"]
         # media straight from disk by nginx (the controller's log does not see it)
@@ -159,9 +160,7 @@ def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
     (generated / "loa-controller.service").write_text(controller_unit(layout))
     for name, text in broker_reload_units(layout).items():
         (generated / name).write_text(text)
-    units = sorted((ROOT / "deploy").rglob("*.service")) + sorted(
-        (ROOT / "deploy").rglob("*.path")
-    )
+    units = sorted((ROOT / "deploy").rglob("*.service")) + sorted((ROOT / "deploy").rglob("*.path"))
     units += sorted(generated.iterdir())
     assert len(units) >= 5
     root = tmp_path / "root"
