@@ -212,5 +212,5 @@ def _add_hashed(tar: tarfile.TarFile, member: str, path: Path) -> tuple[str, int
         info.mode = 0o600
         info.mtime = int(path.stat().st_mtime)
         reader = _HashingReader(fh)
-        tar.addfile(info, reader)  # type: ignore[arg-type]
+        tar.addfile(info, reader)
     return reader.digest.hexdigest(), size
