@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     from controller.app import create_app
     from controller.config import ControllerSettings
+    from controller.db.migrate import SchemaTooNew, check_schema_known
     from controller.ops import logs
 
     overrides = {k: v for k, v in (("http_host", args.host), ("http_port", args.port)) if v}
@@ -30,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
         settings = ControllerSettings.load(args.config, **overrides)
     except (ValidationError, FileNotFoundError) as exc:
         raise CliError(f"invalid controller settings: {exc}") from None
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        check_schema_known(settings.resolved_database_url)
+    except SchemaTooNew as exc:
+        raise CliError(f"refusing to start: {exc}") from None
     # one stderr handler for us and uvicorn (text or JSON lines, with request ids); journald
     # keeps and rotates it
     logs.configure(settings.log_format, logging.getLogger().level)
