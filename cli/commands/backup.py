@@ -19,7 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "-o",
         "--output",
         type=Path,
-        help="archive path (default: ./loa-backup-<UTC time>.tar); written 0600: it holds keys",
+        help="archive path, or a directory for loa-backup-<UTC time>.tar in it (default: .); "
+        "written 0600: it holds keys",
+    )
+    parser.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="with a directory: then delete all but the N newest loa-backup-*.tar in it",
     )
     parser.set_defaults(handler=run)
 
@@ -36,11 +43,23 @@ def run(args: argparse.Namespace) -> int:
     except (ValidationError, FileNotFoundError) as exc:
         raise CliError(f"invalid controller settings: {exc}") from None
     now = datetime.now(UTC)
-    output = args.output or Path(f"loa-backup-{now:%Y%m%dT%H%M%SZ}.tar")
+    output: Path = args.output or Path()
+    folder = output if output.is_dir() else None
+    if folder is not None:
+        output = folder / f"loa-backup-{now:%Y%m%dT%H%M%SZ}.tar"
+    elif args.keep is not None:
+        raise CliError("--keep needs -o DIRECTORY")
+    if args.keep is not None and args.keep < 1:
+        raise CliError("--keep must be at least 1")
     try:
         result = create_backup(settings, output, now)
     except (BackupError, SQLAlchemyError, OSError) as exc:
         raise CliError(f"backup failed: {str(exc).splitlines()[0]}") from None
+    pruned: list[str] = []
+    if folder is not None and args.keep is not None:
+        for old in sorted(folder.glob("loa-backup-*.tar"))[: -args.keep]:
+            old.unlink()
+            pruned.append(old.name)
     print(
         json.dumps(
             {
@@ -48,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 "files": result.files,
                 "bytes": result.bytes,
                 "revision": result.revision,
+                "pruned": pruned,
             }
         )
     )

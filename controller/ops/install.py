@@ -28,6 +28,8 @@ import httpx
 
 from controller.ops.install_files import (
     Layout,
+    admin_wrapper,
+    backup_units,
     broker_reload_units,
     controller_env,
     controller_unit,
@@ -178,6 +180,7 @@ def install(opts: InstallOptions, say: Say = print, now: datetime | None = None)
     first = not layout.env_file.exists()
     for d in (layout.etc, layout.data_dir, layout.mosquitto_dir, layout.log_dir, layout.run_dir):
         d.mkdir(parents=True, exist_ok=True)
+    layout.backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(layout.etc, 0o750)  # noqa: S103 - root and the service group only
     if not layout.sandbox:
         _ensure_user(layout.user, layout.data_dir)
@@ -191,8 +194,9 @@ def install(opts: InstallOptions, say: Say = print, now: datetime | None = None)
     nginx_text = nginx_sandbox_conf(layout, server) if layout.sandbox else server
     write_file(layout.nginx_conf, nginx_text)
     write_file(layout.unit_dir / "loa-controller.service", controller_unit(layout))
-    for name, text in broker_reload_units(layout).items():
+    for name, text in {**broker_reload_units(layout), **backup_units(layout)}.items():
         write_file(layout.unit_dir / name, text)
+    write_file(layout.admin_command, admin_wrapper(layout), 0o750)
     if layout.sandbox:
         SandboxServices(layout).start_or_restart(env, say)
     else:
@@ -226,6 +230,7 @@ def _ensure_user(user: str, home: Path) -> None:
 def _systemd_up(layout: Layout) -> None:
     """Ownership for the service user, then (re)start everything under systemd."""
     _run(["chown", "-R", f"{layout.user}:{layout.user}", str(layout.data_dir)])
+    _run(["chown", f"{layout.user}:{layout.user}", str(layout.backup_dir)])
     _run(["chown", "-R", f"{layout.user}:mosquitto", str(layout.mosquitto_dir)])
     os.chmod(layout.mosquitto_dir, 0o770)  # noqa: S103 - loa writes, mosquitto reads
     for f in layout.mosquitto_dir.iterdir():
@@ -236,7 +241,8 @@ def _systemd_up(layout: Layout) -> None:
     if not site.exists():
         site.symlink_to(layout.nginx_conf)
     _run(["systemctl", "daemon-reload"])
-    _run(["systemctl", "enable", "--now", "mosquitto", "nginx", "loa-broker-reload.path"])
+    _run(["systemctl", "enable", "--now", "mosquitto", "nginx", "loa-broker-reload.path",
+          "loa-backup.timer"])  # fmt: skip
     _run(["systemctl", "restart", "mosquitto"])
     _run(["nginx", "-t"])
     _run(["systemctl", "reload", "nginx"])

@@ -82,6 +82,14 @@ class Layout:
     def unit_dir(self) -> Path:
         return self.at("/etc/systemd/system")
 
+    @property
+    def admin_command(self) -> Path:
+        return self.at("/usr/local/sbin/loa-admin")
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.at("/var/backups/loa")
+
 
 def controller_env(
     layout: Layout, database_url: str | None, ca_file: Path | None
@@ -281,3 +289,43 @@ Type=oneshot
 ExecStart=/bin/systemctl reload mosquitto.service
 """
     return {"loa-broker-reload.path": path_unit, "loa-broker-reload.service": service_unit}
+
+
+def admin_wrapper(layout: Layout) -> str:
+    """``loa-admin ARGS``: the installed ``loa`` with the service's settings, as its user —
+    what IT staff type for backups, nodes and users."""
+    run_as = "" if layout.sandbox else f"runuser -u {layout.user} -- "
+    return f"""#!/bin/sh
+# Written by `loa setup production`: run `loa` with the controller's settings and user.
+set -a
+. {layout.env_file}
+set +a
+exec {run_as}{layout.current / "bin" / "loa"} "$@"
+"""
+
+
+def backup_units(layout: Layout, keep: int = 14) -> dict[str, str]:
+    """A nightly ``loa backup`` into the backup dir, keeping the newest ``keep``."""
+    service = f"""# Written by `loa setup production`; copy {layout.backup_dir} off this host.
+[Unit]
+Description=Loa xa controller backup (database, media, keys)
+After=loa-controller.service
+
+[Service]
+Type=oneshot
+ExecStart={layout.admin_command} backup -o {layout.backup_dir} --keep {keep}
+Nice=10
+IOSchedulingClass=idle
+"""
+    timer = """[Unit]
+Description=Nightly Loa xa controller backup
+
+[Timer]
+OnCalendar=*-*-* 02:30:00
+RandomizedDelaySec=15min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+"""
+    return {"loa-backup.service": service, "loa-backup.timer": timer}

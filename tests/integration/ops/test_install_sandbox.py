@@ -4,6 +4,7 @@ limits) and the controller as plain processes — then run again: an idempotent 
 
 from __future__ import annotations
 
+import os
 import shutil
 import ssl
 import subprocess
@@ -89,7 +90,9 @@ def mqtt_connect(box: Sandbox, username: str, password: str) -> str:
 
 
 def test_sandbox_install_then_idempotent_upgrade(sandbox: Sandbox) -> None:
-    first = sandbox.setup()
+    # SQLite by default; with LOA_TEST_POSTGRES=1 the fresh test database given as a URL
+    url = os.environ.get("LOA_DATABASE_URL")
+    first = sandbox.setup(*(["--database-url", url] if url else []))
     assert first.returncode == 0, first.stderr[-3000:]
     secrets = parse_env(sandbox.env_file.read_text())
     token = secrets["LOA_API_TOKEN"]
@@ -145,6 +148,18 @@ def test_sandbox_install_then_idempotent_upgrade(sandbox: Sandbox) -> None:
     # the node account survived the upgrade (accounts are rewritten from the database)
     assert mqtt_connect(sandbox, creds["mqtt_username"], creds["mqtt_password"]) == "Success"
 
+    # IT staff's backup command against the running install (what the nightly timer runs)
+    backups = sandbox.prefix / "var/backups/loa"
+    admin = str(sandbox.prefix / "usr/local/sbin/loa-admin")
+    for _ in range(2):
+        done = subprocess.run([admin, "backup", "-o", str(backups), "--keep", "1"],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+    (archive,) = backups.glob("loa-backup-*.tar")
+    done = subprocess.run([admin, "restore", "--verify-only", str(archive)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and '"ok": true' in done.stdout, done.stderr[-2000:]
+
 
 def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
     """Every unit file in deploy/ (and the ones setup writes) passes ``systemd-analyze verify``;
@@ -152,20 +167,25 @@ def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
-    from controller.ops.install_files import Layout, broker_reload_units, controller_unit
+    from controller.ops.install_files import (
+        Layout,
+        backup_units,
+        broker_reload_units,
+        controller_unit,
+    )
 
     layout = Layout(prefix=Path("/"), server_name="loa.example.vn")
     generated = tmp_path / "generated"
     generated.mkdir()
     (generated / "loa-controller.service").write_text(controller_unit(layout))
-    for name, text in broker_reload_units(layout).items():
+    for name, text in {**broker_reload_units(layout), **backup_units(layout)}.items():
         (generated / name).write_text(text)
     units = sorted((ROOT / "deploy").rglob("*.service")) + sorted((ROOT / "deploy").rglob("*.path"))
     units += sorted(generated.iterdir())
     assert len(units) >= 5
     root = tmp_path / "root"
     stand_ins = ("opt/loa/venv/bin/loa", "opt/loa/venv/bin/python", "opt/loa/current/bin/loa")
-    for exe in (*stand_ins, "bin/systemctl"):
+    for exe in (*stand_ins, "bin/systemctl", "usr/local/sbin/loa-admin"):
         path = root / exe
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("#!/bin/sh\n")
