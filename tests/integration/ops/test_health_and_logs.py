@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,26 @@ def test_metrics_on_api_port_need_the_admin_role(
         # the refused scrape above is itself counted, by route and status
         second = c.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
         assert 'loa_http_requests_total{method="GET",route="/metrics",status="401"} 1.0' in second
+
+
+def test_grafana_dashboard_uses_only_metrics_the_controller_exposes(
+    tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
+    dashboard = json.loads(
+        (Path(__file__).parents[3] / "deploy/monitoring/grafana-dashboard.json").read_text()
+    )
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {re.sub(r"_(total|bucket|count|sum)$", "", m) for e in exprs for m in _names(e)}
+    settings = ControllerSettings(data_dir=tmp_path / "ctl", mqtt_port=mosquitto.port)
+    with TestClient(create_app(settings)) as c:
+        text = c.get("/metrics").text  # the tests' anonymous admin
+    exposed = {f.name for f in text_string_to_metric_families(text)}
+    assert len(used) >= 12
+    assert used <= exposed, used - exposed
+
+
+def _names(expr: str) -> list[str]:
+    return re.findall(r"\bloa_[a-z_]+", expr)
 
 
 def test_request_ids_are_returned_and_logged_as_json_lines(
