@@ -39,6 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--python",
         help="sandbox: run this interpreter on --source instead of making a venv per release",
     )
+    prod.add_argument(
+        "--restore",
+        type=Path,
+        metavar="ARCHIVE",
+        help="a new machine from a `loa backup` archive (restored before the first start; "
+        "copy /etc/loa/tls from the old machine first so agents keep trusting the broker)",
+    )
     prod.add_argument("--stop", action="store_true", help="sandbox: stop the services")
     parser.set_defaults(handler=run)
 
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         tls_ca=args.tls_ca,
         python=args.python,
+        restore=args.restore,
     )
     try:
         install(opts)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from controller.config import ControllerSettings
 from controller.ops.install_files import (
     Layout,
     admin_wrapper,
@@ -59,6 +60,7 @@ class InstallOptions:
     tls_key: Path | None = None
     tls_ca: Path | None = None
     python: str | None = None  # reuse this interpreter + source tree instead of a new venv
+    restore: Path | None = None  # a `loa backup` archive to restore before the first start
 
 
 @dataclass(frozen=True)
@@ -153,14 +155,29 @@ def make_release(opts: InstallOptions, now: datetime, say: Say) -> Path:
     return release
 
 
+def settings_of(env: dict[str, str]) -> ControllerSettings:
+    kwargs = {k.removeprefix("LOA_").lower(): v for k, v in env.items() if k.startswith("LOA_")}
+    return ControllerSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def restore_first(archive: Path, env: dict[str, str], say: Say) -> None:
+    """A new machine from a backup: the archive goes onto the still empty data dir."""
+    from controller.ops.backup import BackupError
+    from controller.ops.restore import restore_backup
+
+    try:
+        result = restore_backup(settings_of(env), archive)
+    except BackupError as exc:
+        raise InstallError(f"restore refused: {exc}") from None
+    say(f"restored {result.files} files from {archive} (schema {result.revision}); "
+        f"{result.republish_nodes} playlists will be republished")  # fmt: skip
+
+
 def migrate_and_sync_broker(env: dict[str, str]) -> None:
     """Apply migrations (as an upgrade must) and write Mosquitto's accounts from the DB."""
-    from controller.config import ControllerSettings
     from controller.services.container import Controller
 
-    kwargs = {k.removeprefix("LOA_").lower(): v for k, v in env.items() if k.startswith("LOA_")}
-    settings = ControllerSettings(**kwargs)  # type: ignore[arg-type]
-    ctl = Controller.build(settings)
+    ctl = Controller.build(settings_of(env))
     try:
         ctl.broker_reload = lambda: None  # the broker is (re)started or reloaded just after
         ctl.sync_broker_access()
@@ -187,6 +204,8 @@ def install(opts: InstallOptions, say: Say = print, now: datetime | None = None)
     cert, key, ca = ensure_tls(opts)
     env, new_secrets = ensure_secrets(opts, ca)
     release = make_release(opts, now, say)
+    if opts.restore is not None:
+        restore_first(opts.restore, env, say)
     migrate_and_sync_broker(env)
     write_file(layout.mosquitto_conf, mosquitto_conf(layout, cert, key))
     write_file(layout.etc / "nginx-proxy.inc", nginx_proxy_include(layout))

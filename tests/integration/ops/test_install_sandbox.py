@@ -66,6 +66,15 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
         box.setup("--stop")
 
 
+@pytest.fixture
+def second_machine(tmp_path: Path) -> Iterator[Sandbox]:
+    box = Sandbox(tmp_path / "new-machine")
+    try:
+        yield box
+    finally:
+        box.setup("--stop")
+
+
 def mqtt_connect(box: Sandbox, username: str, password: str) -> str:
     """Connect over TLS with the sandbox CA; return the CONNACK reason."""
     result: dict[str, str] = {}
@@ -89,7 +98,7 @@ def mqtt_connect(box: Sandbox, username: str, password: str) -> str:
     return result["reason"]
 
 
-def test_sandbox_install_then_idempotent_upgrade(sandbox: Sandbox) -> None:
+def test_sandbox_install_then_idempotent_upgrade(sandbox: Sandbox, second_machine: Sandbox) -> None:
     # SQLite by default; with LOA_TEST_POSTGRES=1 the fresh test database given as a URL
     url = os.environ.get("LOA_DATABASE_URL")
     first = sandbox.setup(*(["--database-url", url] if url else []))
@@ -161,6 +170,25 @@ def test_sandbox_install_then_idempotent_upgrade(sandbox: Sandbox) -> None:
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0 and '"ok": true' in done.stdout, done.stderr[-2000:]
 
+    # the disk dies: a new machine from the archive (+ the old TLS directory, as documented)
+    sandbox.setup("--stop")
+    new = second_machine
+    shutil.copytree(sandbox.prefix / "etc/loa/tls", new.prefix / "etc/loa/tls")
+    target_url = os.environ.get("LOA_DATABASE_URL")
+    if target_url:  # PostgreSQL: restore into a new empty database
+        target_url = _empty_database(target_url)
+    db_args = ["--database-url", target_url] if target_url else []
+    restored = new.setup("--restore", str(archive), *db_args)
+    assert restored.returncode == 0, restored.stderr[-3000:]
+    assert "restored" in restored.stdout
+    with new.api() as api:
+        assert api.get("/api/v1/health").json()["status"] == "ok"
+        assert [n["id"] for n in api.get("/api/v1/nodes").json()] == ["a-1"]
+        media_path = media_url.replace(f"https://localhost:{sandbox.https}", "")
+        assert api.get(media_path).status_code == 200
+    assert new.ca.read_bytes() == sandbox.ca.read_bytes()  # agents keep their CA
+    assert mqtt_connect(new, creds["mqtt_username"], creds["mqtt_password"]) == "Success"
+
 
 def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
     """Every unit file in deploy/ (and the ones setup writes) passes ``systemd-analyze verify``;
@@ -208,3 +236,17 @@ def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
             if unit.stem in line or "error" in line.lower()
         ]  # fmt: skip
         assert done.returncode == 0 and not problems, (unit, done.stderr)
+
+
+def _empty_database(url: str) -> str:
+    """A new database on the same PostgreSQL server as ``url`` (the test's server)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"restored_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + f"/{name}"
