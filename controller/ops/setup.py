@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 def metrics_router() -> APIRouter:
     router = APIRouter(tags=["system"])
 
-    @router.get("/metrics", dependencies=[Depends(require_role(Role.ADMIN))])
+    @router.get(
+        "/metrics", dependencies=[Depends(require_role(Role.ADMIN))], include_in_schema=False
+    )
     def metrics(request: Request) -> Response:
         """Prometheus text format (admin role; or set LOA_METRICS_PORT for a local port)."""
         registry = request.app.state.ops_metrics.registry
