@@ -248,6 +248,8 @@ def _ensure_user(user: str, home: Path) -> None:
 
 def _systemd_up(layout: Layout) -> None:
     """Ownership for the service user, then (re)start everything under systemd."""
+    # the service reads the CA in /etc/loa/tls (systemd reads the env file as root)
+    _run(["chown", f"root:{layout.user}", str(layout.etc)])
     _run(["chown", "-R", f"{layout.user}:{layout.user}", str(layout.data_dir)])
     _run(["chown", f"{layout.user}:{layout.user}", str(layout.backup_dir)])
     _run(["chown", "-R", f"{layout.user}:mosquitto", str(layout.mosquitto_dir)])

@@ -88,3 +88,18 @@ def test_publish_kinds_have_low_cardinality() -> None:
     assert publish_kind("loa/v1/zone/xa-a/cmd") == "cmd"
     assert publish_kind("loa/v1/node/a-1/events/ack") == "ack"
     assert publish_kind("loa/v1/node/a-1/whatever") == "other"
+
+
+def test_committed_units_are_what_setup_writes() -> None:
+    """deploy/production/systemd/ shows (and systemd-analyze checks) exactly what is installed."""
+    from controller.ops.install_files import backup_units, broker_reload_units, controller_unit
+
+    layout = Layout(prefix=Path("/"), server_name="loa.example.vn")
+    rendered = {
+        "loa-controller.service": controller_unit(layout),
+        **broker_reload_units(layout),
+        **backup_units(layout),
+    }
+    folder = Path(__file__).resolve().parents[3] / "deploy/production/systemd"
+    for name, text in rendered.items():
+        assert (folder / name).read_text() == text, f"regenerate {name}"
