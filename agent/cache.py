@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import ssl
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,13 +46,20 @@ class MediaCache:
     """Files on disk plus the download logic; safe to use from several threads."""
 
     def __init__(
-        self, directory: Path, base_url: str, max_bytes: int, client: httpx.Client | None = None
+        self,
+        directory: Path,
+        base_url: str,
+        max_bytes: int,
+        client: httpx.Client | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.base_url = base_url.rstrip("/")
         self.max_bytes = max_bytes
-        self._client = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(30.0, connect=10.0), verify=verify
+        )
         self._lock = threading.Lock()
 
     def path_for(self, media: MediaRef) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -49,11 +50,13 @@ class AgentConfigError(RuntimeError):
     """The agent cannot start with this configuration (reason in the message)."""
 
 
-def fetch_trusted_keys(controller_url: str, timeout_s: float = 10.0) -> list[str]:
+def fetch_trusted_keys(
+    controller_url: str, timeout_s: float = 10.0, verify: ssl.SSLContext | bool = True
+) -> list[str]:
     """``GET /api/v1/signing-keys`` once (first start only; pin keys in the config after)."""
     url = controller_url.rstrip("/") + "/api/v1/signing-keys"
     try:
-        resp = httpx.get(url, timeout=timeout_s)
+        resp = httpx.get(url, timeout=timeout_s, verify=verify)
         resp.raise_for_status()
         keys = resp.json().get("keys")
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
@@ -66,7 +69,7 @@ def fetch_trusted_keys(controller_url: str, timeout_s: float = 10.0) -> list[str
 def build_verifier(settings: AgentSettings) -> Verifier:
     keys = list(settings.trusted_keys)
     if not keys and settings.fetch_keys_on_start:
-        keys = fetch_trusted_keys(settings.controller_url)
+        keys = fetch_trusted_keys(settings.controller_url, verify=settings.http_verify())
     if not keys:
         raise AgentConfigError(
             "no trusted_keys configured: the agent refuses unsigned control. Set LOA_TRUSTED_KEYS"
@@ -118,9 +121,19 @@ class AgentRuntime:
         self.verifier = build_verifier(settings)
         self.outbox = Outbox(data / "outbox.sqlite")
         self.played = PlayedLog(data / "played.sqlite")
-        self.sync = SyncHandler(settings.node_id, settings.zones, self.verifier, data, self.clock)
+        self.sync = SyncHandler(
+            settings.node_id,
+            settings.zones,
+            self.verifier,
+            data,
+            self.clock,
+            min_playlist_version=settings.min_playlist_version,
+        )
         self.cache = MediaCache(
-            data / "media", settings.controller_url, settings.cache_max_mb * 1024 * 1024
+            data / "media",
+            settings.controller_url,
+            settings.cache_max_mb * 1024 * 1024,
+            verify=settings.http_verify(),
         )
         self.cache_worker = CacheWorker(self.cache, self.clock, 1.0, settings.media_retry_max_s)
         self.playout = Playout(
