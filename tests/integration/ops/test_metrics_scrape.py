@@ -40,7 +40,7 @@ def system(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[tuple[Contro
         mosquitto.port,
         metrics_port=str(metrics_port),
         heartbeat_interval_s="2",
-        immediate_lead_s="2",
+        immediate_lead_s="8",
     )
     ctl.start()
     agent: AgentProcess | None = None
