@@ -4,13 +4,17 @@ and the restored controller's playlist versions are above everything published b
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support.processes import AgentProcess, ControllerProcess, _clean_env, wait_until
+import support.processes as processes
+from sqlalchemy import create_engine, text
+from support.processes import AgentProcess, ControllerProcess, wait_until
 
 from controller.broker.process import MosquittoProcess
 
@@ -21,7 +25,7 @@ NODE = "dong-an-1"
 def loa(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
-        env=_clean_env(env),
+        env=processes._clean_env(env),  # looked up now: the PostgreSQL pass patches it
         capture_output=True,
         text=True,
         timeout=120,
@@ -52,7 +56,22 @@ def node_state(ctl: ControllerProcess) -> dict[str, object]:
     return next(n for n in nodes if n["id"] == NODE)
 
 
-def test_restore_drill(tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+def fresh_database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """On the PostgreSQL pass the restored controller gets a new, empty database."""
+    if os.environ.get("LOA_TEST_POSTGRES") != "1":
+        return {}
+    server: str = request.getfixturevalue("postgres_server")
+    name = f"restored_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    admin.dispose()
+    return {"database_url": server.rsplit("/", 1)[0] + f"/{name}"}
+
+
+def test_restore_drill(
+    tmp_path: Path, mosquitto: MosquittoProcess, request: pytest.FixtureRequest
+) -> None:
     old = ControllerProcess(tmp_path / "old", mosquitto.port, immediate_lead_s="8")
     old.start()
     agent: AgentProcess | None = None
@@ -99,7 +118,9 @@ def test_restore_drill(tmp_path: Path, mosquitto: MosquittoProcess) -> None:
         old.kill()
 
         # restore onto the fresh data dir of a new controller; start it on the same broker
-        new = ControllerProcess(tmp_path / "new", mosquitto.port, immediate_lead_s="8")
+        new = ControllerProcess(
+            tmp_path / "new", mosquitto.port, immediate_lead_s="8", **fresh_database(request)
+        )
         damaged = tmp_path / "damaged.tar"
         raw = bytearray(archive.read_bytes())
         raw[len(raw) // 2] ^= 0xFF
