@@ -104,6 +104,7 @@ def controller_env(
         "LOA_MQTT_PORT": str(layout.mqtt_port),
         "LOA_MQTT_USERNAME": "loa-controller",
         "LOA_BROKER_PUBLIC_HOST": layout.server_name,
+        "LOA_BROKER_PUBLIC_PORT": str(layout.mqtt_port),
         "LOA_BROKER_PASSWORD_FILE": str(layout.mosquitto_dir / "passwd"),
         "LOA_BROKER_ACL_FILE": str(layout.mosquitto_dir / "acl"),
         "LOA_PANEL_SECURE_COOKIES": "true",
