@@ -154,7 +154,8 @@ def slot_body(slot_id: str) -> dict[str, Any]:
     }
 
 
-def _login(client: TestClient, username: str) -> dict[str, str]:
+def login(client: httpx.Client, username: str) -> dict[str, str]:
+    """Log ``username`` in through the panel form; the headers a panel page's script sends."""
     client.cookies.clear()
     page = client.get("/panel/login")
     token = CSRF.search(page.text)
@@ -171,7 +172,8 @@ def _login(client: TestClient, username: str) -> dict[str, str]:
     return {"cookie": f"loa_session={cookie}", "x-csrf-token": csrf.group(1)}
 
 
-def _seed(ctl: Controller) -> None:
+def seed(ctl: Controller) -> None:
+    """Zones, nodes, users (password ``PASSWORD``), alerts and playback events of A and B."""
     now = ctl.clock.now()
     with ctl.sessions.begin() as session:
         seed_demo(session, now)
@@ -205,12 +207,12 @@ def _seed(ctl: Controller) -> None:
 
 def build(client: TestClient, ctl: Controller) -> Communes:
     """Seed, log everyone in, and create each commune's objects."""
-    _seed(ctl)
+    seed(ctl)
     env = Communes(client, ctl)
     env.headers["anonymous"] = {}
     env.headers["token"] = {"authorization": f"Bearer {API_TOKEN}"}
     for name in ("admin", *USERS):
-        env.headers[name] = _login(client, name)
+        env.headers[name] = login(client, name)
     for commune in ("a", "b"):
         env.ids[f"announcement_{commune}"] = env.announcement(commune)
         env.ids[f"schedule_{commune}"] = env.schedule(commune)
