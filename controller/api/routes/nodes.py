@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
 from controller.api import audit_trail
@@ -67,6 +70,7 @@ def create_node(
             lat=body.lat,
             lon=body.lon,
             now=ctl.clock.now(),
+            identity=ctl.identity().pins,
         )
     except provisioning.ProvisioningError as exc:
         code = 409 if "already exists" in str(exc) else 422
@@ -79,13 +83,28 @@ def create_node(
 
 @router.post("/{node_id}/enrolment-token")
 def new_token(
-    node_id: str, request: Request, session: SessionDep, ctl: ControllerDep, who: Admin
+    node_id: str,
+    request: Request,
+    session: SessionDep,
+    ctl: ControllerDep,
+    who: Admin,
+    ttl_h: Annotated[float, Query(gt=0, le=24 * 30)] = 72,
 ) -> dict[str, str]:
+    """A fresh one-time token (valid ``ttl_h`` hours); any earlier token stops working."""
     try:
-        token = provisioning.new_enrolment_token(session, node_id)
+        token = provisioning.new_enrolment_token(
+            session,
+            node_id,
+            now=ctl.clock.now(),
+            identity=ctl.identity().pins,
+            ttl=timedelta(hours=ttl_h),
+        )
     except provisioning.ProvisioningError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    audit_trail.add(session, ctl, who, request, "node.enrolment_token", f"node:{node_id}")
+        code = 422 if "lifetime" in str(exc) else 404
+        raise HTTPException(code, str(exc)) from None
+    audit_trail.add(
+        session, ctl, who, request, "node.enrolment_token", f"node:{node_id}", f"ttl_h={ttl_h}"
+    )
     session.commit()
     return {"node_id": node_id, "enrol_token": token}
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from integration.controller.two_communes import (
+    BROKER_HOOK_TOKEN,
     IDENTITIES,
     ROLE_OF,
     Communes,
@@ -96,6 +97,13 @@ CAP_JSON = {
     "zones": ["ban-dong-an"],
 }
 
+BROKER_AUTHN = {"username": "node-dong-an-1", "password": "x"}
+BROKER_AUTHZ = {
+    "username": "node-dong-an-1",
+    "topic": "loa/v1/node/dong-an-1/playlist",
+    "action": "subscribe",
+}
+
 V = "/api/v1"
 POLICY: dict[tuple[str, str], Policy] = {
     # -- public: agents, load balancers, API readers ------------------------------------
@@ -108,6 +116,15 @@ POLICY: dict[tuple[str, str], Policy] = {
     # content-addressed broadcast audio, fetched by agents without credentials
     ("GET", "/media/{filename}"): Policy(
         PUBLIC, Scoped.NO, lambda env: Call(f"/media/{env.ids['media']}")
+    ),
+    # the agents' CA (its hash is pinned in the token); this controller has none: 404
+    ("GET", f"{V}/enrol/ca.pem"): Policy(PUBLIC, Scoped.NO, fixed(f"{V}/enrol/ca.pem"), ok=(404,)),
+    # EMQX's hooks take the broker's own bearer secret only: no user, not even an admin
+    ("POST", f"{V}/broker/authn"): Policy(
+        PUBLIC, Scoped.NO, fixed(f"{V}/broker/authn", json=BROKER_AUTHN), ok=(403,)
+    ),
+    ("POST", f"{V}/broker/authz"): Policy(
+        PUBLIC, Scoped.NO, fixed(f"{V}/broker/authz", json=BROKER_AUTHZ), ok=(403,)
     ),
     ("GET", "/openapi.json"): Policy(PUBLIC, Scoped.NO, fixed("/openapi.json")),
     ("GET", "/docs"): Policy(PUBLIC, Scoped.NO, fixed("/docs")),
@@ -329,3 +346,10 @@ def test_route_answers_by_role_and_scope(
             assert "dong-an" in r.text and "vi-huong" not in r.text, r.text[:500]
         else:
             assert "dong-an" in r.text and "vi-huong" in r.text, r.text[:500]
+
+
+def test_broker_hooks_answer_the_broker_token(communes: Communes) -> None:
+    """The 403s above are the user identities; the broker's own secret is let in."""
+    hook = {"authorization": f"Bearer {BROKER_HOOK_TOKEN}"}
+    r = communes.call("anonymous", "POST", f"{V}/broker/authz", json=BROKER_AUTHZ, headers=hook)
+    assert r.status_code == 200 and r.json()["result"] in ("allow", "deny"), r.text

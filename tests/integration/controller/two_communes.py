@@ -27,11 +27,11 @@ from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
 from controller.db.models import Alert, Node, PlaybackEvent, User
 from controller.services.container import Controller
-from controller.services.provisioning import create_node
 from controller.services.seed import seed_demo
 
 PASSWORD = "mat-khau-thu-1"
 API_TOKEN = "shared-upstream-token-0123456789abcdef"
+BROKER_HOOK_TOKEN = "emqx-hook-token-0123456789abcdef-0123"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 # identity -> (db role, communes); "admin" is the first admin (all communes).
@@ -61,6 +61,7 @@ def settings_for(root: Path, broker: MosquittoProcess) -> ControllerSettings:
         immediate_lead_s=2,
         api_anonymous_admin=False,
         api_token=API_TOKEN,
+        broker_hook_token=BROKER_HOOK_TOKEN,
         scheduler_enabled=False,
     )
 
@@ -177,8 +178,8 @@ def seed(ctl: Controller) -> None:
     now = ctl.clock.now()
     with ctl.sessions.begin() as session:
         seed_demo(session, now)
-        create_node(
-            session, node_id="vi-huong-1", name="Loa vi-huong", zone_id="vi-huong-thon-1", now=now
+        session.add(
+            Node(id="vi-huong-1", name="Loa vi-huong", zone_id="vi-huong-thon-1", created_at=now)
         )
         for name, (role, communes) in USERS.items():
             create_user(
