@@ -12,11 +12,8 @@ from sqlalchemy.orm import Session
 
 from controller.api.deps import Principal
 from controller.auth import audit
+from controller.auth.client_address import client_address
 from controller.services.container import Controller
-
-
-def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def add(
