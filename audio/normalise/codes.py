@@ -1,0 +1,82 @@
+"""Numbers that are dialled or copied, not counted: read digit by digit.
+
+- vehicle plates: ``29A-123.45`` -> "hai chín A, một hai ba bốn năm";
+- toll-free and premium lines ``1800 1091`` / ``19009095`` (always dialled);
+- short numbers after a calling word: "gọi 113", "tổng đài 1022", "nhắn tin gửi 8168";
+- codes after "mã", "tài khoản", "CCCD"...: "mã hồ sơ 250312";
+- any run of five or more digits that starts with 0 (no quantity does).
+"""
+
+from __future__ import annotations
+
+import re
+
+from audio.normalise import cues
+from audio.normalise.context import SENTENCE_END, mentions, words_after, words_before
+from audio.normalise.numbers import read_digits
+from audio.normalise.rule import Rule
+
+_NOT_A_COUNT_AFTER = frozenset({"%", "đồng", "đ", "người", "hộ", "lần", "năm", "tháng", "ngày"})
+
+
+def _series(series: str) -> str:
+    """ "B1" -> "B một"."""
+    letters = "".join(c for c in series if not c.isdigit())
+    digits = "".join(c for c in series if c.isdigit())
+    return f"{letters} {read_digits(digits)}" if digits else letters
+
+
+def _plate(m: re.Match[str]) -> str:
+    number = read_digits(m["num"])
+    return f"{read_digits(m['prov'])} {_series(m['series'])}, {number}"
+
+
+def _toll_free(m: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", m.group(0))
+    groups = (
+        re.split(r"[ .]", m.group(0))
+        if re.search(r"[ .]", m.group(0))
+        else [
+            digits[:4],
+            digits[4:],
+        ]
+    )
+    return ", ".join(read_digits(g) for g in groups if g)
+
+
+def _dialled(m: re.Match[str]) -> str:
+    before = words_before(m.string, m.start(), 5)
+    after = words_after(m.string, m.end(), 1)
+    if after and after[0] in _NOT_A_COUNT_AFTER:
+        return m.group(0)
+    if mentions(before, cues.CALL_BEFORE):
+        return read_digits(m.group(0))
+    return m.group(0)
+
+
+def _code(m: re.Match[str]) -> str:
+    digits = m.group(0)
+    if digits.startswith("0") and len(digits) >= 5 and len(digits) not in (10, 11):
+        return read_digits(digits)
+    if mentions(words_before(m.string, m.start(), 6, SENTENCE_END), cues.CODE_BEFORE):
+        return read_digits(digits)
+    return digits
+
+
+RULES = [
+    Rule(
+        "vehicle plate",
+        re.compile(
+            r"(?<![\w.])(?P<prov>\d{2})\s?-?\s?(?P<series>[A-Z]{1,2}\d?)\s?[-\s]\s?"
+            r"(?P<num>\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)"
+        ),
+        _plate,
+    ),
+    Rule(
+        "toll-free line",
+        re.compile(r"(?<![\w.,])1[89]00[ .]?\d{3,4}(?:[ .]?\d{3,4})?(?![\w]|[.,]\d)"),
+        _toll_free,
+    ),
+    Rule("code", re.compile(r"(?<![\w.,/])\d{5,}(?![\w]|[.,]\d)"), _code),
+    Rule("dialled number", re.compile(r"(?<![\w.,/:-])\d{3,5}(?![\w/%]|[.,]\d)"), _dialled),
+]
