@@ -56,7 +56,10 @@ def read_slash(text: str, start: int, end: int, a: int, b: int) -> str:
     if joined and _is_date(a, b):
         first = read_slash(text, joined.start(), joined.end(2), int(joined[1]), int(joined[2]))
         if " tháng " in first:
-            return f"ngày {day_month(a, b)}" if first.startswith("ngày") else day_month(a, b)
+            dated = first.startswith("ngày") or ends_with(
+                words_before(text, joined.start()), cues.DAY_WORDS
+            )
+            return f"ngày {day_month(a, b)}" if dated else day_month(a, b)
     before = words_before(text, start)
     after = words_after(text, end)
     is_date = _is_date(a, b)
