@@ -10,12 +10,13 @@ from collections.abc import Mapping
 
 MAX_WRITTEN = 100
 MAX_SPOKEN = 300
-_SPOKEN_OK = re.compile(r"^[^\W\d_]+(?:[ '’,-][^\W\d_]+)*$")
+_SPOKEN_OK = re.compile(r"^[^\W\d_]+(?:(?:, ?|[ '’-])[^\W\d_]+)*$")
 
 
 def check_entry(written: str, spoken: str) -> str | None:
     """Why an entry is refused, or None. Written forms are one line; spoken forms are words
-    (letters, spaces, apostrophes, hyphens): no digits or symbols a later rule would read."""
+    (letters, spaces, apostrophes, hyphens, commas): no digits or symbols a later rule
+    would read again."""
     if not written.strip() or len(written) > MAX_WRITTEN or "\n" in written:
         return f"the written form must be 1-{MAX_WRITTEN} characters on one line"
     if written != written.strip():
