@@ -59,7 +59,18 @@ RULES = [
     Rule("ordinal", re.compile(r"\b([Tt]hứ)\s+(\d{1,3})\b(?![.,]\d)"), _ordinal),
 ]
 
+def _word_slash(m: re.Match[str]) -> str:
+    """"xã/phường" -> "xã, phường" (alternatives, not "per": no number before it)."""
+    return f"{m[1]}, {m[2]}"
+
+
 RULES_LATE = [
+    Rule(
+        "ordinal range",
+        re.compile(r"\b([Tt]hứ \w+)\s*[-–]\s*(thứ|Thứ)\b"),
+        lambda m: f"{m[1]} đến {m[2].lower()}",
+    ),
+    Rule("word/word", re.compile(r"(?<![\w/])([^\W\d_]{2,})/([^\W\d_]{2,})(?![\w/])"), _word_slash),
     Rule(
         "two-digit decimal",
         re.compile(r"(?<![\w.,])(?P<int>\d{1,3}(?:\.\d{3})*|\d+),(?P<dec>[1-9]\d)(?![\d.,]\d|\d)"),

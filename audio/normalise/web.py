@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from audio.normalise.rule import Rule
 
 LETTERS = {
-    "a": "a", "b": "bê", "c": "xê", "d": "dê", "e": "e", "f": "ép", "g": "giê", "h": "hát",
+    "a": "a", "b": "bê", "c": "xê", "d": "dê", "e": "E", "f": "ép", "g": "giê", "h": "hát",
     "i": "i", "j": "gi", "k": "ca", "l": "lờ", "m": "mờ", "n": "nờ", "o": "o", "p": "pê",
     "q": "quy", "r": "rờ", "s": "ét", "t": "tê", "u": "u", "v": "vê", "w": "vê kép",
     "x": "ích", "y": "i", "z": "dét",
 }  # fmt: skip
+# "E" in capitals: g2p-hamster reads a lone lower-case "e" as "em" (chat shorthand).
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 MAX_SPELLED = 6
 
