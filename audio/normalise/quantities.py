@@ -46,7 +46,19 @@ def _decimal(m: re.Match[str]) -> str:
     return f"{read_digit_string(m['int'])} phẩy {read_number(int(m['dec']))}"
 
 
+def _section(m: re.Match[str]) -> str:
+    """ "Mục 2.3" -> "Mục hai chấm ba" (a section number, not a decimal)."""
+    return f"{m[1]} " + " chấm ".join(read_number(int(p)) for p in m[2].split("."))
+
+
 RULES_EARLY = [
+    Rule(
+        "section number",
+        re.compile(
+            r"\b([Mm]ục|[Đđ]iều|[Kk]hoản|[Pp]hần|[Cc]hương|[Tt]iểu mục)\s+(\d{1,2}(?:\.\d{1,2})+)(?!\d|,\d)"
+        ),
+        _section,
+    ),
     Rule("month/year", re.compile(r"\b([Tt]háng)\s+(\d{1,2})/(\d{4})\b"), _month_year),
 ]
 
@@ -59,8 +71,9 @@ RULES = [
     Rule("ordinal", re.compile(r"\b([Tt]hứ)\s+(\d{1,3})\b(?![.,]\d)"), _ordinal),
 ]
 
+
 def _word_slash(m: re.Match[str]) -> str:
-    """"xã/phường" -> "xã, phường" (alternatives, not "per": no number before it)."""
+    """ "xã/phường" -> "xã, phường" (alternatives, not "per": no number before it)."""
     return f"{m[1]}, {m[2]}"
 
 

@@ -139,6 +139,11 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
         ),
         *codes.RULES,
         Rule(
+            "hour range",  # "7-9h": the unit is written once, after the second hour
+            re.compile(r"(?<![\w/.,:])([01]?\d|2[0-4])\s*[-–]\s*([01]?\d|2[0-4])\s*h(?!\w)"),
+            lambda m: f"{read_number(int(m[1]))} đến {read_number(int(m[2]))} giờ",
+        ),
+        Rule(
             "time range",
             re.compile(rf"(?<![\w/.,:]){_TIME}\s*[-–]\s*{_TIME}(?!\w)"),
             _time_range,
