@@ -47,7 +47,7 @@ def _decimal(m: re.Match[str]) -> str:
 
 
 def _section(m: re.Match[str]) -> str:
-    """ "Mục 2.3" -> "Mục hai chấm ba" (a section number, not a decimal)."""
+    """A section number, not a decimal: "Mục 2.3" -> "Mục hai chấm ba"."""
     return f"{m[1]} " + " chấm ".join(read_number(int(p)) for p in m[2].split("."))
 
 
@@ -55,7 +55,8 @@ RULES_EARLY = [
     Rule(
         "section number",
         re.compile(
-            r"\b([Mm]ục|[Đđ]iều|[Kk]hoản|[Pp]hần|[Cc]hương|[Tt]iểu mục)\s+(\d{1,2}(?:\.\d{1,2})+)(?!\d|,\d)"
+            r"\b([Mm]ục|[Đđ]iều|[Kk]hoản|[Pp]hần|[Cc]hương|[Tt]iểu mục)"
+            r"\s+(\d{1,2}(?:\.\d{1,2})+)(?!\d|,\d)"
         ),
         _section,
     ),
