@@ -20,7 +20,7 @@ _NOT_A_COUNT_AFTER = frozenset({"%", "đồng", "đ", "người", "hộ", "lần
 
 
 def _series(series: str) -> str:
-    """ "B1" -> "B một"."""
+    """A plate series: "B1" -> "B một"."""
     letters = "".join(c for c in series if not c.isdigit())
     digits = "".join(c for c in series if c.isdigit())
     return f"{letters} {read_digits(digits)}" if digits else letters

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def phrases(text: str) -> frozenset[str]:
-    """ "a, b c, d" -> {"a", "b c", "d"}."""
+    """Comma-separated phrases: "a, b c" -> {"a", "b c"}."""
     return frozenset(p.strip() for p in text.split(",") if p.strip())
 
 

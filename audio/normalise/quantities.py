@@ -74,7 +74,7 @@ RULES = [
 
 
 def _word_slash(m: re.Match[str]) -> str:
-    """ "xã/phường" -> "xã, phường" (alternatives, not "per": no number before it)."""
+    """Alternatives, not "per" (no number before): "xã/phường" -> "xã, phường"."""
     return f"{m[1]}, {m[2]}"
 
 

@@ -36,7 +36,8 @@ def _time(hour: str, minute: str | None) -> str:
 
 
 def _words_for_codes(parts: str, table: Mapping[str, str]) -> str:
-    """ "KH-UBND" -> "kế hoạch ủy ban nhân dân"; "QH14" -> "quốc hội khóa mười bốn"."""
+    """Code parts as words: "KH-UBND" -> "kế hoạch ủy ban nhân dân", "QH14" -> "quốc hội
+    khóa mười bốn"."""
     words = []
     for part in parts.split("-"):
         m = re.fullmatch(r"(\D+?)(\d*)", part)

@@ -27,7 +27,7 @@ _WEEKDAY_NAMES = cues.phrases("hai, ba, tư, năm, sáu, bảy, nhật")
 
 
 def fraction(num: int, den: int) -> str:
-    """ "một phần hai", "ba phần tư" (a quarter is "tư")."""
+    """A fraction: "một phần hai", "ba phần tư" (a quarter is "tư")."""
     return f"{read_number(num)} phần {'tư' if den == 4 else read_number(den)}"
 
 
