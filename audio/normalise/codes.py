@@ -13,7 +13,7 @@ import re
 
 from audio.normalise import cues
 from audio.normalise.context import SENTENCE_END, mentions, words_after, words_before
-from audio.normalise.numbers import read_digits
+from audio.normalise.numbers import read_digits, read_number
 from audio.normalise.rule import Rule
 
 _NOT_A_COUNT_AFTER = frozenset({"%", "đồng", "đ", "người", "hộ", "lần", "năm", "tháng", "ngày"})
@@ -51,6 +51,10 @@ def _dialled(m: re.Match[str]) -> str:
         return m.group(0)
     if mentions(before, cues.CALL_BEFORE):
         return read_digits(m.group(0))
+    if re.fullmatch(r"11[1-9]", m.group(0)) and mentions(before[-2:], cues.SERVICE_BEFORE):
+        nothing_counted = m.string[m.end() :].lstrip()[:1] in ("", *".,;:!?-–()")
+        if nothing_counted or (after and after[0] in cues.AFTER_A_LINE):
+            return read_digits(m.group(0))
     return m.group(0)
 
 
@@ -63,7 +67,26 @@ def _code(m: re.Match[str]) -> str:
     return digits
 
 
+ROADS = {"QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "ĐH": "đường huyện"}
+
+
+def _road(m: re.Match[str]) -> str:
+    """ "QL1A" -> "quốc lộ 1A" (the number is left for the number reader)."""
+    return f"{ROADS[m['kind']]} {m['num']}"
+
+
+def _chainage(m: re.Match[str]) -> str:
+    """Road chainage "Km15+200" -> "ki lô mét mười lăm cộng hai trăm"."""
+    return f"ki lô mét {read_number(int(m[1]))} cộng {read_number(int(m[2]))}"
+
+
 RULES = [
+    Rule(
+        "road number",
+        re.compile(r"(?<![\w-])(?P<kind>QL|ĐT|TL|ĐH)\.?\s?(?P<num>\d{1,3}[A-Z]?)(?![\w/])"),
+        _road,
+    ),
+    Rule("chainage", re.compile(r"(?<!\w)[Kk][Mm]\s?(\d{1,4})\s?\+\s?(\d{1,3})(?!\d)"), _chainage),
     Rule(
         "vehicle plate",
         re.compile(

@@ -56,6 +56,14 @@ CALL_BEFORE = phrases(
 )
 """Dialled numbers follow these: "gọi một một ba", "tổng đài một không hai hai"."""
 
+SERVICE_BEFORE = phrases(
+    "cấp cứu, cứu hỏa, cứu thương, chữa cháy, công an, cảnh sát, cứu nạn, cứu hộ"
+)
+"""Emergency lines named by their service: "Cứu hỏa 114", "Công an 113" (when nothing
+is counted after the number)."""
+
+AFTER_A_LINE = phrases("hoặc, và, để, khi, nếu, ngay, miễn phí, trực")
+
 CODE_BEFORE = phrases(
     "mã, cccd, cmnd, tài khoản, căn cước, định danh, mã số, bưu chính, chứng minh"
 )

@@ -63,6 +63,11 @@ def read_slash(text: str, start: int, end: int, a: int, b: int) -> str:
     before = words_before(text, start)
     after = words_after(text, end)
     is_date = _is_date(a, b)
+    listed = before
+    while listed and listed[-1].isdigit():  # "ngày 10, 11/12": a list of days
+        listed = listed[:-1]
+    if listed is not before and is_date and ends_with(listed, cues.DAY_WORDS):
+        return day_month(a, b)
     date_word = ends_with(before, cues.DATE_BEFORE)
     if ends_with(before, cues.ADDRESS_BEFORE):
         return f"{read_number(a)} trên {read_number(b)}"
