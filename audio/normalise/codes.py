@@ -16,7 +16,11 @@ from audio.normalise.context import SENTENCE_END, mentions, words_after, words_b
 from audio.normalise.numbers import read_digits, read_number
 from audio.normalise.rule import Rule
 
-_NOT_A_COUNT_AFTER = frozenset({"%", "đồng", "đ", "người", "hộ", "lần", "năm", "tháng", "ngày"})
+_NOT_A_COUNT_AFTER = cues.COUNT_AFTER | cues.phrases(
+    "%, đồng, đ, lần, năm, tháng, ngày, máy, cuộc, giường, cán bộ, nghìn, triệu, tỷ, lượt, ca, "
+    "con, chiếc, cái, tấn, kg, ha"
+)
+_COUNT_BEFORE = cues.phrases("có, gồm, được, khoảng, hơn, gần, trên, dưới, tổng, với")
 
 
 def _series(series: str) -> str:
@@ -45,9 +49,14 @@ def _toll_free(m: re.Match[str]) -> str:
 
 
 def _dialled(m: re.Match[str]) -> str:
-    before = words_before(m.string, m.start(), 5)
+    before = words_before(m.string, m.start(), 12)  # "đường dây nóng bảo vệ trẻ em 111"
+    numbers = [i for i, w in enumerate(before) if any(c.isdigit() for c in w)]
+    if numbers and not re.fullmatch(r"1\d{2,4}", before[numbers[-1]]):
+        before = before[numbers[-1] + 1 :]  # a cue before another quantity is not ours
+    if before and before[-1] in _COUNT_BEFORE:  # "tổng đài của xã có 120 máy"
+        return m.group(0)
     after = words_after(m.string, m.end(), 1)
-    if after and after[0] in _NOT_A_COUNT_AFTER:
+    if after and (after[0] in _NOT_A_COUNT_AFTER or " ".join(after[:2]) in _NOT_A_COUNT_AFTER):
         return m.group(0)
     if mentions(before, cues.CALL_BEFORE):
         return read_digits(m.group(0))
