@@ -3,7 +3,9 @@
 Why first: hamster reads general Vietnamese well but, measured on commune text, it reads
 "KH" as "khách hàng", spells "BHYT"/"HTX"/"SĐT" letter by letter, leaves "7h-11h" half
 read, keeps a "/" in "15-16/12/2025" and says "tháng bốn". Each rule below turns one such
-pattern into plain words, which hamster then passes through untouched.
+pattern into plain words, which hamster then passes through untouched. Context-dependent
+readings (x/y, ranges, ordinals, Roman numerals, dialled numbers, per-unit chains, web
+addresses) live in their own modules; this one fixes the order they run in.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             re.compile(r"(?<![\w/.,:])([01]?\d|2[0-4])(?:h|g)([0-5]\d)?(?!\w)"),
             _single_time,
         ),
-        slashes.RULES[1],
+        slashes.RATIO,
         Rule(
             "clock time",
             re.compile(r"(?<![\w/.,:])([01]?\d|2[0-3]):([0-5]\d)(?![\w:])"),
@@ -169,7 +171,7 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             _date_range,
         ),
         *quantities.RULES_EARLY,
-        slashes.RULES[0],
+        slashes.X_OF_Y,
         *roman.RULES,
         Rule(
             "percent range",

@@ -101,13 +101,14 @@ def _ratio(m: re.Match[str]) -> str:
     return m.group(0)
 
 
-RULES = [
-    Rule(
-        "x/y",
-        re.compile(r"(?<![\w/.,:-])(?P<a>\d{1,3})/(?P<b>\d{1,3})(?![\w/]|[.,]\d)"),
-        _slash,
-    ),
-    Rule(
-        "ratio", re.compile(r"(?<![\w/.,:])(?P<a>\d{1,3}):(?P<b>\d{1,5})(?![\w:]|[.,]\d)"), _ratio
-    ),
-]
+X_OF_Y = Rule(
+    "x/y",
+    re.compile(r"(?<![\w/.,:-])(?P<a>\d{1,3})/(?P<b>\d{1,3})(?![\w/]|[.,]\d)"),
+    _slash,
+)
+"""Runs after the date-range and month/year rules (they own "15-16/12", "tháng 4/2026")."""
+
+RATIO = Rule(
+    "ratio", re.compile(r"(?<![\w/.,:])(?P<a>\d{1,3}):(?P<b>\d{1,5})(?![\w:]|[.,]\d)"), _ratio
+)
+"""Runs before the clock-time rule, which would read "1:10" as ten past one."""
