@@ -12,13 +12,17 @@ import itertools
 import re
 
 _WORD = re.compile(r"[^\W_]+(?:[&][^\W_]+)*", re.UNICODE)
+WINDOW = 240
+"""Characters looked at on each side: enough for a clause, and it keeps every rule linear
+in the text's length (a 10,000-character notice of numbers must not take seconds)."""
+
 CLAUSE_END = ".!?;:\n"
 SENTENCE_END = ".!?;\n"
 
 
 def words_before(text: str, pos: int, n: int = 4, stops: str = CLAUSE_END) -> list[str]:
     """The last ``n`` words before ``pos`` in the same clause, lower case, nearest last."""
-    head = text[:pos]
+    head = text[max(0, pos - WINDOW) : pos]
     ends = list(re.finditer(rf"[{re.escape(stops)}]\s", head))
     if ends:
         head = head[ends[-1].end() :]
@@ -28,18 +32,18 @@ def words_before(text: str, pos: int, n: int = 4, stops: str = CLAUSE_END) -> li
 def raw_word_before(text: str, pos: int) -> str:
     """The word right before ``pos`` as written (case kept), or ``""`` if there is none or
     it opens the sentence (where every word is capitalised)."""
-    head = text[:pos]
-    found = list(_WORD.finditer(head[-80:]))
+    head = text[max(0, pos - 80) : pos]
+    found = list(_WORD.finditer(head))
     if not found:
         return ""
     word = found[-1]
-    before = head[: len(head) - 80 + word.start()] if len(head) > 80 else head[: word.start()]
+    before = text[max(0, pos - 80 - 40) : pos - len(head) + word.start()]
     return word.group(0) if before.strip() and before.rstrip()[-1] not in ".!?:;\n" else ""
 
 
 def words_after(text: str, pos: int, n: int = 3) -> list[str]:
     """The next ``n`` words after ``pos`` in the same clause, lower case."""
-    tail = text[pos:]
+    tail = text[pos : pos + WINDOW]
     stop = re.search(r"[.!?;:,\n]", tail)
     if stop:
         tail = tail[: stop.start()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 
 MAX_WRITTEN = 100
@@ -21,6 +22,8 @@ def check_entry(written: str, spoken: str) -> str | None:
         return f"the written form must be 1-{MAX_WRITTEN} characters on one line"
     if written != written.strip():
         return "the written form must not start or end with a space"
+    if any(unicodedata.category(c)[0] == "C" for c in written):
+        return "the written form must not hold control characters"
     if not spoken.strip() or len(spoken) > MAX_SPOKEN:
         return f"the spoken form must be 1-{MAX_SPOKEN} characters"
     if not _SPOKEN_OK.match(" ".join(spoken.split())):

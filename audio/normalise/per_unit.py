@@ -35,7 +35,7 @@ def build(units: Mapping[str, str]) -> list[Rule]:
     def replace(m: re.Match[str]) -> str:
         before = words_before(m.string, m.start(), 3)
         if not any(any(c.isdigit() for c in w) for w in before) and not re.search(
-            r"\d\s*$", m.string[: m.start()]
+            r"\d\s*$", m.string[max(0, m.start() - 8) : m.start()]
         ):
             return m.group(0)
         head = m["head"]
@@ -47,5 +47,7 @@ def build(units: Mapping[str, str]) -> list[Rule]:
             numerator = den
         return out
 
-    pattern = re.compile(rf"(?P<head>{_WORD})(?P<tail>(?:\s*/\s*{_WORD})+)(?![\w/])")
+    # starts only at a word start (not inside a word, not after a slash): linear time
+    head = r"(?<![^\W\d_])(?<!/)[^\W\d_]+\d?|(?<!/)%|(?<!/)°C"
+    pattern = re.compile(rf"(?P<head>{head})(?P<tail>(?:\s*/\s*{_WORD})+)(?![\w/])")
     return [Rule("per unit", pattern, replace)]

@@ -52,12 +52,19 @@ _COORDINATED = re.compile(r"(?<![\w/])(\d{1,3})/(\d{1,3})\s*(?:,|và|hoặc|-|�
 def read_slash(text: str, start: int, end: int, a: int, b: int) -> str:
     """The reading of ``a/b`` at ``text[start:end]``; a second date joined by "và" or a
     comma ("lễ 30/4 và 1/5") is read like the first."""
-    joined = _COORDINATED.search(text[:start])
+    head_start = max(0, start - 24)
+    joined = _COORDINATED.search(text[head_start:start])
     if joined and _is_date(a, b):
-        first = read_slash(text, joined.start(), joined.end(2), int(joined[1]), int(joined[2]))
+        first = read_slash(
+            text,
+            head_start + joined.start(),
+            head_start + joined.end(2),
+            int(joined[1]),
+            int(joined[2]),
+        )
         if " tháng " in first:
             dated = first.startswith("ngày") or ends_with(
-                words_before(text, joined.start()), cues.DAY_WORDS
+                words_before(text, head_start + joined.start()), cues.DAY_WORDS
             )
             return f"ngày {day_month(a, b)}" if dated else day_month(a, b)
     before = words_before(text, start)

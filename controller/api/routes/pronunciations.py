@@ -4,9 +4,10 @@ admins every entry; a "listen" preview renders a sample sentence with an entry a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,7 @@ from controller.services.pronunciation import (
 from controller.services.zones import ZoneTree
 
 router = APIRouter(prefix="/api/v1/pronunciations", tags=["pronunciations"])
+EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class EntryIn(BaseModel):
@@ -137,7 +139,7 @@ def create(
 
 @router.patch("/{entry_id}")
 def update(
-    entry_id: int,
+    entry_id: EntryId,
     body: EntryPatch,
     request: Request,
     session: SessionDep,
@@ -167,7 +169,7 @@ def update(
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete(
-    entry_id: int,
+    entry_id: EntryId,
     request: Request,
     session: SessionDep,
     ctl: ControllerDep,
