@@ -109,6 +109,7 @@ RULES = [
         re.compile(r"(?<![\w.,])1[89]00[ .]?\d{3,4}(?:[ .]?\d{3,4})?(?![\w]|[.,]\d)"),
         _toll_free,
     ),
-    Rule("code", re.compile(r"(?<![\w.,/])\d{5,}(?![\w]|[.,]\d)"), _code),
+    # up to 20 digits (an ID card has 12, an account up to 19); longer runs are not codes
+    Rule("code", re.compile(r"(?<![\w.,/])\d{5,20}(?![\w]|[.,]\d)"), _code),
     Rule("dialled number", re.compile(r"(?<![\w.,/:-])\d{3,5}(?![\w/%]|[.,]\d)"), _dialled),
 ]

@@ -26,3 +26,12 @@ def test_a_long_run_of_one_token_is_rewritten_fast(normaliser: TextNormaliser, t
     start = time.perf_counter()
     apply_rules(text, normaliser._rules)
     assert time.perf_counter() - start < 5.0  # quadratic took 10-20 s; linear takes < 0.5 s
+
+
+def test_a_huge_digit_run_is_not_spelled_out(normaliser: TextNormaliser) -> None:
+    """Codes are read digit by digit up to 20 digits; 10,000 zeros must not become 10,000
+    words (the speech engine would take hours: the API fuzz test timed out on it)."""
+    assert len(normaliser.normalise("0" * 10_000)) < 100
+    assert normaliser.normalise("mã 001203004567") == (
+        "mã không không một hai không ba không không bốn năm sáu bảy"
+    )
