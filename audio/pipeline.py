@@ -9,9 +9,10 @@ engine, voice, rate and output settings is synthesised once.
 from __future__ import annotations
 
 import logging
+import time
 import wave
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -78,6 +79,8 @@ class SpeechRenderer:
         self._with_lexicon: OrderedDict[str, TextNormaliser] = OrderedDict()
         self.loudness = loudness or LoudnessTarget()
         self.index = RenderIndex(store.root / "index")
+        # Told of every render_text (the media and its wall time): the controller's metrics.
+        self.on_render: Callable[[RenderedMedia, float], None] | None = None
         self.uploads = UploadImporter(
             store, self.format, bitrate_kbps, self.loudness, upload_limits
         )
@@ -126,6 +129,21 @@ class SpeechRenderer:
         ``entries`` (operators' dictionary for the text's scope) change the words; the
         cache key holds a digest of the entries that occur in the text, so editing one
         re-renders exactly the texts that use it."""
+        started = time.perf_counter()
+        media = self._render_text(text, engine, voice, rate_wpm, output, entries)
+        if self.on_render is not None:
+            self.on_render(media, time.perf_counter() - started)
+        return media
+
+    def _render_text(
+        self,
+        text: str,
+        engine: str | None,
+        voice: str | None,
+        rate_wpm: int | None,
+        output: str | None,
+        entries: Mapping[str, str] | None = None,
+    ) -> RenderedMedia:
         words = self.normalise(text, entries)
         dictionary = lexicon.digest(lexicon.applied(text, entries or {}))
         rate = self.rate_wpm if rate_wpm is None else _checked_rate(rate_wpm)

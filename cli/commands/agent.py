@@ -16,8 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--prefix", default="sim", help="node id prefix for --simulate")
     parser.add_argument("--nodes", help="comma-separated node ids for a simulated fleet")
     enrol = parser.add_argument_group("enrolment (first boot; then exits)")
-    enrol.add_argument("--enrol", metavar="TOKEN", help="enrol with a one-time token")
-    enrol.add_argument("--controller", help="controller URL for --enrol")
+    enrol.add_argument("--enrol", action="store_true", help="enrol with a one-time token")
+    enrol.add_argument("--token-file", type=Path, metavar="PATH", help="read the token from PATH")
+    enrol.add_argument("--token", metavar="-", help="'-': read the token from stdin (never argv)")
+    enrol.add_argument("--controller", help="controller https:// URL for --enrol")
+    enrol.add_argument(
+        "--insecure", action="store_true", help="allow an http:// controller (demo/tests only)"
+    )
     enrol.add_argument("--mqtt-host", help="broker host (default: as the controller says)")
     enrol.add_argument(
         "--mqtt-port", type=int, help="broker port (default: as the controller says)"
@@ -29,14 +34,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_enrol(args: argparse.Namespace) -> int:
-    from agent.enrol import EnrolError, render_config, request_enrolment, write_private
+    from agent.enrol import (
+        EnrolError,
+        EnrolOptions,
+        read_token,
+        request_enrolment,
+        write_enrolment,
+    )
 
     if not args.controller:
         raise CliError("--enrol needs --controller URL")
     try:
-        enrolment = request_enrolment(args.controller, args.enrol)
-        text = render_config(enrolment, args.controller, args.mqtt_host, args.mqtt_port)
-        write_private(args.write, text)
+        token = read_token(args.token, args.token_file)
+        options = EnrolOptions(insecure=args.insecure)
+        enrolment = request_enrolment(args.controller, token, options=options)
+        write_enrolment(enrolment, args.controller, args.write, args.mqtt_host, args.mqtt_port)
     except (EnrolError, OSError) as exc:
         raise CliError(str(exc)) from None
     print(f"enrolled as {enrolment.node_id}; configuration written to {args.write}")
@@ -78,7 +90,7 @@ def _run_sharded(args: argparse.Namespace, ids: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.enrol:
+    if args.enrol or args.token or args.token_file:
         return run_enrol(args)
     from pydantic import ValidationError
 

@@ -9,13 +9,12 @@ next publish or delivery is refused.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from protocol import topics
+from protocol.private_file import write_private
 from protocol.topics import NodeTopicKind
 
 NODE_READS: tuple[NodeTopicKind, ...] = ("playlist", "cmd", "events/ack")
@@ -30,6 +29,17 @@ class NodeAccess:
     zone_ids: frozenset[str]
 
 
+def node_reads(n: NodeAccess) -> list[str]:
+    """Exact topics the node may subscribe to: own playlist/cmd/ack, its zones' cmd."""
+    own = [topics.node_topic(n.node_id, k) for k in NODE_READS]
+    return own + [topics.zone_cmd(z) for z in sorted(n.zone_ids)]
+
+
+def node_writes(n: NodeAccess) -> list[str]:
+    """Exact topics the node may publish to: own status, heartbeat and events."""
+    return [topics.node_topic(n.node_id, k) for k in NODE_WRITES]
+
+
 def render_password_file(
     controller_user: str, controller_hash: str, nodes: Iterable[NodeAccess]
 ) -> str:
@@ -42,24 +52,14 @@ def render_acl_file(controller_user: str, nodes: Iterable[NodeAccess]) -> str:
     out = [f"user {controller_user}", f"topic readwrite {topics.PREFIX}/#", ""]
     for n in sorted(nodes, key=lambda n: n.username):
         out.append(f"user {n.username}")
-        out += [f"topic read {topics.node_topic(n.node_id, k)}" for k in NODE_READS]
-        out += [f"topic read {topics.zone_cmd(z)}" for z in sorted(n.zone_ids)]
-        out += [f"topic write {topics.node_topic(n.node_id, k)}" for k in NODE_WRITES]
+        out += [f"topic read {t}" for t in node_reads(n)]
+        out += [f"topic write {t}" for t in node_writes(n)]
         out.append("")
     return "\n".join(out)
 
 
 def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, text.encode("utf-8"))  # 0600, atomic: the broker reads it on SIGHUP
 
 
 @dataclass

@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
 from audio.uploads import UploadLimits
+from controller.auth.enrol_throttle import EnrolThrottle
 from controller.bridge.ingest import Ingestor
 from controller.bridge.mqtt_link import MqttLink
 from controller.bridge.playlist_publisher import PlaylistPublisher
@@ -26,6 +28,7 @@ from controller.db.engine import make_engine, make_session_factory
 from controller.db.migrate import upgrade
 from controller.jobs.job_settings import JobSettings
 from controller.jobs.runner import JobRunner
+from controller.services.identity import ControllerIdentity, controller_identity
 from controller.services.provisioning import broker_access
 from protocol.clock import Clock, SystemClock
 from protocol.signing import Signer
@@ -48,6 +51,9 @@ class Controller:
     rejects: RejectCounter = field(default_factory=RejectCounter)
     broker_reload: Callable[[], None] | None = None
     jobs: JobRunner | None = None
+    enrol_throttle: EnrolThrottle | None = None
+    # APScheduler listeners added to the scheduler whenever this process runs it (metrics).
+    scheduler_listeners: list[Callable[[Any], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:
@@ -99,7 +105,14 @@ class Controller:
             ingestor,
             publisher,
             rejects,
+            enrol_throttle=EnrolThrottle(
+                clock, settings.enrol_max_failures, settings.enrol_window_s
+            ),
         )
+
+    def identity(self) -> ControllerIdentity:
+        """Signing key and agents' CA, with the pins enrolment tokens carry."""
+        return controller_identity(self.settings, self.signer)
 
     def sync_broker_access(self) -> bool:
         """Rewrite Mosquitto's password/ACL files from the DB and reload; False if unmanaged."""
