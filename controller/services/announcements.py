@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from audio.pipeline import RenderedMedia, SpeechRenderer
 from controller.db.models import Announcement, AnnouncementTarget, Media, Node, Zone
+from controller.services.pronunciation import entries_for_targets
 from protocol.models import ItemKind, PlaylistItem, Priority
 
 
@@ -106,7 +107,8 @@ def create_text_announcement(
     ``rule`` (a ``schedules`` rule as JSON, with a time of day) makes it recurring; the
     caller has validated it.
     """
-    rendered = renderer.render_text(text)
+    entries = entries_for_targets(session, targets.zone_ids, targets.node_ids)
+    rendered = renderer.render_text(text, entries=entries)
     media = ensure_media(session, rendered, "tts", now)
     ann = Announcement(
         kind=ItemKind.TTS.value,
