@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,15 +22,13 @@ from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import clock_offset_ms
 from agent.config import AgentSettings
-from agent.heap import freeze_startup_heap
 from agent.inbox import Inbox
-from agent.mqtt_session import MqttSession
-from agent.netloop import NetworkLoop
+from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
 from agent.playout import Playout, PlayoutConfig
 from agent.report import Reporter, collect_health
-from agent.stepping import SharedStepper
+from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
 from agent.systemd_notify import notify, watchdog_interval_s
 from protocol import topics
@@ -79,27 +76,16 @@ def build_verifier(settings: AgentSettings) -> Verifier:
 
 
 @dataclass(frozen=True)
-class SharedRunners:
-    """Threads shared by every agent of a simulated fleet in one process (see agent.fleet)."""
+class Runners:
+    """Where an agent's workers and its MQTT session run: by default a thread each.
 
-    network: NetworkLoop
-    steps: SharedStepper
-    fetches: SharedStepper
+    A caller running many agents in one process passes shared ones instead (the load
+    harness in ``loadsim`` does); the agent itself behaves the same either way.
+    """
 
-    @classmethod
-    def create(cls) -> SharedRunners:
-        network = NetworkLoop()
-        return cls(network, SharedStepper("steps", network.wait_quiet), SharedStepper("fetches"))
-
-    def start(self) -> None:
-        self.network.start()
-        self.steps.start()
-        self.fetches.start()
-
-    def stop(self) -> None:
-        self.network.stop()
-        self.steps.stop()
-        self.fetches.stop()
+    steps: Stepper = field(default_factory=ThreadStepper)
+    fetches: Stepper = field(default_factory=ThreadStepper)
+    network: SessionDriver = field(default_factory=OwnThread)
 
 
 class AgentRuntime:
@@ -107,10 +93,10 @@ class AgentRuntime:
         self,
         settings: AgentSettings,
         clock: Clock | None = None,
-        shared: SharedRunners | None = None,
+        runners: Runners | None = None,
     ) -> None:
         self.settings = settings
-        self.shared = shared
+        self.runners = runners or Runners()
         self.clock: Clock = clock or SystemClock()
         self.node_id = settings.node_id
         data = settings.data_dir
@@ -152,7 +138,7 @@ class AgentRuntime:
             settings,
             handlers,
             on_connected=self._on_connected,
-            network=shared.network if shared else None,
+            driver=self.runners.network,
         )
         self.reporter = Reporter(
             self.node_id,
@@ -166,8 +152,8 @@ class AgentRuntime:
         )
         self._stopped = threading.Event()
         self._started = False
-        # command id -> when it arrived: a command's ack is stamped with its arrival time, so
-        # the controller measures delivery, not how long the playout took to get to it
+        # command id -> when it arrived: the protocol defines a command_ack's / rejection's
+        # ``at`` as the command's arrival on the node (protocol.models.PlaybackEvent)
         self._command_arrivals: dict[str, datetime] = {}
         self._arrivals_lock = threading.Lock()
 
@@ -290,10 +276,10 @@ class AgentRuntime:
         if saved is not None:
             log.info("playing on from saved playlist v%d", saved.version)
             self._accept_playlist(saved)
-        steps = self.shared.steps if self.shared else None
+        steps = self.runners.steps
         self.inbox.start(steps)
         self.playout.start(steps)
-        self.cache_worker.start(self.shared.fetches if self.shared else None)
+        self.cache_worker.start(self.runners.fetches)
         self.reporter.start(steps)
         self.session.start()
 
@@ -316,14 +302,10 @@ class AgentRuntime:
         return self.playout.alive()
 
     def run_forever(self) -> None:
-        # The clock thread must get the GIL back quickly when a start is due, even while
-        # another thread is busy (default switch interval: 5 ms).
-        sys.setswitchinterval(0.0005)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         self.start()
-        freeze_startup_heap()
         notify("READY=1")
         ping = watchdog_interval_s()
         try:

@@ -2,7 +2,7 @@
 
 Project path: ``issue_emergency`` stores the emergency and publishes one signed EMERGENCY
 command on the zone topic; every agent (the real ``AgentRuntime`` with the null player, run
-as ``loa agent --simulate N`` in separate processes) verifies it, preempts, starts the
+as ``python -m loadsim --agents N`` in separate processes) verifies it, preempts, starts the
 pre-cached evacuation notice and records ``started``. Latency = the event's ``at`` minus
 the emergency's ``issued_at`` (one machine, one clock). The notice is copied into every
 agent's cache first, as the issue requires ("an emergency never waits for a download").
@@ -107,7 +107,7 @@ def _start_fleet(env: BenchEnv, fleet_dir: Path, n: int) -> subprocess.Popen[byt
     )
     log = (env.root / "fleet.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "agent", "--simulate", str(n), "--prefix", PREFIX],
+        [sys.executable, "-m", "loadsim", "--agents", str(n), "--prefix", PREFIX],
         env=environ,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -117,7 +117,6 @@ def _start_fleet(env: BenchEnv, fleet_dir: Path, n: int) -> subprocess.Popen[byt
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from agent.fleet import fleet_node_ids
     from cli.benchmarks.bare_fleet import measure
     from cli.benchmarks.support import (
         bench_env,
@@ -129,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from controller.db.models import PlaybackEvent
     from controller.services.emergency import EmergencyRequest, issue_emergency
+    from loadsim.fleet import fleet_node_ids
 
     n = args.agents
     if n < 1:

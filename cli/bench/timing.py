@@ -177,7 +177,7 @@ def _wait_for(path: Path, predicate: Any, timeout: float) -> None:
 
 
 def _timing_run(bench: _Bench) -> dict[str, Any]:
-    from agent.fleet import fleet_node_ids
+    from loadsim.fleet import fleet_node_ids
     from protocol import topics
 
     args = bench.args
@@ -192,8 +192,8 @@ def _timing_run(bench: _Bench) -> dict[str, Any]:
     bench.publish_retained(messages)
     if fleet_ids:
         bench.spawn(
-            ["--simulate", str(args.fleet), "--prefix", "sim"],
-            ("agent",),
+            ["--agents", str(args.fleet), "--prefix", "sim"],
+            ("loadsim",),
             LOA_DATA_DIR=str(bench.work / "fleet"),
             LOA_HEARTBEAT_INTERVAL_S="1",
         )

@@ -1,8 +1,8 @@
 """``loa bench fanout``: a zone "play now" from the controller to every simulated agent.
 
 Project path: ``issue_command`` signs one zone command and publishes it once; the broker fans
-it out; each agent (the real ``AgentRuntime``, run as ``loa agent --simulate N`` in its own
-process) verifies the signature and acknowledges; latency is the ack's timestamp minus the
+it out; each agent (the real ``AgentRuntime``, run as ``python -m loadsim --agents N`` in
+its own process) verifies the signature and acknowledges; latency is the ack's timestamp minus the
 command's ``issued_at``. Baselines, same run (:mod:`cli.benchmarks.bare_fleet`): the same
 fan-out to the same number of bare paho clients with no project code, latency measured at
 receipt — ``baseline_*`` on the fleet's own layout (epoll, 500 per process, its rounds
@@ -88,7 +88,7 @@ def _start_fleet(env: BenchEnv, n: int) -> subprocess.Popen[bytes]:
     )
     log = (env.root / "fleet.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "agent", "--simulate", str(n), "--prefix", "fan"],
+        [sys.executable, "-m", "loadsim", "--agents", str(n), "--prefix", "fan"],
         env=environ,
         stdout=log,
         stderr=subprocess.STDOUT,

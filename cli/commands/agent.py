@@ -1,4 +1,4 @@
-"""``loa agent``: run the village agent (or a simulated fleet) in the foreground."""
+"""``loa agent``: run the village agent in the foreground (simulated fleets: ``loadsim``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser("agent", help="run the village agent (systemd runs this)")
     parser.add_argument("--config", type=Path, help="TOML file (default: $LOA_CONFIG)")
     parser.add_argument("--node", help="node id (overrides the config)")
-    parser.add_argument("--simulate", type=int, metavar="N", help="run N simulated agents")
-    parser.add_argument("--prefix", default="sim", help="node id prefix for --simulate")
-    parser.add_argument("--nodes", help="comma-separated node ids for a simulated fleet")
     enrol = parser.add_argument_group("enrolment (first boot; then exits)")
     enrol.add_argument("--enrol", metavar="TOKEN", help="enrol with a one-time token")
     enrol.add_argument("--controller", help="controller URL for --enrol")
@@ -43,47 +40,12 @@ def run_enrol(args: argparse.Namespace) -> int:
     return 0
 
 
-# A simulated fleet's agents share one epoll network loop per process (agent.fleet), so the
-# limit is CPU, not descriptors: one process is one core's worth of agents. An agent holds
-# about 8 descriptors (socket, SQLite outbox, played log and replay guard), so the process
-# raises its soft descriptor limit to the hard one.
-AGENTS_PER_PROCESS = 500
-
-
-def _run_sharded(args: argparse.Namespace, ids: list[str]) -> int:
-    """Run ``ids`` as several ``loa agent --nodes ...`` children; stop them all on SIGTERM."""
-    import signal
-    import subprocess
-    import sys
-    import threading
-
-    argv = [sys.executable, "-m", "cli.main", "agent"]
-    if args.config:
-        argv += ["--config", str(args.config)]
-    children = [
-        subprocess.Popen([*argv, "--nodes", ",".join(ids[i : i + AGENTS_PER_PROCESS])])
-        for i in range(0, len(ids), AGENTS_PER_PROCESS)
-    ]
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        if any(c.poll() is not None for c in children):
-            break
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    codes = [child.wait() for child in children]
-    return 0 if stop.is_set() else max(codes)
-
-
 def run(args: argparse.Namespace) -> int:
     if args.enrol:
         return run_enrol(args)
     from pydantic import ValidationError
 
     from agent.config import AgentSettings
-    from agent.fleet import Fleet, fleet_node_ids
     from agent.runtime import AgentConfigError, AgentRuntime
     from protocol.errors import InvalidMessage
 
@@ -93,16 +55,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValidationError, FileNotFoundError) as exc:
         raise CliError(f"invalid agent configuration: {exc}") from None
     try:
-        if args.simulate or args.nodes:
-            if args.nodes:
-                ids = [n.strip() for n in args.nodes.split(",") if n.strip()]
-            else:
-                ids = fleet_node_ids(args.simulate, args.prefix)
-            if len(ids) > AGENTS_PER_PROCESS:
-                return _run_sharded(args, ids)
-            Fleet(settings, ids).run_forever()
-        else:
-            AgentRuntime(settings).run_forever()
+        AgentRuntime(settings).run_forever()
     except (AgentConfigError, InvalidMessage) as exc:
         raise CliError(str(exc)) from None
     return 0

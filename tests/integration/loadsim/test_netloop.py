@@ -12,10 +12,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.config import AgentSettings
-from agent.fleet import raise_descriptor_limit
 from agent.mqtt_session import MqttSession
-from agent.netloop import QUIET_WINDOW_S, NetworkLoop
 from controller.broker.process import MosquittoProcess
+from loadsim.fleet import raise_descriptor_limit
+from loadsim.netloop import QUIET_WINDOW_S, NetworkLoop
 from protocol import topics
 from tests.support.processes import wait_until
 
@@ -64,7 +64,7 @@ def sessions_on(
             reconnect_max_s=1.0,
         )
         handler = received.handler(node)
-        session = MqttSession(settings, {ZONE_TOPIC: handler}, network=loop)  # type: ignore[dict-item]
+        session = MqttSession(settings, {ZONE_TOPIC: handler}, driver=loop)  # type: ignore[dict-item]
         session.start()
         sessions.append(session)
     return sessions

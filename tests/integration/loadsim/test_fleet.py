@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from agent.config import AgentSettings
-from agent.fleet import Fleet, fleet_node_ids
 from controller.broker.process import MosquittoProcess
+from loadsim.fleet import Fleet, fleet_node_ids
 from protocol import topics
 from protocol.signing import Signer
 

@@ -1,4 +1,5 @@
-"""The two ways an agent's workers run: a thread each, or many on one shared thread."""
+"""The two ways an agent's workers run: a thread each (the agent), or many on one shared
+thread (the load harness's :class:`SharedStepper`), against the same contract."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from agent.stepping import ERROR_RETRY_S, MAX_DEFER_S, SharedStepper, Stepper, ThreadStepper
+from agent.stepping import ERROR_RETRY_S, Stepper, ThreadStepper
+from loadsim.stepping import MAX_DEFER_S, SharedStepper
 from tests.support.processes import wait_until
 
 

@@ -3,7 +3,8 @@
 Each simulated node is a full :class:`AgentRuntime` with its own data directory under
 ``<data_dir>/<node_id>``; only the sound is missing. The agents of one process share three
 threads (:class:`SharedRunners`: one epoll network loop for every MQTT session, one for
-playout and reporting steps, one for media fetches) instead of four threads each.
+playout and reporting steps, one for media fetches) instead of four threads each, through
+the agent's :class:`agent.runtime.Runners` seam.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from agent.config import AgentSettings
-from agent.heap import freeze_startup_heap
-from agent.runtime import AgentRuntime, SharedRunners
+from agent.runtime import AgentRuntime, Runners
+from loadsim.heap import freeze_startup_heap
+from loadsim.netloop import NetworkLoop
+from loadsim.stepping import SharedStepper
 from protocol.clock import Clock
 from protocol.topics import check_slug
 
@@ -46,6 +50,34 @@ def fleet_node_ids(count: int, prefix: str = "sim") -> list[str]:
     return [check_slug(f"{prefix}-{n:0{width}d}") for n in range(1, count + 1)]
 
 
+@dataclass(frozen=True)
+class SharedRunners:
+    """The three threads every agent of one simulated-fleet process shares."""
+
+    network: NetworkLoop
+    steps: SharedStepper
+    fetches: SharedStepper
+
+    @classmethod
+    def create(cls) -> SharedRunners:
+        network = NetworkLoop()
+        return cls(network, SharedStepper("steps", network.wait_quiet), SharedStepper("fetches"))
+
+    @property
+    def runners(self) -> Runners:
+        return Runners(steps=self.steps, fetches=self.fetches, network=self.network)
+
+    def start(self) -> None:
+        self.network.start()
+        self.steps.start()
+        self.fetches.start()
+
+    def stop(self) -> None:
+        self.network.stop()
+        self.steps.stop()
+        self.fetches.stop()
+
+
 class Fleet:
     def __init__(
         self, base: AgentSettings, node_ids: Sequence[str], clock: Clock | None = None
@@ -63,7 +95,7 @@ class Fleet:
                     }
                 ),
                 clock,
-                self.shared,
+                self.shared.runners,
             )
             for node_id in node_ids
         ]

@@ -1,12 +1,18 @@
 """One network thread for many MQTT sessions (a simulated fleet), driven by epoll.
 
-A real agent gives its one MQTT session a thread of its own (``MqttSession.start()``). A
-simulated fleet of hundreds of agents cannot: paho's own loop uses ``select()``, which stops
-at descriptor 1024, and a thread per session spends the CPU on switching threads. Here every
+A real agent gives its one MQTT session a thread of its own (the default
+:class:`agent.mqtt_session.OwnThread` driver). A simulated fleet of hundreds of agents
+cannot: paho's own loop uses ``select()``, which stops at descriptor 1024, and a thread per
+session spends the CPU on switching threads. Here every
 session's socket sits in one :mod:`selectors` selector (epoll on Linux, no descriptor limit)
 and paho is driven through its external-loop API (``loop_read`` / ``loop_write`` /
 ``loop_misc`` plus the socket callbacks), with the same reconnect-with-backoff behaviour as a
-session's own thread.
+session's own thread. :class:`NetworkLoop` is a :class:`agent.mqtt_session.SessionDriver`.
+
+Quiet window (:meth:`NetworkLoop.wait_quiet`): the loop notes when a session last received
+a message (it wraps each session's ``on_message`` when attaching it), so the harness's
+shared step thread can wait until a fan-out has been read from every socket before the
+simulated agents act on it — a need of many agents sharing two cores, not of a real agent.
 
 Threads: everything that touches a socket runs on the loop thread; other threads (the
 reporter publishing events) only queue packets, and paho's write-interest callback reaches
@@ -23,12 +29,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
-if TYPE_CHECKING:
-    from agent.mqtt_session import MqttSession
+from agent.mqtt_session import MqttSession
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +73,6 @@ class NetworkLoop:
         self._last_message = 0.0  # monotonic time a session last received a message
 
     # -- any thread ----------------------------------------------------------------------
-    def message_arrived(self) -> None:
-        """A session got a message (loop thread): the network is not quiet yet."""
-        self._last_message = time.monotonic()
-
     def wait_quiet(self, until: float) -> None:
         """Block until no message has arrived for ``QUIET_WINDOW_S``, or until ``until``.
 
@@ -106,6 +107,14 @@ class NetworkLoop:
         client.on_socket_close = lambda _c, _u, sock: self._closed(link, sock)
         client.on_socket_register_write = lambda _c, _u, _s: self._want_write(link)
         client.on_socket_unregister_write = lambda _c, _u, _s: self._watch(link, write=False)
+        deliver = client.on_message
+
+        def on_message(c: mqtt.Client, u: Any, message: mqtt.MQTTMessage) -> None:
+            self._last_message = time.monotonic()  # the network is not quiet yet
+            if deliver is not None:
+                deliver(c, u, message)
+
+        client.on_message = on_message
 
         def add() -> None:
             self._links[id(session)] = link
