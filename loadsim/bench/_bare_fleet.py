@@ -31,7 +31,7 @@ from typing import Any, Literal
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cli.errors import CliError
+from loadsim.bench._report import BenchError
 
 Mode = Literal["epoll", "threads"]
 PER_PROCESS: dict[Mode, int] = {"epoll": 500, "threads": 300}
@@ -172,7 +172,7 @@ class BareFleet:
         while not all(Path(o + ".ready").exists() or not p.is_alive() for p, o in self._shards):
             if time.monotonic() > deadline:
                 self._kill()
-                raise CliError(f"the bare {self.mode} baseline did not subscribe in time")
+                raise BenchError(f"the bare {self.mode} baseline did not subscribe in time")
             time.sleep(0.05)
         self._pub.connect("127.0.0.1", self.port)
         self._pub.loop_start()

@@ -9,7 +9,6 @@ ingestion path, which validates every message and stores it in SQLite in batches
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import threading
 import time
@@ -18,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cli.benchmarks.support import bare_client, bench_env, peak_rss_mb, percentiles, wait_for
 from controller.db.models import Heartbeat, PlaybackEvent
+from loadsim.bench._report import add_json_flag, emit
+from loadsim.bench._support import bare_client, bench_env, peak_rss_mb, percentiles, wait_for
 from protocol import topics
 from protocol.codec import encode
 from protocol.models import EventBatch, EventKind
@@ -83,6 +83,16 @@ def _publish_all(port: int, node_ids: list[str], args: argparse.Namespace) -> No
         p.join(600)
 
 
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("ingest", help="heartbeat/event ingestion rate vs bare broker")
+    parser.add_argument("--agents", type=int, default=5000, help="simulated nodes")
+    parser.add_argument("--rounds", type=int, default=6, help="heartbeats per node")
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    parser.add_argument("--events-every", type=int, default=5, help="one event batch per N hbs")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
+
+
 def run(args: argparse.Namespace) -> int:
     node_ids = [f"n-{i:05d}" for i in range(args.agents)]
     with bench_env(ZONE, node_ids) as env:
@@ -141,5 +151,5 @@ def run(args: argparse.Namespace) -> int:
             "batches_committed": stats.batches_committed,
             "controller_peak_rss_mb": peak_rss_mb(),
         }
-    print(json.dumps(report))
+    emit(report, args.json)
     return 0

@@ -7,7 +7,6 @@ renders again to time cache hits. Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import statistics
 import tempfile
@@ -15,10 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from loadsim.bench._report import add_json_flag, emit
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("tts", help="TTS pipeline speed, loudness and cache")
-    parser.add_argument("--json", action="store_true", help="JSON output (the only format)")
+    add_json_flag(parser)
     parser.add_argument("--piper-voices", type=Path, help="folder with Piper *.onnx voices")
     parser.set_defaults(handler=run)
 
@@ -58,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from audio.mastering import decode, master, measure_loudness
     from audio.media_store import MediaStore
     from audio.normalise import TextNormaliser
-    from audio.notices import load_notices
     from audio.pipeline import SpeechRenderer
+    from loadsim.bench._notices import load_notices
 
     notices = load_notices()
     normaliser = TextNormaliser()
@@ -128,5 +129,5 @@ def run(args: argparse.Namespace) -> int:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
         ),
     }
-    print(json.dumps(result, ensure_ascii=False))
+    emit(result, args.json)
     return 0

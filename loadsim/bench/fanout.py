@@ -3,7 +3,7 @@
 Project path: ``issue_command`` signs one zone command and publishes it once; the broker fans
 it out; each agent (the real ``AgentRuntime``, run as ``python -m loadsim --agents N`` in
 its own process) verifies the signature and acknowledges; latency is the ack's timestamp minus the
-command's ``issued_at``. Baselines, same run (:mod:`cli.benchmarks.bare_fleet`): the same
+command's ``issued_at``. Baselines, same run (:mod:`loadsim.bench._bare_fleet`): the same
 fan-out to the same number of bare paho clients with no project code, latency measured at
 receipt — ``baseline_*`` on the fleet's own layout (epoll, 500 per process, its rounds
 alternating with the project's while both fleets stay connected), so the ratio is what the
@@ -14,34 +14,37 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from cli.benchmarks.bare_fleet import ROUND_GAP_S, BareFleet, measure
-from cli.benchmarks.support import (
+from controller.db.models import PlaybackEvent
+from controller.services.commands import issue_command
+from loadsim.bench._bare_fleet import ROUND_GAP_S, BareFleet, measure
+from loadsim.bench._report import BenchError, add_json_flag, emit
+from loadsim.bench._support import (
     BenchEnv,
+    Fleet,
     bench_env,
     online_count,
     peak_rss_mb,
     ratio,
     round_summary,
+    start_fleet,
+    stop_fleet,
     wait_for,
     wait_for_fleet_online,
 )
-from cli.errors import CliError
-from controller.db.models import PlaybackEvent
-from controller.services.commands import issue_command
+from loadsim.fleet import fleet_node_ids
 from protocol import topics
 from protocol.models import CommandAction, ItemKind, PlaylistItem, Priority
 
 ZONE = "xa-fanout"
+PREFIX = "fan"
 
 
 def _one_round(env: BenchEnv, n: int, index: int) -> list[float]:
@@ -73,29 +76,7 @@ def _one_round(env: BenchEnv, n: int, index: int) -> list[float]:
     return acks()
 
 
-def _start_fleet(env: BenchEnv, n: int) -> subprocess.Popen[bytes]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
-    environ.update(
-        {
-            "LOA_DATA_DIR": str(env.root / "fleet"),
-            "LOA_MQTT_PORT": str(env.broker.port),
-            "LOA_CONTROLLER_URL": "http://127.0.0.1:9",
-            "LOA_TRUSTED_KEYS": json.dumps([env.ctl.signer.public_key_b64]),
-            "LOA_ZONES": json.dumps([ZONE]),
-            "LOA_PLAYER": "null",
-            "LOA_HEARTBEAT_INTERVAL_S": "600",
-        }
-    )
-    log = (env.root / "fleet.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "loadsim", "--agents", str(n), "--prefix", "fan"],
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _mass_disconnect(fleet: subprocess.Popen[bytes], online: Any) -> float | None:
+def _mass_disconnect(fleet: Fleet, online: Any) -> float | None:
     """SIGKILL every simulated agent at once; seconds until the fleet view shows none online.
 
     The broker publishes each dead session's Last Will (``offline``, retained) and the
@@ -115,15 +96,27 @@ def _mass_disconnect(fleet: subprocess.Popen[bytes], online: Any) -> float | Non
     return round(time.monotonic() - started, 2)
 
 
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("fanout", help="zone command fan-out vs bare paho clients")
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=9,
+        help="zone commands, each after a bare publish (2 s apart); medians over the rounds",
+    )
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
+
+
 def run(args: argparse.Namespace) -> int:
     n, rounds = args.agents, args.rounds
     if n < 1 or rounds < 1:
-        raise CliError("--agents and --rounds must be at least 1")
-    width = max(3, len(str(n)))
-    node_ids = [f"fan-{i:0{width}d}" for i in range(1, n + 1)]
+        raise BenchError("--agents and --rounds must be at least 1")
+    node_ids = fleet_node_ids(n, PREFIX)
     with bench_env(ZONE, node_ids) as env:
         bare_threaded = measure(env.broker.port, env.root, n, "threads", rounds)
-        fleet = _start_fleet(env, n)
+        fleet = start_fleet(env, n, PREFIX, ZONE, env.root / "fleet")
         try:
             startup_s = wait_for_fleet_online(env, fleet, n)
             online_before_issue = online_count(env)
@@ -139,11 +132,7 @@ def run(args: argparse.Namespace) -> int:
             bare = bare_fleet.results()
             offline_s = _mass_disconnect(fleet, lambda: online_count(env))
         finally:
-            fleet.terminate()
-            try:
-                fleet.wait(60)
-            except subprocess.TimeoutExpired:
-                fleet.kill()
+            stop_fleet(fleet)
         stats, baseline, threaded = (round_summary(v) for v in (latencies, bare, bare_threaded))
         report = {
             "agents": n,
@@ -172,5 +161,5 @@ def run(args: argparse.Namespace) -> int:
             "zone_topic": topics.zone_cmd(ZONE),
             "controller_peak_rss_mb": peak_rss_mb(),
         }
-    print(json.dumps(report))
+    emit(report, args.json)
     return 0

@@ -11,7 +11,6 @@ finished/failed/skipped/missed event on some node). The pass mark is zero for al
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import tempfile
 import time
@@ -19,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cli.benchmarks.fault_rig import POLL_S, FaultRig
-from cli.benchmarks.support import wait_for
+from loadsim.bench._fault_rig import POLL_S, FaultRig
+from loadsim.bench._report import BenchError, add_json_flag, emit
+from loadsim.bench._support import wait_for
 
 TEXT = "Thông báo thử nghiệm số {n}: bà con chú ý nghe."
 SETTLE_S = 60
@@ -112,16 +112,24 @@ def run_scenario(name: str, root: Path, agents: int) -> dict[str, Any]:
         rig.close()
 
 
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "faults", help="kill broker/controller/agent mid-work; count events sent/stored/lost"
+    )
+    parser.add_argument("--agents", type=int, default=3, help="agent processes per scenario")
+    parser.add_argument("--only", action="append", help="run only this scenario (repeatable)")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
+
+
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # stdout/stderr: the report only
     names = args.only or list(SCENARIOS)
     unknown = set(names) - set(SCENARIOS)
     if unknown:
-        from cli.errors import CliError
-
-        raise CliError(f"unknown scenario(s) {sorted(unknown)}; choose from {list(SCENARIOS)}")
+        raise BenchError(f"unknown scenario(s) {sorted(unknown)}; choose from {list(SCENARIOS)}")
     with tempfile.TemporaryDirectory(prefix="loa-faults-") as tmp:
         scenarios = [run_scenario(n, Path(tmp) / n, args.agents) for n in names]
     ok = all(s["lost"] == s["duplicated"] == s["unaccounted_items"] == 0 for s in scenarios)
-    print(json.dumps({"scenarios": scenarios, "ok": ok}, indent=2))
+    emit({"scenarios": scenarios, "ok": ok}, args.json)
     return 0 if ok else 1

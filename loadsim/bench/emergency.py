@@ -12,7 +12,7 @@ SD card a few times per emergency, in parallel with every other village, but a t
 agents on one machine would queue those fsyncs on one disk and measure the disk, not the
 system (``--fleet-disk`` does exactly that; ``fsync_ms`` is reported either way).
 
-Baselines, same run (:mod:`cli.benchmarks.bare_fleet`): the same one-publish fan-out to N
+Baselines, same run (:mod:`loadsim.bench._bare_fleet`): the same one-publish fan-out to N
 bare paho subscribers (no project code), latency measured at receipt, on the fleet's own
 epoll layout (``baseline_*``, ``ratio_p99`` = project p99 / baseline p99) and with paho's
 thread-per-client loop (``baseline_threaded_*``).
@@ -21,20 +21,17 @@ thread-per-client loop (``baseline_threaded_*``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.errors import CliError
+from loadsim.bench._report import BenchError, add_json_flag, emit
 
 if TYPE_CHECKING:
-    from cli.benchmarks.support import BenchEnv
+    from loadsim.bench._support import BenchEnv
 
 ZONE = "xa-khan-cap"
 PREFIX = "emg"
@@ -49,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "emergency", help="emergency issue → every agent playing, vs bare paho fan-out"
     )
     parser.add_argument("--agents", type=int, default=1000)
-    parser.add_argument("--json", action="store_true", help="JSON output (the only format)")
+    add_json_flag(parser)
     parser.add_argument(
         "--fleet-disk",
         action="store_true",
@@ -84,7 +81,7 @@ def _precache(env: BenchEnv, fleet_dir: Path, node_ids: list[str]) -> str:
     name = f"{rendered.sha256}.{rendered.ext}"
     source = env.ctl.media_store.resolve(name)
     if source is None:
-        raise CliError("the rendered notice is missing from the media store")
+        raise BenchError("the rendered notice is missing from the media store")
     for node in node_ids:
         target = fleet_dir / node / "media" / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,47 +89,27 @@ def _precache(env: BenchEnv, fleet_dir: Path, node_ids: list[str]) -> str:
     return rendered.sha256
 
 
-def _start_fleet(env: BenchEnv, fleet_dir: Path, n: int) -> subprocess.Popen[bytes]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
-    environ.update(
-        {
-            "LOA_DATA_DIR": str(fleet_dir),
-            "LOA_MQTT_PORT": str(env.broker.port),
-            "LOA_CONTROLLER_URL": "http://127.0.0.1:9",
-            "LOA_TRUSTED_KEYS": json.dumps([env.ctl.signer.public_key_b64]),
-            "LOA_ZONES": json.dumps([ZONE]),
-            "LOA_PLAYER": "null",
-            "LOA_HEARTBEAT_INTERVAL_S": "600",
-        }
-    )
-    log = (env.root / "fleet.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "loadsim", "--agents", str(n), "--prefix", PREFIX],
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from cli.benchmarks.bare_fleet import measure
-    from cli.benchmarks.support import (
+    from controller.db.models import PlaybackEvent
+    from controller.services.emergency import EmergencyRequest, issue_emergency
+    from loadsim.bench._bare_fleet import measure
+    from loadsim.bench._support import (
         bench_env,
         peak_rss_mb,
         percentiles,
         ratio,
+        start_fleet,
+        stop_fleet,
         wait_for,
         wait_for_fleet_online,
     )
-    from controller.db.models import PlaybackEvent
-    from controller.services.emergency import EmergencyRequest, issue_emergency
     from loadsim.fleet import fleet_node_ids
 
     n = args.agents
     if n < 1:
-        raise CliError("--agents must be at least 1")
+        raise BenchError("--agents must be at least 1")
     node_ids = fleet_node_ids(n, PREFIX)
     shm = Path("/dev/shm")  # noqa: S108 - only the parent of a private mkdtemp
     on_tmpfs = not args.fleet_disk and shm.is_dir()
@@ -144,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         baseline = measure(env.broker.port, env.root, n, "epoll")[0]
         baseline_threaded = measure(env.broker.port, env.root, n, "threads")[0]
         sha = _precache(env, fleet_dir, node_ids)
-        fleet = _start_fleet(env, fleet_dir, n)
+        fleet = start_fleet(env, n, PREFIX, ZONE, fleet_dir)
         disk_fsync_ms = fsync_ms(env.root)
         try:
             startup_s = wait_for_fleet_online(env, fleet, n)
@@ -163,11 +140,7 @@ def run(args: argparse.Namespace) -> int:
             wait_for(lambda: len(started()) >= n, 120, interval=0.25)
             latencies = started()
         finally:
-            fleet.terminate()
-            try:
-                fleet.wait(60)
-            except subprocess.TimeoutExpired:
-                fleet.kill()
+            stop_fleet(fleet)
     stats, base = percentiles(latencies), percentiles(baseline)
     threaded = percentiles(baseline_threaded)
     report = {
@@ -192,5 +165,5 @@ def run(args: argparse.Namespace) -> int:
         "precached_media": sha,
         "controller_peak_rss_mb": peak_rss_mb(),
     }
-    print(json.dumps(report))
+    emit(report, args.json)
     return 0

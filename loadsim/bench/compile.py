@@ -9,7 +9,6 @@ every node) in the same run, so the ratio is measured, not remembered.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from loadsim.bench._report import add_json_flag, emit
 from protocol.models import ItemKind, MediaRef, Priority
 from schedules import (
     CompileResult,
@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--baseline-nodes", type=int, default=0, help="nodes for the naive baseline (0 = all)"
     )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", action="store_true", help="JSON output (the only format)")
+    add_json_flag(parser)
     parser.set_defaults(handler=run)
 
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     fleet = build_fleet(args.nodes, args.items, args.communes, args.villages, args.seed)
     end = WINDOW_START + timedelta(hours=args.hours)
     report = measure(fleet, WINDOW_START, end, args.baseline_nodes or args.nodes)
-    print(json.dumps(report, ensure_ascii=False))
+    emit(report, args.json)
     return 0
 
 

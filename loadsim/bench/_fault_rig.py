@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from cli.benchmarks.support import wait_for
 from controller.broker.process import MosquittoProcess, free_port
+from loadsim.bench._support import wait_for
 
 ZONE = "xa-thu-loi"
 

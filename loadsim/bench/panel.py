@@ -15,7 +15,6 @@ The baseline is the bare SQL of the same first page (the same keyset query, no a
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -23,6 +22,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from loadsim.bench._report import add_json_flag, emit
 
 TARGET_FIRST_PAGE_MS = 300.0
 COMMUNES = 10
@@ -33,7 +34,7 @@ BATCH = 100_000
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("panel", help="playback-log page + CSV over a large log")
-    parser.add_argument("--json", action="store_true", help="print JSON (always on)")
+    add_json_flag(parser)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15, help="timed page loads (median)")
     parser.add_argument("--data-dir", type=Path, help="keep the database here (default: temp)")
@@ -213,23 +214,20 @@ def run(args: argparse.Namespace) -> int:
                     "csv_export_all_rows": lines - 1,
                     "csv_export_all_mb": round(size / 1e6, 1),
                 }
-    print(
-        json.dumps(
-            {
-                "rows": args.rows,
-                "fill_s": round(fill_s, 1),
-                "filter": "1 commune (10 of 100 nodes), last 30 days, status finished",
-                "first_page_ms_median": first_ms,
-                "baseline_sql_ms_median": baseline_ms,
-                "ratio": round(first_ms / baseline_ms, 1) if baseline_ms else None,
-                "page_21_ms_median": deep_ms,
-                "csv_export_s": round(csv_s, 2),
-                "csv_export_rows": csv_rows,
-                **full,
-                "target_first_page_ms": TARGET_FIRST_PAGE_MS,
-                "meets_target": first_ms < TARGET_FIRST_PAGE_MS,
-                "repeat": args.repeat,
-            }
-        )
-    )
+    report = {
+        "rows": args.rows,
+        "fill_s": round(fill_s, 1),
+        "filter": "1 commune (10 of 100 nodes), last 30 days, status finished",
+        "first_page_ms_median": first_ms,
+        "baseline_sql_ms_median": baseline_ms,
+        "ratio": round(first_ms / baseline_ms, 1) if baseline_ms else None,
+        "page_21_ms_median": deep_ms,
+        "csv_export_s": round(csv_s, 2),
+        "csv_export_rows": csv_rows,
+        **full,
+        "target_first_page_ms": TARGET_FIRST_PAGE_MS,
+        "meets_target": first_ms < TARGET_FIRST_PAGE_MS,
+        "repeat": args.repeat,
+    }
+    emit(report, args.json)
     return 0

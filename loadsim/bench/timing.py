@@ -24,12 +24,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from loadsim.bench._report import add_json_flag, emit
+
 RSS_TARGET_MB = 80.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("timing", help="agent start-time accuracy under fleet load")
-    parser.add_argument("--json", action="store_true", help="print JSON (always on)")
+    add_json_flag(parser)
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--spacing", type=float, default=0.75, help="seconds between starts")
     parser.add_argument("--fleet", type=int, default=50, help="simulated agents as load")
@@ -278,5 +280,5 @@ def run(args: argparse.Namespace) -> int:
             out["playlist_48h"] = _rss_run(bench, args.rss_items)
         finally:
             bench.close()
-    print(json.dumps(out))
+    emit(out, args.json)
     return 0

@@ -1,12 +1,16 @@
 """Shared plumbing for the fleet benchmarks: a private broker, a controller, bare clients.
 
-Underscore module: not a benchmark itself (``cli.main`` skips it).
+Underscore module: not a benchmark itself (discovery skips it).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +28,7 @@ from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
 from controller.db.models import Node, Zone
 from controller.services.container import Controller
+from loadsim.bench._report import BenchError
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -61,6 +66,9 @@ def ratio(value: float, baseline: float) -> float | None:
 def peak_rss_mb() -> float:
     """Peak RSS of this process (the in-process controller) in MiB."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+Fleet = subprocess.Popen[bytes]  # a running ``python -m loadsim`` (see start_fleet)
 
 
 @dataclass
@@ -137,14 +145,50 @@ def online_count(env: BenchEnv) -> int:
         return s.scalar(select(func.count()).where(Node.online.is_(True))) or 0
 
 
-def wait_for_fleet_online(env: BenchEnv, fleet: Any, n: int, timeout: float = 600) -> float:
-    """Seconds until all ``n`` simulated agents are online; a CliError if they never are."""
-    from cli.errors import CliError
+def wait_for_fleet_online(env: BenchEnv, fleet: Fleet, n: int, timeout: float = 600) -> float:
+    """Seconds until all ``n`` simulated agents are online; a BenchError if they never are."""
 
     began = time.monotonic()
     if not wait_for(lambda: online_count(env) >= n or fleet.poll() is not None, timeout, 0.5):
-        raise CliError(f"only {online_count(env)} of {n} agents came online")
+        raise BenchError(f"only {online_count(env)} of {n} agents came online")
     if fleet.poll() is not None:
         tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
-        raise CliError(f"the simulated fleet exited:\n{tail}")
+        raise BenchError(f"the simulated fleet exited:\n{tail}")
     return time.monotonic() - began
+
+
+def start_fleet(env: BenchEnv, n: int, prefix: str, zone: str, data_dir: Path) -> Fleet:
+    """``python -m loadsim --agents n`` in ``zone`` against this env's broker and key.
+
+    The agents need no controller HTTP (media are pre-cached or absent) and send a
+    heartbeat every 10 minutes only, so the broker carries the measured traffic alone.
+    Output goes to ``<root>/fleet.log`` (shown when the fleet dies early).
+    """
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
+    environ.update(
+        {
+            "LOA_DATA_DIR": str(data_dir),
+            "LOA_MQTT_PORT": str(env.broker.port),
+            "LOA_CONTROLLER_URL": "http://127.0.0.1:9",
+            "LOA_TRUSTED_KEYS": json.dumps([env.ctl.signer.public_key_b64]),
+            "LOA_ZONES": json.dumps([zone]),
+            "LOA_PLAYER": "null",
+            "LOA_HEARTBEAT_INTERVAL_S": "600",
+        }
+    )
+    log = (env.root / "fleet.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "loadsim", "--agents", str(n), "--prefix", prefix],
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_fleet(fleet: Fleet) -> None:
+    """SIGTERM (the fleet stops its children), then SIGKILL after a minute."""
+    fleet.terminate()
+    try:
+        fleet.wait(60)
+    except subprocess.TimeoutExpired:
+        fleet.kill()
