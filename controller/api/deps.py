@@ -49,8 +49,13 @@ def get_session(ctl: ControllerDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 PrincipalResolver = Callable[[Request, Controller], Principal | None]
-# Extra ways to identify a caller (e.g. the panel's session cookie); tried in order.
-principal_resolvers: list[PrincipalResolver] = []
+
+
+def principal_resolvers(request: Request) -> list[PrincipalResolver]:
+    """Extra ways to identify a caller, tried in order before the bearer token: what
+    ``create_app`` put in ``app.state.principal_resolvers`` (the panel's session cookie)."""
+    resolvers: list[PrincipalResolver] = getattr(request.app.state, "principal_resolvers", [])
+    return resolvers
 
 
 def _bearer_principal(request: Request, ctl: Controller) -> Principal | None:
@@ -70,7 +75,7 @@ def _bearer_principal(request: Request, ctl: Controller) -> Principal | None:
 
 
 def current_principal(request: Request, ctl: ControllerDep) -> Principal:
-    for resolver in (*principal_resolvers, _bearer_principal):
+    for resolver in (*principal_resolvers(request), _bearer_principal):
         principal = resolver(request, ctl)
         if principal is not None:
             return principal
