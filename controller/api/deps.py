@@ -7,30 +7,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
+from controller.auth.principal import Principal, Role
 from controller.services.container import Controller
-
-
-class Role(IntEnum):
-    """Ordered: a higher role may do everything a lower one may."""
-
-    VIEWER = 1
-    OPERATOR = 2
-    ADMIN = 3
-
-
-@dataclass(frozen=True)
-class Principal:
-    username: str
-    role: Role
-    communes: frozenset[str] = field(default_factory=frozenset)
-    all_communes: bool = False
 
 
 def get_controller(request: Request) -> Controller:

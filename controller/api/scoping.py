@@ -8,7 +8,8 @@ from fastapi import Depends, HTTPException, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal, SessionDep, current_principal
+from controller.api.deps import SessionDep, current_principal
+from controller.auth.principal import Principal
 from controller.auth.scope import Scope, scope_for
 from controller.db.models import Node, Zone
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal
+from controller.auth.principal import Principal
 from controller.db.models import Node, NodeZone
 from controller.services.zones import ZoneTree
 

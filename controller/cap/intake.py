@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from controller.cap.mapping import BroadcastKind, Decision, ZoneMap, decide
 from controller.cap.model import CapAlert
-from controller.db.models import Announcement, Node
+from controller.db.models import Announcement, Node, UpstreamAlert, ZoneGeocode
 from controller.services.announcements import Targets, create_text_announcement
 from controller.services.emergency import (
     MAX_ACTIVE,
@@ -26,7 +26,6 @@ from controller.services.emergency import (
     cancel_emergency,
     issue_emergency,
 )
-from controller.services.emergency_records import UpstreamAlert, ZoneGeocode
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import Priority
 

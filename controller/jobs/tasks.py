@@ -11,11 +11,11 @@ from sqlalchemy import delete, select, update
 
 from audio.errors import AudioError
 from controller.bridge.playlist_publisher import PublishReport
-from controller.db.models import Heartbeat, Node
+from controller.db.models import Heartbeat, Node, ScheduleEntryRow
 from controller.jobs.context import JobContext
 from controller.services.alerts import evaluate as evaluate_alerts
 from controller.services.schedule_editing import with_speech
-from controller.services.schedule_store import ScheduleEntryRow, load_calendar, save_entry
+from controller.services.schedule_store import load_calendar, save_entry
 from schedules import ProgrammeSlot, ScheduleEntry, ScheduleError
 from schedules.expansion import ExpandedCalendar
 from schedules.local_time import to_local_naive

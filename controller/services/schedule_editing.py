@@ -16,12 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.pipeline import SpeechRenderer
-from controller.db.models import Media, Node, Zone
+from controller.db.models import Media, Node, ProgrammeSlotRow, ScheduleEntryRow, Zone
 from controller.services.announcements import ensure_media
 from controller.services.schedule_store import (
     ANNOUNCEMENT_PREFIX,
-    ProgrammeSlotRow,
-    ScheduleEntryRow,
     media_ref_of,
 )
 from protocol.models import MediaRef

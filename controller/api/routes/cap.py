@@ -17,16 +17,16 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.deps import Admin, ControllerDep, Principal, Role, SessionDep, current_principal
+from controller.api.deps import Admin, ControllerDep, SessionDep, current_principal
 from controller.api.schemas import Slug, StrictBody
+from controller.auth.principal import Principal, Role
 from controller.cap.errors import AlertRejected
 from controller.cap.intake import IntakeResult, accept_alert
 from controller.cap.json_form import AlertIn
 from controller.cap.model import CapAlert
 from controller.cap.parse import MAX_BYTES, parse_cap
-from controller.db.models import Zone
+from controller.db.models import Zone, ZoneGeocode
 from controller.services.container import Controller
-from controller.services.emergency_records import ZoneGeocode
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 

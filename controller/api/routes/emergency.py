@@ -14,9 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, model_validator
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.deps import ControllerDep, Operator, Principal, Viewer
+from controller.api.deps import ControllerDep, Operator, Viewer
 from controller.api.schemas import AwareDatetime, Slug, StrictBody
 from controller.auth import audit
+from controller.auth.principal import Principal
 from controller.auth.scope import scope_for
 from controller.services.container import Controller
 from controller.services.emergency import (

@@ -16,7 +16,7 @@ from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
 from controller.api.scoping import ScopeDep, require_target_ids
-from controller.db.models import Node
+from controller.db.models import Node, ScheduleEntryRow
 from controller.services.announcements import TargetError, resolve_targets
 from controller.services.container import Controller
 from controller.services.playlist_builder import fleet_zones
@@ -29,7 +29,6 @@ from controller.services.schedule_editing import (
     with_speech,
 )
 from controller.services.schedule_store import (
-    ScheduleEntryRow,
     active_entry_rows,
     load_calendar,
     save_entry,

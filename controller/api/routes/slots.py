@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
+from controller.db.models import ProgrammeSlotRow, ScheduleEntryRow
 from controller.services.container import Controller
 from controller.services.schedule_editing import ScheduleInputError, build_slot
-from controller.services.schedule_store import ProgrammeSlotRow, ScheduleEntryRow, save_slot
+from controller.services.schedule_store import save_slot
 
 router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
 _422 = status.HTTP_422_UNPROCESSABLE_CONTENT

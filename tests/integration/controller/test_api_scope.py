@@ -9,8 +9,8 @@ import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 
-from controller.api.deps import Principal, Role
 from controller.app import create_app
+from controller.auth.principal import Principal, Role
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
 from controller.services.container import Controller

@@ -14,7 +14,7 @@ from integration.emergency.zone_listener import ZoneCommandListener
 from controller.app import create_app
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
-from controller.services.emergency_records import Emergency, UpstreamAlert
+from controller.db.models import Emergency, UpstreamAlert
 from protocol.clock import FakeClock
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from controller.broker.process import MosquittoProcess
-from controller.db.models import Heartbeat, Node, Zone
+from controller.db.models import Heartbeat, Node, ScheduleEntryRow, Zone
 from controller.jobs.runner import JobRunner, stored_job
 from controller.jobs.tasks import (
     mark_silent_nodes_offline,
@@ -20,7 +20,7 @@ from controller.jobs.tasks import (
     run_horizon,
 )
 from controller.services.container import Controller
-from controller.services.schedule_store import ScheduleEntryRow, save_entry
+from controller.services.schedule_store import save_entry
 from protocol.clock import FakeClock
 from schedules import ScheduleEntry
 from tests.support.processes import wait_until
