@@ -15,7 +15,6 @@ from fastapi import APIRouter, FastAPI
 
 from controller.api.routes import (
     announcements,
-    cap,
     commands,
     emergency,
     enrolment,
@@ -27,6 +26,7 @@ from controller.api.routes import (
     slots,
     system,
     tts,
+    upstream_alerts,
     users,
     zones,
 )
@@ -49,7 +49,6 @@ from protocol.clock import Clock
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     announcements.router,
-    cap.router,
     commands.router,
     emergency.router,
     enrolment.router,
@@ -61,6 +60,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     slots.router,
     system.router,
     tts.router,
+    upstream_alerts.router,
     users.router,
     zones.router,
 )

@@ -18,8 +18,8 @@ import xmlschema
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from controller.cap.errors import AlertRejected
-from controller.cap.model import CapAlert, CapArea, CapInfo, CapReference, Point
+from controller.upstream_alerts.errors import AlertRejected
+from controller.upstream_alerts.model import CapAlert, CapArea, CapInfo, CapReference, Point
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 MAX_BYTES = 512 * 1024

@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from controller.cap.model import CapAlert, CapArea, CapInfo
-from controller.cap.parse import parse_circle, parse_polygon, parse_references
+from controller.upstream_alerts.model import CapAlert, CapArea, CapInfo
+from controller.upstream_alerts.parse import parse_circle, parse_polygon, parse_references
 
 Text = Annotated[str, Field(max_length=5000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]

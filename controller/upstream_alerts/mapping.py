@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from controller.cap.model import CapAlert, CapArea, CapInfo, Point
+from controller.upstream_alerts.model import CapAlert, CapArea, CapInfo, Point
 
 URGENT = frozenset({"Immediate", "Expected"})
 SERIOUS = frozenset({"Extreme", "Severe"})

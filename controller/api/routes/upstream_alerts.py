@@ -20,15 +20,15 @@ from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api.deps import Admin, ControllerDep, SessionDep, current_principal
 from controller.api.schemas import Slug, StrictBody
 from controller.auth.principal import Principal, Role
-from controller.cap.errors import AlertRejected
-from controller.cap.intake import IntakeResult, accept_alert
-from controller.cap.json_form import AlertIn
-from controller.cap.model import CapAlert
-from controller.cap.parse import MAX_BYTES, parse_cap
 from controller.db.models import Zone, ZoneGeocode
 from controller.services.container import Controller
+from controller.upstream_alerts.errors import AlertRejected
+from controller.upstream_alerts.intake import IntakeResult, accept_alert
+from controller.upstream_alerts.json_form import AlertIn
+from controller.upstream_alerts.model import CapAlert
+from controller.upstream_alerts.parse import MAX_BYTES, parse_cap
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/upstream-alerts", tags=["upstream-alerts"])
 
 
 def upstream_or_admin(request: Request, ctl: ControllerDep) -> Principal:
@@ -105,7 +105,7 @@ async def post_cap(request: Request, ctl: ControllerDep, who: Upstream) -> Intak
 
 @router.post("/json")
 async def post_json(request: Request, ctl: ControllerDep, who: Upstream) -> IntakeOut:
-    """The same alert as JSON (see ``controller.cap.json_form.AlertIn``)."""
+    """The same alert as JSON (see ``controller.upstream_alerts.json_form.AlertIn``)."""
     data = await _limited_body(request)
     try:
         alert = AlertIn.model_validate_json(data).to_cap()

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from controller.cap.mapping import BroadcastKind, Decision, ZoneMap, decide
-from controller.cap.model import CapAlert
 from controller.db.models import Announcement, Node, UpstreamAlert, ZoneGeocode
 from controller.services.announcements import Targets, create_text_announcement
 from controller.services.emergency import (
@@ -27,6 +25,8 @@ from controller.services.emergency import (
     issue_emergency,
 )
 from controller.services.zones import ZoneTree, nodes_reached
+from controller.upstream_alerts.mapping import BroadcastKind, Decision, ZoneMap, decide
+from controller.upstream_alerts.model import CapAlert
 from protocol.models import Priority
 
 if TYPE_CHECKING:
