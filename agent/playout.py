@@ -44,6 +44,14 @@ log = logging.getLogger(__name__)
 EmitFn = Callable[[EventKind, str | None, str | None, str], None]
 """``emit(kind, item_id, command_id, detail)``: record an event durably."""
 ResolveFn = Callable[[PlaylistItem], str | None]
+# runs one command on the clock thread; returns the ack's detail ("" = the action's name)
+CommandHandler = Callable[[Command, datetime], str]
+
+
+class CommandRefused(Exception):
+    """A handler refuses its command: it is rejected with this reason, not acknowledged."""
+
+
 """Where to play an item from (cached file path or stream URL); None if not available."""
 
 MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
@@ -94,7 +102,7 @@ class Playout:
         emit: EmitFn,
         resolve: ResolveFn,
         config: PlayoutConfig | None = None,
-        on_action: Callable[[Command], None] | None = None,
+        handlers: dict[CommandAction, CommandHandler] | None = None,
     ) -> None:
         self.clock = clock
         self.player = player
@@ -104,7 +112,9 @@ class Playout:
         self.emit = emit
         self.resolve = resolve
         self.config = config or PlayoutConfig()
-        self.on_action = on_action
+        # every action the agent executes, in one table: playout's own, plus the runtime's
+        # (sync, reboot) passed in ``handlers``
+        self._handlers = {**self._command_handlers(), **(handlers or {})}
         self.playlist: Playlist | None = None
         self._plan: list[tuple[float, float, PlaylistItem]] = []
         self._plan_keys: set[str] = set()
@@ -338,50 +348,75 @@ class Playout:
 
     # -- commands ------------------------------------------------------------------------
     def _run_command(self, command: Command, now: datetime) -> None:
-        action = command.action
-        detail = ""
-        if action in (CommandAction.PLAY_NOW, CommandAction.EMERGENCY):
-            if self.playing is not None:
-                self._interrupt(self.playing, now, f"command {command.id}")
-            self.emit(EventKind.COMMAND_ACK, None, command.id, action.value)
-            if command.repeat_every_s:
-                # spaced repeats: one play now, the others every repeat_every_s from this start
-                self._recurring[command.id] = Recurring(
-                    command, now + timedelta(seconds=command.repeat_every_s), command.repeat - 1
-                )
-                self._start_command_item(command, now, 0)
-            else:
-                self._start_command_item(command, now, command.repeat - 1)
+        """Run the action's handler (one table: :meth:`_command_handlers`) and acknowledge it,
+        or reject it with the reason its handler gave."""
+        handler = self._handlers.get(command.action)
+        try:
+            if handler is None:
+                raise CommandRefused(f"{command.action.value} is not supported by this agent")
+            detail = handler(command, now)
+        except CommandRefused as exc:
+            self.emit(EventKind.COMMAND_REJECTED, None, command.id, str(exc))
             return
-        if action is CommandAction.STOP or action is CommandAction.CANCEL_EMERGENCY:
-            for command_id, rec in list(self._recurring.items()):
-                if action is CommandAction.STOP or rec.command.action is CommandAction.EMERGENCY:
-                    del self._recurring[command_id]
-            playing = self.playing
-            is_emergency = (
-                playing is not None
-                and playing.command is not None
-                and (playing.command.action is CommandAction.EMERGENCY)
+        self.emit(EventKind.COMMAND_ACK, None, command.id, detail or command.action.value)
+
+    def _command_handlers(self) -> dict[CommandAction, CommandHandler]:
+        return {
+            CommandAction.PLAY_NOW: self._play_command,
+            CommandAction.EMERGENCY: self._play_command,
+            CommandAction.STOP: self._stop_command,
+            CommandAction.CANCEL_EMERGENCY: self._stop_command,
+            CommandAction.VOLUME: self._volume_command,
+            CommandAction.POWER: self._power_command,
+        }
+
+    def _play_command(self, command: Command, now: datetime) -> str:
+        if self.playing is not None:
+            self._interrupt(self.playing, now, f"command {command.id}")
+        if command.repeat_every_s:
+            # spaced repeats: one play now, the others every repeat_every_s from this start
+            self._recurring[command.id] = Recurring(
+                command, now + timedelta(seconds=command.repeat_every_s), command.repeat - 1
             )
-            if playing is not None and (action is CommandAction.STOP or is_emergency):
-                playing.playback.stop()
-                self.playing = None
-                self._last_end = now
-                if playing.command is None:
-                    self.played.mark(playing.item, "stopped", now)
-                cid = playing.command.id if playing.command else None
-                self.emit(EventKind.FINISHED, playing.item.id, cid, f"stopped by {command.id}")
-            else:
-                detail = "nothing to stop"
-        elif action is CommandAction.VOLUME and command.volume is not None:
-            self.base_volume = command.volume
-            self.volume.set(command.volume)
-        elif action is CommandAction.POWER and command.on is not None:
-            self.amp_forced = command.on
-            self.amplifier.set(command.on)
-        elif self.on_action is not None:  # sync / reboot: the runtime's business
-            self.on_action(command)
-        self.emit(EventKind.COMMAND_ACK, None, command.id, detail or action.value)
+            self._start_command_item(command, now, 0)
+        else:
+            self._start_command_item(command, now, command.repeat - 1)
+        return ""
+
+    def _stop_command(self, command: Command, now: datetime) -> str:
+        """``stop`` ends whatever plays; ``cancel_emergency`` only an emergency."""
+        stop_all = command.action is CommandAction.STOP
+        for command_id, rec in list(self._recurring.items()):
+            if stop_all or rec.command.action is CommandAction.EMERGENCY:
+                del self._recurring[command_id]
+        playing = self.playing
+        is_emergency = (
+            playing is not None
+            and playing.command is not None
+            and (playing.command.action is CommandAction.EMERGENCY)
+        )
+        if playing is None or not (stop_all or is_emergency):
+            return "nothing to stop"
+        playing.playback.stop()
+        self.playing = None
+        self._last_end = now
+        if playing.command is None:
+            self.played.mark(playing.item, "stopped", now)
+        cid = playing.command.id if playing.command else None
+        self.emit(EventKind.FINISHED, playing.item.id, cid, f"stopped by {command.id}")
+        return ""
+
+    def _volume_command(self, command: Command, _now: datetime) -> str:
+        assert command.volume is not None  # the protocol model requires it
+        self.base_volume = command.volume
+        self.volume.set(command.volume)
+        return ""
+
+    def _power_command(self, command: Command, _now: datetime) -> str:
+        assert command.on is not None  # the protocol model requires it
+        self.amp_forced = command.on
+        self.amplifier.set(command.on)
+        return ""
 
     def _start_command_item(self, command: Command, now: datetime, repeats_left: int) -> None:
         item = command.item

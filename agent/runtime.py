@@ -26,7 +26,7 @@ from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
-from agent.playout import Playout, PlayoutConfig
+from agent.playout import CommandRefused, Playout, PlayoutConfig
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
@@ -123,7 +123,10 @@ class AgentRuntime:
                 amp_tail_s=settings.amp_tail_s,
                 emergency_volume=settings.emergency_volume,
             ),
-            on_action=self._on_action,
+            handlers={
+                CommandAction.SYNC: self._sync_command,
+                CommandAction.REBOOT: self._reboot_command,
+            },
         )
         self.inbox = Inbox(self.clock)
         on_command = self.inbox.route(self._on_command)
@@ -209,9 +212,6 @@ class AgentRuntime:
             if len(self._command_arrivals) > 1000:  # acks that never came: do not grow forever
                 self._command_arrivals.clear()
             self._command_arrivals[command.id] = arrived
-        reboot = command.action is CommandAction.REBOOT
-        if outcome.accepted and reboot and not self.settings.allow_reboot:
-            outcome = type(outcome)(command, False, "reboot is disabled on this node")
         if not outcome.accepted:
             self._emit(EventKind.COMMAND_REJECTED, None, command.id, outcome.reason)
             return
@@ -235,15 +235,19 @@ class AgentRuntime:
     def _on_connected(self) -> None:
         self.reporter.on_connected()
 
-    def _on_action(self, command: Command) -> None:
-        if command.action is CommandAction.SYNC:
-            current = self.sync.current
-            if current is not None:
-                self._accept_playlist(current)
-            self.reporter.on_connected()
-        elif command.action is CommandAction.REBOOT and self.settings.allow_reboot:
-            log.warning("reboot requested by command %s", command.id)
-            threading.Timer(5.0, self._reboot).start()
+    def _sync_command(self, _command: Command, _now: datetime) -> str:
+        current = self.sync.current
+        if current is not None:
+            self._accept_playlist(current)
+        self.reporter.on_connected()
+        return ""
+
+    def _reboot_command(self, command: Command, _now: datetime) -> str:
+        if not self.settings.allow_reboot:
+            raise CommandRefused("reboot is disabled on this node")
+        log.warning("reboot requested by command %s", command.id)
+        threading.Timer(5.0, self._reboot).start()
+        return "rebooting in 5 s"
 
     @staticmethod
     def _reboot() -> None:
