@@ -9,8 +9,11 @@ Two ways to run N bare clients, both sharded over processes like the simulated f
   300 per process because that loop's ``select()`` stops at descriptor 1024.
 
 Each shard writes ``<out>.ready`` once all its clients are subscribed, then the receive
-latencies (ms, from the timestamp in the payload ``<round>:<time>``) of ``rounds`` messages
-to ``<out>`` as one list per round.
+latencies (ms) of ``rounds`` messages to ``<out>`` as one list per round. A message is
+either a bare ``<round>:<time>`` or a signed product command whose item id ends in
+``-<round>`` (latency from its ``issued_at``): the same light subscribers then measure the
+product's path (controller → signed command → broker) and the bare one, so their ratio is
+the controller's and the protocol's overhead alone (``extra_topics``).
 
 :class:`BareFleet` keeps the clients connected between rounds, so a benchmark can interleave
 baseline rounds with its own (same minute, same machine load); :func:`measure` runs the
@@ -25,6 +28,7 @@ import resource
 import selectors
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,16 +45,23 @@ ROUND_BUDGET_S = 30.0  # per round, for benchmarks that run their own rounds in 
 ROUND_GAP_S = 2.0
 
 
-def _client(client_id: str, topic: str) -> mqtt.Client:
+def _client(client_id: str, topics: list[str]) -> mqtt.Client:
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    c.on_connect = lambda cl, *_a: cl.subscribe(topic, qos=1)
+    c.on_connect = lambda cl, *_a: cl.subscribe([(t, 1) for t in topics])
     return c
 
 
 def _stamp(rounds: list[list[float]], payload: bytes | bytearray) -> None:
     now = time.time()
-    index, _, sent = payload.decode().partition(":")
-    rounds[int(index)].append((now - float(sent)) * 1000)
+    if payload[:1] == b"{":  # a signed command: {"key_id", "sig", "payload": {...}}
+        command = json.loads(payload)["payload"]
+        index = int(command["item"]["id"].rpartition("-")[2])
+        sent = datetime.fromisoformat(command["issued_at"]).timestamp()
+    else:
+        round_text, _, sent_text = payload.decode().partition(":")
+        index, sent = int(round_text), float(sent_text)
+    if 0 <= index < len(rounds):
+        rounds[index].append((now - sent) * 1000)
 
 
 def _finish(out: str, rounds: list[list[float]], count: int, step: Any) -> None:
@@ -61,7 +72,9 @@ def _finish(out: str, rounds: list[list[float]], count: int, step: Any) -> None:
     Path(out).write_text(json.dumps(rounds))
 
 
-def _epoll_shard(port: int, first: int, count: int, topic: str, out: str, rounds: int) -> None:
+def _epoll_shard(
+    port: int, first: int, count: int, topics: list[str], out: str, rounds: int
+) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     selector = selectors.DefaultSelector()
@@ -83,7 +96,7 @@ def _epoll_shard(port: int, first: int, count: int, topic: str, out: str, rounds
         selector.modify(sock, read, client)
 
     for i in range(first, first + count):
-        c = _client(f"bare-{i}", topic)
+        c = _client(f"bare-{i}", topics)
         c.on_socket_open = opened
         c.on_socket_close = closed
         c.on_socket_register_write = want_write
@@ -113,7 +126,9 @@ def _epoll_shard(port: int, first: int, count: int, topic: str, out: str, rounds
     _finish(out, latencies, len(subscribed), step)
 
 
-def _threads_shard(port: int, first: int, count: int, topic: str, out: str, rounds: int) -> None:
+def _threads_shard(
+    port: int, first: int, count: int, topics: list[str], out: str, rounds: int
+) -> None:
     latencies: list[list[float]] = [[] for _ in range(rounds)]
     lock = threading.Lock()
     subscribed = threading.Semaphore(0)
@@ -124,7 +139,7 @@ def _threads_shard(port: int, first: int, count: int, topic: str, out: str, roun
             _stamp(latencies, msg.payload)
 
     for i in range(first, first + count):
-        c = _client(f"bare-{i}", topic)
+        c = _client(f"bare-{i}", topics)
         c.on_message = on_message
         c.on_subscribe = lambda *_a: subscribed.release()
         c.connect_async("127.0.0.1", port, keepalive=300)
@@ -148,9 +163,18 @@ class BareFleet:
     gives the receive latencies (ms), one list per round.
     """
 
-    def __init__(self, port: int, workdir: Path, n: int, mode: Mode, rounds: int) -> None:
+    def __init__(
+        self,
+        port: int,
+        workdir: Path,
+        n: int,
+        mode: Mode,
+        rounds: int,
+        extra_topics: tuple[str, ...] = (),
+    ) -> None:
         self.port, self.workdir, self.n, self.mode, self.rounds = port, workdir, n, mode, rounds
         self.topic = f"bench/bare/{mode}"
+        self.topics = [self.topic, *extra_topics]
         self._shards: list[tuple[Any, str]] = []
         self._pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
 
@@ -164,7 +188,7 @@ class BareFleet:
                 stale.unlink(missing_ok=True)
             count = min(size, self.n - first)
             proc = ctx.Process(
-                target=target, args=(self.port, first, count, self.topic, out, self.rounds)
+                target=target, args=(self.port, first, count, self.topics, out, self.rounds)
             )
             proc.start()
             self._shards.append((proc, out))

@@ -55,6 +55,7 @@ def round_summary(per_round: list[list[float]]) -> dict[str, Any]:
         "p99": median("p99"),
         "max": median("max"),
         "p99_per_round": [s["p99"] for s in stats],
+        "p99_spread": [min(s["p99"] for s in stats), max(s["p99"] for s in stats)],
         "received": min((len(v) for v in per_round), default=0),
     }
 
