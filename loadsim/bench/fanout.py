@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 
 from controller.db.models import Node, PlaybackEvent, Zone
-from controller.services.commands import issue_command
+from controller.services.commands import IssuedCommand, issue_command
 from loadsim.bench._bare_fleet import ROUND_GAP_S, BareFleet, measure
 from loadsim.bench._report import BenchError, add_json_flag, emit
 from loadsim.bench._support import (
@@ -69,42 +69,32 @@ def _add_light_zone(env: BenchEnv, n: int) -> None:
         )
 
 
+def _play_now(env: BenchEnv, zone: str, item_id: str) -> IssuedCommand:
+    """Issue a zone "play now" of one second of silence through the product's issue path."""
+    item = PlaylistItem(
+        id=item_id,
+        kind=ItemKind.SILENCE,
+        start=env.ctl.clock.now(),
+        duration_s=1.0,
+        priority=Priority.ANNOUNCEMENT,
+        title="bench",
+    )
+    return issue_command(
+        env.ctl, action=CommandAction.PLAY_NOW, zone_id=zone, item=item, ttl=timedelta(minutes=5)
+    )
+
+
 def _product_path_round(env: BenchEnv, index: int) -> None:
     """The product's issue path to the light subscribers: controller → signed command →
     broker; each subscriber takes its latency from the command's ``issued_at`` (the item id
     ends in the round ``index``)."""
-    now = env.ctl.clock.now()
-    item = PlaylistItem(
-        id=f"light-{index}",
-        kind=ItemKind.SILENCE,
-        start=now,
-        duration_s=1.0,
-        priority=Priority.ANNOUNCEMENT,
-        title="bench",
-    )
-    issue_command(
-        env.ctl,
-        action=CommandAction.PLAY_NOW,
-        zone_id=LIGHT_ZONE,
-        item=item,
-        ttl=timedelta(minutes=5),
-    )
+    _play_now(env, LIGHT_ZONE, f"light-{index}")
 
 
 def _one_round(env: BenchEnv, n: int, index: int) -> list[float]:
     """Issue one zone "play now"; latencies (ms) from ``issued_at`` to each agent's arrival."""
-    now = env.ctl.clock.now()
-    item = PlaylistItem(
-        id=f"fanout-{int(now.timestamp())}-{index}",
-        kind=ItemKind.SILENCE,
-        start=now,
-        duration_s=1.0,
-        priority=Priority.ANNOUNCEMENT,
-        title="bench",
-    )
-    issued = issue_command(
-        env.ctl, action=CommandAction.PLAY_NOW, zone_id=ZONE, item=item, ttl=timedelta(minutes=5)
-    )
+    stamp = int(env.ctl.clock.now().timestamp())
+    issued = _play_now(env, ZONE, f"fanout-{stamp}-{index}")
 
     def acks() -> list[float]:
         with env.ctl.sessions() as s:
