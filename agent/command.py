@@ -17,8 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML file (default: $LOA_CONFIG)")
     parser.add_argument("--node", help="node id (overrides the config)")
     enrol = parser.add_argument_group("enrolment (first boot; then exits)")
-    enrol.add_argument("--enrol", metavar="TOKEN", help="enrol with a one-time token")
-    enrol.add_argument("--controller", help="controller URL for --enrol")
+    enrol.add_argument("--enrol", action="store_true", help="enrol with a one-time token")
+    enrol.add_argument("--token-file", type=Path, metavar="PATH", help="read the token from PATH")
+    enrol.add_argument("--token", metavar="-", help="'-': read the token from stdin (never argv)")
+    enrol.add_argument("--controller", help="controller https:// URL for --enrol")
+    enrol.add_argument(
+        "--insecure", action="store_true", help="allow an http:// controller (demo/tests only)"
+    )
     enrol.add_argument("--mqtt-host", help="broker host (default: as the controller says)")
     enrol.add_argument(
         "--mqtt-port", type=int, help="broker port (default: as the controller says)"
@@ -29,14 +34,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_enrol(args: argparse.Namespace) -> int:
-    from agent.enrol import EnrolError, render_config, request_enrolment, write_private
+    from agent.enrol import (
+        EnrolError,
+        EnrolOptions,
+        read_token,
+        request_enrolment,
+        write_enrolment,
+    )
 
     if not args.controller:
         raise CommandError("--enrol needs --controller URL")
     try:
-        enrolment = request_enrolment(args.controller, args.enrol)
-        text = render_config(enrolment, args.controller, args.mqtt_host, args.mqtt_port)
-        write_private(args.write, text)
+        token = read_token(args.token, args.token_file)
+        options = EnrolOptions(insecure=args.insecure)
+        enrolment = request_enrolment(args.controller, token, options=options)
+        write_enrolment(enrolment, args.controller, args.write, args.mqtt_host, args.mqtt_port)
     except (EnrolError, OSError) as exc:
         raise CommandError(str(exc)) from None
     print(f"enrolled as {enrolment.node_id}; configuration written to {args.write}")
@@ -44,7 +56,7 @@ def run_enrol(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.enrol:
+    if args.enrol or args.token or args.token_file:
         return run_enrol(args)
     from pydantic import ValidationError
 

@@ -6,6 +6,7 @@ and an SD card (few writes). See ``deploy/agent/agent.example.toml``.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Literal
 
@@ -25,11 +26,19 @@ class AgentSettings(LoaSettings):
     mqtt_port: int = Field(1883, ge=1, le=65535)
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
-    mqtt_tls_ca: Path | None = None
+    tls_ca: Path | None = Field(
+        None,
+        description="CA certificate (PEM) trusted for both MQTT/TLS and HTTPS to the controller;"
+        " enrolment writes the controller's pinned CA here. Set = MQTT uses TLS",
+    )
+    mqtt_tls_ca: Path | None = Field(None, description="deprecated name of tls_ca")
     mqtt_keepalive_s: int = Field(60, ge=5, le=3600)
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     trusted_keys: list[str] = Field(
         default_factory=list, description="base64 Ed25519 public keys (old + new during rotation)"
+    )
+    min_playlist_version: int = Field(
+        0, ge=0, description="refuse older playlists (set at enrolment: survives an SD reflash)"
     )
     player: PlayerName = "mpv"
     tap_file: Path | None = None
@@ -55,3 +64,13 @@ class AgentSettings(LoaSettings):
     media_retry_max_s: float = Field(300.0, gt=0)
     allow_reboot: bool = False
     agent_version: str = "0.1.0"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The one CA file used for MQTT and HTTPS (``tls_ca``, else the deprecated name)."""
+        return self.tls_ca or self.mqtt_tls_ca
+
+    def http_verify(self) -> ssl.SSLContext | bool:
+        """What HTTPS to the controller verifies against: our CA if set, else the system's."""
+        ca = self.ca_file
+        return ssl.create_default_context(cafile=str(ca)) if ca is not None else True

@@ -108,8 +108,8 @@ class MqttSession:
         if s.mqtt_username:
             password = s.mqtt_password.get_secret_value() if s.mqtt_password else None
             client.username_pw_set(s.mqtt_username, password)
-        if s.mqtt_tls_ca is not None:
-            client.tls_set(ca_certs=str(s.mqtt_tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if s.ca_file is not None:
+            client.tls_set(ca_certs=str(s.ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
         client.will_set(topics.node_status(s.node_id), b"offline", qos=1, retain=True)
         client.max_queued_messages_set(1000)
         client.on_connect = self._on_connect

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import ssl
 import subprocess
 import threading
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
-from agent.playout import CommandRefused, Playout, PlayoutConfig
+from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
@@ -39,18 +40,22 @@ from protocol.signing import Verifier
 log = logging.getLogger(__name__)
 
 
-STREAMING_PLAYERS = frozenset({"mpv", "ffplay"})
+def _fallback_note(item: PlaylistItem) -> str:
+    name = item.media.filename if item.media else "media"
+    return f"fallback played: {name} not downloaded and verified"
 
 
 class AgentConfigError(RuntimeError):
     """The agent cannot start with this configuration (reason in the message)."""
 
 
-def fetch_trusted_keys(controller_url: str, timeout_s: float = 10.0) -> list[str]:
+def fetch_trusted_keys(
+    controller_url: str, timeout_s: float = 10.0, verify: ssl.SSLContext | bool = True
+) -> list[str]:
     """``GET /api/v1/signing-keys`` once (first start only; pin keys in the config after)."""
     url = controller_url.rstrip("/") + "/api/v1/signing-keys"
     try:
-        resp = httpx.get(url, timeout=timeout_s)
+        resp = httpx.get(url, timeout=timeout_s, verify=verify)
         resp.raise_for_status()
         keys = resp.json().get("keys")
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
@@ -63,7 +68,7 @@ def fetch_trusted_keys(controller_url: str, timeout_s: float = 10.0) -> list[str
 def build_verifier(settings: AgentSettings) -> Verifier:
     keys = list(settings.trusted_keys)
     if not keys and settings.fetch_keys_on_start:
-        keys = fetch_trusted_keys(settings.controller_url)
+        keys = fetch_trusted_keys(settings.controller_url, verify=settings.http_verify())
     if not keys:
         raise AgentConfigError(
             "no trusted_keys configured: the agent refuses unsigned control. Set LOA_TRUSTED_KEYS"
@@ -104,11 +109,20 @@ class AgentRuntime:
         self.verifier = build_verifier(settings)
         self.outbox = Outbox(data / "outbox.sqlite")
         self.played = PlayedLog(data / "played.sqlite")
-        self.sync = SyncHandler(settings.node_id, settings.zones, self.verifier, data, self.clock)
-        self.cache = MediaCache(
-            data / "media", settings.controller_url, settings.cache_max_mb * 1024 * 1024
+        self.sync = SyncHandler(
+            settings.node_id,
+            settings.zones,
+            self.verifier,
+            data,
+            self.clock,
+            min_playlist_version=settings.min_playlist_version,
         )
-        self.cache_worker = CacheWorker(self.cache, self.clock, 1.0, settings.media_retry_max_s)
+        self.cache = MediaCache(
+            data / "media",
+            settings.controller_url,
+            settings.cache_max_mb * 1024 * 1024,
+            verify=settings.http_verify(),
+        )
         self.playout = Playout(
             self.clock,
             make_player(settings),
@@ -127,6 +141,10 @@ class AgentRuntime:
                 CommandAction.SYNC: self._sync_command,
                 CommandAction.REBOOT: self._reboot_command,
             },
+        )
+        # a finished download wakes the playout: an item may be waiting for exactly that file
+        self.cache_worker = CacheWorker(
+            self.cache, self.clock, 1.0, settings.media_retry_max_s, self.playout.poke
         )
         self.inbox = Inbox(self.clock)
         on_command = self.inbox.route(self._on_command)
@@ -179,18 +197,20 @@ class AgentRuntime:
         )
         self.reporter.notify()
 
-    def _resolve(self, item: PlaylistItem) -> str | None:
+    def _resolve(self, item: PlaylistItem) -> Source | None:
+        """A verified cached file (the item's media, else its fallback), never a download
+        URL: only bytes whose SHA-256 matched may reach the speaker. Streams (live relays)
+        are the one kind played from a URL, and only ``stream`` items carry one."""
         if item.kind is ItemKind.STREAM:
-            return item.stream_url
+            return Source(item.stream_url) if item.stream_url else None
         if item.kind is ItemKind.SILENCE:
-            return "silence"
+            return Source("silence")
         for media in (item.media, item.fallback):
-            if media is not None and self.cache.has(media):
+            path = None if media is None else self.cache.verified_path(media)
+            if media is not None and path is not None:
                 self.cache.touch(media)
-                return str(self.cache.path_for(media))
-        if item.media is not None and self.settings.player in STREAMING_PLAYERS:
-            # not downloaded yet: mpv/ffplay can play it straight from the controller
-            return self.cache.url_for(item.media)
+                note = "" if media is item.media else _fallback_note(item)
+                return Source(str(path), note)
         return None
 
     def _accept_playlist(self, playlist: Playlist) -> None:
@@ -235,19 +255,18 @@ class AgentRuntime:
     def _on_connected(self) -> None:
         self.reporter.on_connected()
 
-    def _sync_command(self, _command: Command, _now: datetime) -> str:
+    def _sync_command(self, _command: Command, _now: datetime, _ack: Ack) -> None:
         current = self.sync.current
         if current is not None:
             self._accept_playlist(current)
         self.reporter.on_connected()
-        return ""
 
-    def _reboot_command(self, command: Command, _now: datetime) -> str:
+    def _reboot_command(self, command: Command, _now: datetime, ack: Ack) -> None:
         if not self.settings.allow_reboot:
             raise CommandRefused("reboot is disabled on this node")
         log.warning("reboot requested by command %s", command.id)
+        ack("rebooting in 5 s")
         threading.Timer(5.0, self._reboot).start()
-        return "rebooting in 5 s"
 
     @staticmethod
     def _reboot() -> None:

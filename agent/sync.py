@@ -88,8 +88,10 @@ class SyncHandler:
         verifier: Verifier,
         data_dir: Path,
         clock: Clock,
+        min_playlist_version: int = 0,
     ) -> None:
         self.node_id = node_id
+        self.min_playlist_version = min_playlist_version
         self.zones = set(zones)
         self.verifier = verifier
         self.clock = clock
@@ -123,6 +125,12 @@ class SyncHandler:
         playlist = self.verifier.verify(Playlist, raw)
         if playlist.node_id != self.node_id:
             raise WrongTarget(f"playlist for {playlist.node_id!r}, not {self.node_id!r}")
+        if playlist.version < self.min_playlist_version:
+            # an old signed playlist replayed to a reflashed node: valid signature, stale
+            raise StaleMessage(
+                f"playlist version {playlist.version} older than the enrolment floor "
+                f"{self.min_playlist_version}"
+            )
         return playlist
 
     def handle_playlist(self, raw: bytes) -> Playlist | None:

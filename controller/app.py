@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 
 from controller.api.routes import (
     announcements,
+    broker_hooks,
     commands,
     emergency,
     enrolment,
@@ -49,6 +50,7 @@ from protocol.clock import Clock
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     announcements.router,
+    broker_hooks.router,
     commands.router,
     emergency.router,
     enrolment.router,

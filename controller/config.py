@@ -48,7 +48,24 @@ class ControllerSettings(LoaSettings):
     )
     broker_acl_file: Path | None = Field(None, description="Mosquitto acl_file written likewise")
     broker_pid_file: Path | None = Field(None, description="SIGHUP this PID to reload the files")
+    broker_hook_token: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="bearer secret EMQX sends to /api/v1/broker/authn|authz (unset = hooks off)",
+    )
     broker_public_host: str | None = Field(None, description="MQTT host handed out at enrolment")
+    broker_public_port: int | None = Field(
+        None, ge=1, le=65535, description="MQTT port handed out at enrolment (default mqtt_port)"
+    )
+    agent_tls_ca: Path | None = Field(
+        None,
+        description="CA certificate (PEM) agents trust for HTTPS and MQTT; pinned in enrolment "
+        "tokens and handed out at enrolment (default: mqtt_tls_ca)",
+    )
+    enrol_max_failures: int = Field(
+        10, ge=1, le=1000, description="failed enrolments per client address and window"
+    )
+    enrol_window_s: float = Field(600, gt=0, description="enrolment failure window")
     alert_offline_after_min: float = Field(10, gt=0, description="offline this long -> alert")
     alert_webhook_url: str | None = Field(None, description="POST each new alert here as JSON")
     scheduler_enabled: bool = Field(True, description="run the jobs (one replica holds the lease)")
@@ -95,6 +112,10 @@ class ControllerSettings(LoaSettings):
     @property
     def resolved_panel_session_key_path(self) -> Path:
         return self.panel_session_key_path or self.data_dir / "keys" / "panel-session.key"
+
+    @property
+    def resolved_agent_tls_ca(self) -> Path | None:
+        return self.agent_tls_ca or self.mqtt_tls_ca
 
     @property
     def resolved_signing_key_path(self) -> Path:

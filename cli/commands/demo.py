@@ -96,9 +96,12 @@ def run(args: argparse.Namespace) -> int:
             with ctl.sessions.begin() as session:
                 seed_demo(session, ctl.clock.now())
                 username, password = ensure_demo_admin(session, ctl.clock.now())
+                now, pins = ctl.clock.now(), ctl.identity().pins
                 credentials = {
                     node.id: provisioning.enrol(
-                        session, provisioning.new_enrolment_token(session, node.id)
+                        session,
+                        provisioning.new_enrolment_token(session, node.id, now=now, identity=pins),
+                        now,
                     )
                     for node in DEMO_NODES
                 }

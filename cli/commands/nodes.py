@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import unicodedata
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cli.controller_access import open_controller
@@ -23,12 +24,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.add_argument("--also", action="append", default=[], help="extra zone id (repeatable)")
     add.add_argument("--lat", type=float)
     add.add_argument("--lon", type=float)
+    add.add_argument("--ttl", type=parse_ttl, default="72h", help=TTL_HELP)
     sub.add_parser("list", help="list nodes as JSON lines")
     token = sub.add_parser("token", help="issue a new enrolment token (re-install a node)")
     token.add_argument("node_id")
+    token.add_argument("--ttl", type=parse_ttl, default="72h", help=TTL_HELP)
     revoke = sub.add_parser("revoke", help="revoke a node: its broker access ends at once")
     revoke.add_argument("node_id")
     parser.set_defaults(handler=run)
+
+
+TTL_HELP = "token lifetime, e.g. 72h (default), 30m, 7d"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_ttl(text: str) -> timedelta:
+    """'72h' / '30m' / '7d' / '90s' -> timedelta (argparse type: a bad value exits 2)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text.lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 72h, 30m, 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
 def slugify(name: str) -> str:
@@ -36,6 +51,10 @@ def slugify(name: str) -> str:
     text = name.replace("Đ", "D").replace("đ", "d")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64].strip("-")
+
+
+def _expiry(now: datetime, args: argparse.Namespace) -> dict[str, str]:
+    return {"expires_at": (now + args.ttl).isoformat()}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,11 +80,16 @@ def run(args: argparse.Namespace) -> int:
                     extra_zone_ids=args.also,
                     lat=args.lat,
                     lon=args.lon,
+                    identity=ctl.identity().pins,
+                    ttl=args.ttl,
                 )
-                print(json.dumps({"node_id": node_id, "enrol_token": token}))
+                print(json.dumps({"node_id": node_id, "enrol_token": token, **_expiry(now, args)}))
             elif args.nodes_command == "token":
-                token = provisioning.new_enrolment_token(session, args.node_id)
-                print(json.dumps({"node_id": args.node_id, "enrol_token": token}))
+                token = provisioning.new_enrolment_token(
+                    session, args.node_id, now=now, identity=ctl.identity().pins, ttl=args.ttl
+                )
+                print(json.dumps({"node_id": args.node_id, "enrol_token": token,
+                                  **_expiry(now, args)}))  # fmt: skip
             elif args.nodes_command == "revoke":
                 provisioning.revoke(session, args.node_id, now)
                 print(json.dumps({"node_id": args.node_id, "revoked": True}))

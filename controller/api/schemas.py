@@ -67,7 +67,7 @@ class NodeCreatedOut(NodeOut):
 
 
 class EnrolIn(StrictBody):
-    token: Annotated[str, Field(min_length=10, max_length=200)]
+    token: Annotated[str, Field(min_length=10, max_length=400)]
 
 
 class EnrolOut(BaseModel):
@@ -78,6 +78,12 @@ class EnrolOut(BaseModel):
     mqtt_password: str
     signing_keys: list[str]
     zones: list[str]
+    ca_pem: str | None = Field(
+        None, description="CA certificate agents trust for HTTPS and MQTT (pinned by the token)"
+    )
+    min_playlist_version: int = Field(
+        0, description="refuse playlists older than this (the latest one published to the node)"
+    )
 
 
 class AnnouncementIn(StrictBody):

@@ -30,6 +30,17 @@ class NodeAccess:
     zone_ids: frozenset[str]
 
 
+def node_reads(n: NodeAccess) -> list[str]:
+    """Exact topics the node may subscribe to: own playlist/cmd/ack, its zones' cmd."""
+    own = [topics.node_topic(n.node_id, k) for k in NODE_READS]
+    return own + [topics.zone_cmd(z) for z in sorted(n.zone_ids)]
+
+
+def node_writes(n: NodeAccess) -> list[str]:
+    """Exact topics the node may publish to: own status, heartbeat and events."""
+    return [topics.node_topic(n.node_id, k) for k in NODE_WRITES]
+
+
 def render_password_file(
     controller_user: str, controller_hash: str, nodes: Iterable[NodeAccess]
 ) -> str:
@@ -42,9 +53,8 @@ def render_acl_file(controller_user: str, nodes: Iterable[NodeAccess]) -> str:
     out = [f"user {controller_user}", f"topic readwrite {topics.PREFIX}/#", ""]
     for n in sorted(nodes, key=lambda n: n.username):
         out.append(f"user {n.username}")
-        out += [f"topic read {topics.node_topic(n.node_id, k)}" for k in NODE_READS]
-        out += [f"topic read {topics.zone_cmd(z)}" for z in sorted(n.zone_ids)]
-        out += [f"topic write {topics.node_topic(n.node_id, k)}" for k in NODE_WRITES]
+        out += [f"topic read {t}" for t in node_reads(n)]
+        out += [f"topic write {t}" for t in node_writes(n)]
         out.append("")
     return "\n".join(out)
 

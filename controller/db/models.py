@@ -73,6 +73,7 @@ class Node(Base):
     mqtt_username: Mapped[str | None] = mapped_column(String(100), unique=True)
     mqtt_password_hash: Mapped[str | None] = mapped_column(String(300))
     enrol_token_hash: Mapped[str | None] = mapped_column(String(128))
+    enrol_token_expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     status_changed_at: Mapped[datetime | None]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
 from audio.uploads import UploadLimits
+from controller.auth.enrol_throttle import EnrolThrottle
 from controller.bridge.ingest import Ingestor
 from controller.bridge.mqtt_link import MqttLink
 from controller.bridge.playlist_publisher import PlaylistPublisher
@@ -24,6 +25,7 @@ from controller.broker.passwords import mosquitto_hash
 from controller.config import ControllerSettings
 from controller.db.engine import make_engine, make_session_factory
 from controller.db.migrate import upgrade
+from controller.services.identity import ControllerIdentity, controller_identity
 from controller.services.provisioning import broker_access
 from protocol.clock import Clock, SystemClock
 from protocol.signing import Signer
@@ -45,6 +47,7 @@ class Controller:
     publisher: PlaylistPublisher
     rejects: RejectCounter = field(default_factory=RejectCounter)
     broker_reload: Callable[[], None] | None = None
+    enrol_throttle: EnrolThrottle | None = None
 
     @classmethod
     def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:
@@ -96,7 +99,14 @@ class Controller:
             ingestor,
             publisher,
             rejects,
+            enrol_throttle=EnrolThrottle(
+                clock, settings.enrol_max_failures, settings.enrol_window_s
+            ),
         )
+
+    def identity(self) -> ControllerIdentity:
+        """Signing key and agents' CA, with the pins enrolment tokens carry."""
+        return controller_identity(self.settings, self.signer)
 
     def sync_broker_access(self) -> bool:
         """Rewrite Mosquitto's password/ACL files from the DB and reload; False if unmanaged."""

@@ -1,15 +1,19 @@
 #!/bin/sh
 # Install the Loa xã agent on Raspberry Pi OS (Bookworm or later) and enrol it.
 #
-#   sudo sh install.sh --controller https://loa.example.vn --token ONE-TIME-TOKEN \
-#        [--mqtt-host HOST] [--mqtt-port PORT]   (default: what the controller answers) [--package 'loaxa[agent]'] [--player mpv]
+#   sudo sh install.sh --controller https://loa.example.vn --token-file /root/loa-token \
+#        [--mqtt-host HOST] [--mqtt-port PORT] [--package 'loaxa[agent]'] [--player mpv]
+#   printf '%s' "$TOKEN" | sudo sh install.sh --controller https://loa.example.vn --token -
 #
-# Idempotent: re-running upgrades the package and keeps an existing /etc/loa/agent.toml
-# unless --token is given again.
+# The token (from `loa nodes add` / `loa nodes token`, valid 72 h, single use) pins the
+# controller's CA and signing key: enrolment refuses any other server. It is read from a file
+# or stdin, never the command line. Idempotent: re-running upgrades the package and keeps an
+# existing /etc/loa/agent.toml unless a token is given again.
 set -eu
 
 CONTROLLER=""
-TOKEN=""
+TOKEN_FILE=""
+INSECURE=""
 MQTT_HOST=""
 MQTT_PORT=""
 PACKAGE="loaxa[agent]"
@@ -20,20 +24,37 @@ CONFIG="/etc/loa/agent.toml"
 while [ $# -gt 0 ]; do
     case "$1" in
         --controller) CONTROLLER="$2"; shift 2 ;;
-        --token) TOKEN="$2"; shift 2 ;;
+        --token-file) TOKEN_FILE="$2"; shift 2 ;;
+        --token)
+            [ "$2" = "-" ] || { echo "install.sh: --token takes '-' (stdin) only; use --token-file" >&2; exit 2; }
+            TOKEN_FILE="-"; shift 2 ;;
+        --insecure) INSECURE="--insecure"; shift ;;   # http:// controller: tests only
         --mqtt-host) MQTT_HOST="$2"; shift 2 ;;
         --mqtt-port) MQTT_PORT="$2"; shift 2 ;;
         --package) PACKAGE="$2"; shift 2 ;;
         --player) PLAYER="$2"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 
 [ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root (sudo)" >&2; exit 1; }
-if [ ! -f "$CONFIG" ] && { [ -z "$CONTROLLER" ] || [ -z "$TOKEN" ]; }; then
-    echo "install.sh: first install needs --controller URL and --token TOKEN" >&2
+if [ ! -f "$CONFIG" ] && { [ -z "$CONTROLLER" ] || [ -z "$TOKEN_FILE" ]; }; then
+    echo "install.sh: first install needs --controller https://URL and --token-file FILE (or --token - )" >&2
     exit 2
+fi
+case "$CONTROLLER" in
+    ""|https://*) ;;
+    http://*) [ -n "$INSECURE" ] || { echo "install.sh: refusing plain http:// (use https://)" >&2; exit 2; } ;;
+    *) echo "install.sh: controller URL must start with https://" >&2; exit 2 ;;
+esac
+if [ "$TOKEN_FILE" = "-" ]; then
+    # read stdin now: apt-get and pip below must not swallow it
+    umask 077
+    TOKEN_FILE=$(mktemp)
+    trap 'rm -f "$TOKEN_FILE"' EXIT
+    head -c 400 > "$TOKEN_FILE"
+    umask 022
 fi
 
 case "$PLAYER" in
@@ -61,9 +82,10 @@ python3 -m venv --system-site-packages "$PREFIX/venv"   # system gpiozero stays 
 "$PREFIX/venv/bin/pip" install --quiet --upgrade pip
 "$PREFIX/venv/bin/pip" install --quiet --upgrade "$PACKAGE"
 
-if [ -n "$TOKEN" ]; then
-    echo "==> enrolling with $CONTROLLER"
-    set -- --enrol "$TOKEN" --controller "$CONTROLLER" --write "$CONFIG"
+if [ -n "$TOKEN_FILE" ]; then
+    echo "==> enrolling with $CONTROLLER (pinned CA and signing key from the token)"
+    set -- --enrol --token-file "$TOKEN_FILE" --controller "$CONTROLLER" --write "$CONFIG"
+    if [ -n "$INSECURE" ]; then set -- "$@" --insecure; fi
     if [ -n "$MQTT_HOST" ]; then set -- "$@" --mqtt-host "$MQTT_HOST"; fi
     if [ -n "$MQTT_PORT" ]; then set -- "$@" --mqtt-port "$MQTT_PORT"; fi
     "$PREFIX/venv/bin/loa" agent "$@"
@@ -72,6 +94,8 @@ if [ -n "$TOKEN" ]; then
     fi
     chown loa:loa "$CONFIG"
     chmod 0600 "$CONFIG"   # only the agent's user may read it (holds the broker password)
+    CA_FILE="$(dirname "$CONFIG")/controller-ca.pem"   # the pinned CA, if the controller has one
+    if [ -f "$CA_FILE" ]; then chown loa:loa "$CA_FILE"; fi
 fi
 
 echo "==> systemd unit"

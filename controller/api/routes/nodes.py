@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
@@ -64,6 +67,7 @@ def create_node(body: NodeIn, session: SessionDep, ctl: ControllerDep, _: Admin)
             lat=body.lat,
             lon=body.lon,
             now=ctl.clock.now(),
+            identity=ctl.identity().pins,
         )
     except provisioning.ProvisioningError as exc:
         code = 409 if "already exists" in str(exc) else 422
@@ -73,11 +77,25 @@ def create_node(body: NodeIn, session: SessionDep, ctl: ControllerDep, _: Admin)
 
 
 @router.post("/{node_id}/enrolment-token")
-def new_token(node_id: str, session: SessionDep, _: Admin) -> dict[str, str]:
+def new_token(
+    node_id: str,
+    session: SessionDep,
+    ctl: ControllerDep,
+    _: Admin,
+    ttl_h: Annotated[float, Query(gt=0, le=24 * 30)] = 72,
+) -> dict[str, str]:
+    """A fresh one-time token (valid ``ttl_h`` hours); any earlier token stops working."""
     try:
-        token = provisioning.new_enrolment_token(session, node_id)
+        token = provisioning.new_enrolment_token(
+            session,
+            node_id,
+            now=ctl.clock.now(),
+            identity=ctl.identity().pins,
+            ttl=timedelta(hours=ttl_h),
+        )
     except provisioning.ProvisioningError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        code = 422 if "lifetime" in str(exc) else 404
+        raise HTTPException(code, str(exc)) from None
     session.commit()
     return {"node_id": node_id, "enrol_token": token}
 

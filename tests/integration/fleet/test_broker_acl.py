@@ -57,13 +57,16 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
         s.add(Zone(id="thon-a", name="Thôn A", parent_id="xa", created_at=T0))
         s.add(Zone(id="thon-b", name="Thôn B", parent_id="xa", created_at=T0))
         s.flush()
+        pins = ctl.identity().pins
         tokens = {
-            n: provisioning.create_node(s, node_id=n, name=n, zone_id=f"thon-{n[-1]}", now=T0)[1]
+            n: provisioning.create_node(
+                s, node_id=n, name=n, zone_id=f"thon-{n[-1]}", now=T0, identity=pins
+            )[1]
             for n in ("node-a", "node-b")
         }
         s.flush()
         for n, token in tokens.items():
-            creds[n] = provisioning.enrol(s, token)
+            creds[n] = provisioning.enrol(s, token, T0)
     ctl.sync_broker_access()
     broker.start()
     ctl.start()
@@ -174,7 +177,9 @@ def test_wrong_password_and_revoked_node_are_refused(fleet: Fleet) -> None:
 
 def test_enrolment_token_is_single_use(fleet: Fleet) -> None:
     with fleet.ctl.sessions.begin() as s:
-        token = provisioning.new_enrolment_token(s, "node-a")
-        provisioning.enrol(s, token)
+        token = provisioning.new_enrolment_token(
+            s, "node-a", now=T0, identity=fleet.ctl.identity().pins
+        )
+        provisioning.enrol(s, token, T0)
         with pytest.raises(provisioning.ProvisioningError, match="already used"):
-            provisioning.enrol(s, token)
+            provisioning.enrol(s, token, T0)

@@ -48,7 +48,14 @@ def test_add_list_token_revoke(tmp_path: Path) -> None:
     listed = [json.loads(line) for line in loa(tmp_path, "list").stdout.splitlines()]
     assert listed[0]["name"] == "Loa nhà văn hóa Đồng An" and listed[0]["enrolled"] is False
 
-    assert loa(tmp_path, "token", out["node_id"]).returncode == 0
+    default = datetime.fromisoformat(out["expires_at"]) - datetime.now(UTC)
+    assert 71.9 * 3600 < default.total_seconds() <= 72 * 3600  # 72 h unless --ttl
+    token = loa(tmp_path, "token", out["node_id"], "--ttl", "2h")
+    assert token.returncode == 0, token.stderr
+    ttl = datetime.fromisoformat(json.loads(token.stdout)["expires_at"]) - datetime.now(UTC)
+    assert 1.9 * 3600 < ttl.total_seconds() <= 2 * 3600
+    bad_ttl = loa(tmp_path, "token", out["node_id"], "--ttl", "forever")
+    assert bad_ttl.returncode == 2 and "not a duration" in bad_ttl.stderr
     assert json.loads(loa(tmp_path, "revoke", out["node_id"]).stdout)["revoked"] is True
 
     dup = loa(tmp_path, "add", "--zone", "ban-dong-an", "--name", "Loa nhà văn hóa Đồng An")

@@ -32,5 +32,5 @@ def test_missing_trusted_keys_is_explained(tmp_path: Path) -> None:
 
 
 def test_enrol_needs_a_controller() -> None:
-    result = run_agent("--enrol", "tok")
+    result = run_agent("--enrol", "--token", "-")
     assert result.returncode == 2 and "--controller" in result.stderr

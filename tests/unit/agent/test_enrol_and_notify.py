@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import stat
@@ -11,17 +12,27 @@ import httpx
 import pytest
 
 from agent.config import AgentSettings
-from agent.enrol import EnrolError, render_config, request_enrolment, write_private
+from agent.enrol import (
+    EnrolError,
+    EnrolOptions,
+    read_token,
+    render_config,
+    request_enrolment,
+    write_private,
+)
 from agent.systemd_notify import notify, watchdog_interval_s
+from protocol.enrol_token import EnrolToken, key_pin
 from protocol.signing import Signer
 
 KEY = Signer.generate().public_key_b64
+TOKEN = str(EnrolToken("thon-1-loa-2", "s" * 43, key_pin(KEY)))
+INSECURE = EnrolOptions(insecure=True)
 
 
 def controller(answer: httpx.Response) -> httpx.Client:
     def handle(request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/api/v1/enrol"
-        assert json.loads(request.content) == {"token": "tok-123"}
+        assert json.loads(request.content) == {"token": TOKEN}
         return answer
 
     return httpx.Client(transport=httpx.MockTransport(handle))
@@ -34,13 +45,14 @@ def test_enrolment_writes_a_0600_config_the_agent_can_load(tmp_path: Path) -> No
             "node_id": "thon-1-loa-2",
             "mqtt_username": "node-thon-1-loa-2",
             "mqtt_password": 'p"w\\d',
-            "signing_keys": [KEY],
+            "signing_keys": [Signer.generate().public_key_b64, KEY],  # only the pinned one kept
             "zones": ["xa-a", "thon-1"],
             "mqtt_host": "broker.example",
             "mqtt_port": 8884,
+            "min_playlist_version": 1764600000000,
         },
     )
-    enrolment = request_enrolment("http://ctl:8080", "tok-123", controller(answer))
+    enrolment = request_enrolment("http://ctl:8080", TOKEN, controller(answer), INSECURE)
     path = tmp_path / "etc" / "agent.toml"
     write_private(path, render_config(enrolment, "http://ctl:8080", mqtt_port=8883))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -51,6 +63,7 @@ def test_enrolment_writes_a_0600_config_the_agent_can_load(tmp_path: Path) -> No
     assert settings.mqtt_password is not None
     assert settings.mqtt_password.get_secret_value() == 'p"w\\d'
     assert settings.trusted_keys == [KEY]
+    assert settings.min_playlist_version == 1764600000000
 
 
 @pytest.mark.parametrize(
@@ -62,7 +75,19 @@ def test_enrolment_writes_a_0600_config_the_agent_can_load(tmp_path: Path) -> No
 )
 def test_enrolment_failures_are_explained(answer: httpx.Response, message: str) -> None:
     with pytest.raises(EnrolError, match=message):
-        request_enrolment("http://ctl:8080", "tok-123", controller(answer))
+        request_enrolment("http://ctl:8080", TOKEN, controller(answer), INSECURE)
+
+
+def test_token_comes_from_a_file_or_stdin_never_argv(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    assert read_token(None, path) == TOKEN
+    assert read_token("-", None, io.StringIO(TOKEN)) == TOKEN
+    assert read_token(None, Path("-"), io.StringIO(TOKEN)) == TOKEN
+    with pytest.raises(EnrolError, match="command line"):
+        read_token(TOKEN, None)
+    with pytest.raises(EnrolError, match="empty"):
+        read_token("-", None, io.StringIO("  \n"))
 
 
 def test_sd_notify_sends_a_datagram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
