@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from audio.normalise import cues
+import audio.normalise.cues as cues
 from audio.normalise.context import SENTENCE_END, mentions, words_after, words_before
 from audio.normalise.numbers import read_digits, read_number
 from audio.normalise.rule import Rule

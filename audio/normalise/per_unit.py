@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from audio.normalise import cues
+import audio.normalise.cues as cues
 from audio.normalise.context import words_before
 from audio.normalise.rule import Rule
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from audio.normalise import cues
+import audio.normalise.cues as cues
 from audio.normalise.context import ends_with, words_before
 from audio.normalise.numbers import read_number
 from audio.normalise.quantities import ordinal

@@ -13,7 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from audio.normalise import codes, per_unit, quantities, roman, slashes, web
+import audio.normalise.codes as codes
+import audio.normalise.per_unit as per_unit
+import audio.normalise.quantities as quantities
+import audio.normalise.roman as roman
+import audio.normalise.slashes as slashes
+import audio.normalise.web as web
 from audio.normalise.numbers import read_digit_string, read_digits, read_month, read_number
 from audio.normalise.rule import Replace, Rule
 from audio.normalise.vocabulary import Vocabulary

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from audio.normalise import cues
+import audio.normalise.cues as cues
 from audio.normalise.context import (
     ends_with,
     raw_word_before,
