@@ -35,6 +35,7 @@ from agent.report import Reporter, collect_health
 from agent.stepping import SharedStepper
 from agent.sync import SyncHandler
 from agent.systemd_notify import notify, watchdog_interval_s
+from agent.updater import RESTART_EXIT_CODE, Updater
 from protocol import topics
 from protocol.clock import Clock, SystemClock
 from protocol.models import Command, CommandAction, EventKind, ItemKind, Playlist, PlaylistItem
@@ -177,8 +178,18 @@ class AgentRuntime:
             self._heartbeat_fields,
             settings.report_linger_s,
         )
+        self.updater = Updater(
+            settings,
+            self.clock,
+            self.verifier,
+            lambda now: self.playout.update_blocker(now, settings.update_quiet_s),
+            lambda kind, detail: self._emit(kind, None, None, detail),
+            self.request_restart,
+        )
         self._stopped = threading.Event()
         self._started = False
+        self._run_stop = threading.Event()
+        self._exit_code = 0
         # command id -> when it arrived: a command's ack is stamped with its arrival time, so
         # the controller measures delivery, not how long the playout took to get to it
         self._command_arrivals: dict[str, datetime] = {}
@@ -268,6 +279,8 @@ class AgentRuntime:
             if current is not None:
                 self._accept_playlist(current)
             self.reporter.on_connected()
+        elif command.action is CommandAction.UPDATE and command.update is not None:
+            self.updater.start(command.update)
         elif command.action is CommandAction.REBOOT and self.settings.allow_reboot:
             log.warning("reboot requested by command %s", command.id)
             threading.Timer(5.0, self._reboot).start()
@@ -290,6 +303,8 @@ class AgentRuntime:
             cache_items=cache_items,
             clock_offset_ms=clock_offset_ms(),
         )
+        if self.session.connected.is_set():
+            self.updater.confirm()  # a release on trial has come back: connected, reporting
         return fields
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -299,6 +314,7 @@ class AgentRuntime:
             return
         self._started = True
         self.played.prune(self.clock.now())
+        self.updater.report_rollback()
         saved = self.sync.load_saved()
         if saved is not None:
             log.info("playing on from saved playlist v%d", saved.version)
@@ -315,6 +331,7 @@ class AgentRuntime:
             self._stopped.set()
             return
         self._stopped.set()
+        self.updater.stop()
         self.playout.stop()
         self.session.stop()
         self.inbox.stop()
@@ -328,11 +345,16 @@ class AgentRuntime:
         """Used for the systemd watchdog: the clock thread must be alive."""
         return self.playout.alive()
 
-    def run_forever(self) -> None:
+    def request_restart(self) -> None:
+        """Leave ``run_forever`` with status 75: loa-release starts ``current`` again."""
+        self._exit_code = RESTART_EXIT_CODE
+        self._run_stop.set()
+
+    def run_forever(self) -> int:
         # The clock thread must get the GIL back quickly when a start is due, even while
         # another thread is busy (default switch interval: 5 ms).
         sys.setswitchinterval(0.0005)
-        stop = threading.Event()
+        stop = self._run_stop
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         self.start()
@@ -346,3 +368,4 @@ class AgentRuntime:
         finally:
             notify("STOPPING=1")
             self.stop()
+        return self._exit_code

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 return _run_sharded(args, ids)
             Fleet(settings, ids).run_forever()
         else:
-            AgentRuntime(settings).run_forever()
+            return AgentRuntime(settings).run_forever()
     except (AgentConfigError, InvalidMessage) as exc:
         raise CliError(str(exc)) from None
     return 0

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
 from audio.uploads import UploadLimits
+from controller.agentdist.store import AgentDist
 from controller.auth.enrol_throttle import EnrolThrottle
 from controller.bridge.ingest import Ingestor
 from controller.bridge.mqtt_link import MqttLink
@@ -51,6 +52,7 @@ class Controller:
     broker_reload: Callable[[], None] | None = None
     jobs: JobRunner | None = None
     enrol_throttle: EnrolThrottle | None = None
+    agent_dist: AgentDist | None = None
 
     @classmethod
     def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:
@@ -105,6 +107,7 @@ class Controller:
             enrol_throttle=EnrolThrottle(
                 clock, settings.enrol_max_failures, settings.enrol_window_s
             ),
+            agent_dist=AgentDist(settings.resolved_agent_dist_dir),
         )
 
     def identity(self) -> ControllerIdentity:
