@@ -155,6 +155,15 @@ def prerender_job(key: str) -> None:
         prerender_speech(ctl, timedelta(hours=JobSettings.of(ctl.settings).prerender_ahead_h))
 
 
+def rollouts_job(key: str) -> None:
+    """Move running agent rollouts on (canaries -> waves, halt on failures)."""
+    if (ctl := _live(key)) is None:
+        return
+    from controller.services.rollout import advance
+
+    advance(ctl)
+
+
 def alerts_job(key: str) -> None:
     """Runs the lead's ``controller.services.alerts.evaluate`` when that module exists."""
     if (ctl := _live(key)) is None:
