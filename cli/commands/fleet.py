@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if token := os.environ.get("LOA_API_TOKEN"):
         headers["authorization"] = f"Bearer {token}"
     base = args.url.rstrip("/")
-    verify: str | bool = str(args.cacert) if args.cacert else True
+    verify: ssl.SSLContext | bool = True
+    if args.cacert:
+        verify = ssl.create_default_context(cafile=str(args.cacert))
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=60, verify=verify) as client:
             if args.fleet_command == "update":

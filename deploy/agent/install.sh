@@ -183,9 +183,10 @@ set -- --enrol --token-file "$WORK/token" --controller "$CONTROLLER" --write "$C
 [ -z "$INSECURE" ] || set -- "$@" --insecure
 [ -z "$MQTT_HOST" ] || set -- "$@" --mqtt-host "$MQTT_HOST"
 [ -z "$MQTT_PORT" ] || set -- "$@" --mqtt-port "$MQTT_PORT"
-"$PREFIX/current/bin/python" -m agent "$@" || die "enrolment failed"
+"$PREFIX/current/bin/python" -I -m agent "$@" || die "enrolment failed"
 grep -q '^player' "$CONFIG" || echo "player = \"$PLAYER\"" >> "$CONFIG"
-grep -q '^data_dir' "$CONFIG" || echo "data_dir = \"$DATA_DIR\"" >> "$CONFIG"
+sed -i '/^data_dir *=/d' "$CONFIG"
+echo "data_dir = \"$DATA_DIR\"" >> "$CONFIG"
 chmod 0600 "$CONFIG"   # holds the broker password
 if [ -n "$SYSTEMD" ]; then
     chown loa:loa "$CONFIG"

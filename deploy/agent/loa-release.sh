@@ -110,7 +110,7 @@ cmd_run() {
     export LOA_RELEASE_ROOT="$ROOT"
     while :; do
         check_trial
-        "$ROOT/current/bin/python" -m agent "$@" &
+        "$ROOT/current/bin/python" -I -u -m agent "$@" &   # -I: never the caller's cwd or PYTHONPATH
         child=$!
         while [ -f "$ROOT/trial" ] && kill -0 "$child" 2>/dev/null && [ -z "$stopping" ]; do
             read -r _v _p deadline _s < "$ROOT/trial" 2>/dev/null || break
