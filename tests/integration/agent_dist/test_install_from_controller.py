@@ -27,7 +27,7 @@ from protocol.agent_dist import AgentManifest
 from protocol.enrol_token import EnrolToken, b64url
 from protocol.signing import Verifier
 
-from .conftest import Pki, NodeAgent, api, clean_env, new_node, run_installer, wait_version
+from .conftest import NodeAgent, Pki, api, clean_env, new_node, run_installer, wait_version
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -86,14 +86,18 @@ def test_served_installer_installs_enrols_and_plays(
     try:
         wait_version(served, node, "0.1.0", 60)
         start = datetime.now(UTC) + timedelta(seconds=4)
+        body = {"text": "Thông báo thử loa.", "targets": ["loa-1"], "start": start.isoformat()}
         with api(served, pki) as client:
-            r2 = client.post("/api/v1/announcements", json={
-                "text": "Thông báo thử loa.", "targets": ["loa-1"], "start": start.isoformat()})  # fmt: skip
+            r2 = client.post("/api/v1/announcements", json=body)
             assert r2.status_code in (200, 201), r2.text
         tap = prefix / "var" / "agent" / "tap.jsonl"
         wait_until(lambda: tap.exists() and tap.read_text().strip(), 60)
         played = json.loads(tap.read_text().splitlines()[0])
-        assert played, node.log()
+        # the announcement's speech, from the node's own cache, at its scheduled second
+        assert played["kind"] == "tts" and played["media"].endswith(".mp3"), played
+        assert played["media"].startswith(str(prefix / "var" / "agent" / "media")), played
+        at = datetime.fromisoformat(played["started_at"])
+        assert abs((at - start).total_seconds()) < 1.0, (at, start)
     finally:
         node.stop()
 
