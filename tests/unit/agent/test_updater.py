@@ -22,8 +22,9 @@ UPDATE = AgentUpdate(version="9.9.9", url="https://x/agent/w.whl", sha256="a" * 
 
 
 def playout(tmp_path: Path, clock: FakeClock) -> Playout:
-    return Playout(clock, NullPlayer(), NoopAmplifier(), NoopVolume(),
-                   PlayedLog(tmp_path / "played.sqlite"), lambda *a: None, lambda i: "/x")  # fmt: skip
+    played = PlayedLog(tmp_path / "played.sqlite")
+    return Playout(clock, NullPlayer(), NoopAmplifier(), NoopVolume(), played,
+                   lambda *a: None, lambda i: "/x")  # fmt: skip
 
 
 def test_an_update_waits_for_anything_due_within_the_quiet_window(tmp_path: Path) -> None:

@@ -139,7 +139,7 @@ def test_a_release_that_never_comes_back_is_rolled_back_at_the_deadline(root: Pa
 
 
 def test_status_75_restarts_and_another_failure_is_left_to_systemd(root: Path) -> None:
-    release(root, "2.0", '#!/bin/sh\necho "$(readlink -f "$0") start" >> "$LOA_RELEASE_ROOT/starts"\n'
+    release(root, "2.0", RECORD_START +
             'n=$(grep -c releases/2.0 "$LOA_RELEASE_ROOT/starts")\n'
             '[ "$n" -ge 2 ] && exit 3\nexit 75\n')  # fmt: skip
     tool(root, "switch", "2.0")
