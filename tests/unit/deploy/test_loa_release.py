@@ -27,10 +27,9 @@ fi
 trap 'exit 0' TERM
 while :; do sleep 0.1; done
 """
-CRASHING = '#!/bin/sh\necho "$(readlink -f "$0") start" >> "$LOA_RELEASE_ROOT/starts"\nexit 1\n'
-HANGING = (
-    '#!/bin/sh\necho "$(readlink -f "$0") start" >> "$LOA_RELEASE_ROOT/starts"\nexec sleep 1000\n'
-)
+RECORD_START = '#!/bin/sh\necho "$(readlink -f "$0") start" >> "$LOA_RELEASE_ROOT/starts"\n'
+CRASHING = RECORD_START + "exit 1\n"
+HANGING = RECORD_START + "exec sleep 1000\n"
 
 
 def release(root: Path, version: str, body: str) -> None:
