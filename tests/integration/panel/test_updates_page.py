@@ -26,8 +26,8 @@ def test_admin_starts_a_rollout_and_sees_versions_and_progress(panel: Panel) -> 
     assert page.status_code == 200
     assert '<option value="3.0"' in page.text and "2.9" in page.text
     assert "2.9" in client.get("/panel/nodes").text  # the version column of the node list
-    r = client.post("/panel/updates", data={"version": "3.0", "zones": "xa-dong-tien",
-                                            "canary": "1", "csrf": panel.csrf["admin"]})  # fmt: skip
+    form = {"version": "3.0", "zones": "xa-dong-tien", "canary": "1", "csrf": panel.csrf["admin"]}
+    r = client.post("/panel/updates", data=form)
     assert r.status_code == 200, r.text
     assert "Đã bắt đầu cập nhật lên 3.0" in r.text
     assert "Thử nghiệm" in r.text and "Đang cập nhật" in r.text  # canary stage, updating
