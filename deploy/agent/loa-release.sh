@@ -52,14 +52,14 @@ cmd_install() {
     rm -rf "$target"
     # shellcheck disable=SC2086  # $site is empty or one flag
     "$python" -m venv $site "$target" || { rm -rf "$target"; die "venv failed"; }
-    set -- --isolated --disable-pip-version-check install --quiet --require-hashes \
+    set -- --isolated --disable-pip-version-check install --quiet --no-cache-dir --require-hashes \
         --only-binary=:all: -r "$dist/requirements.lock"
     if ls "$dist"/wheels/*.whl >/dev/null 2>&1; then
         set -- "$@" --no-index --find-links "$dist/wheels"   # offline: the controller's wheels
     fi
     if ! "$target/bin/python" -m pip "$@"; then rm -rf "$target"; die "dependencies failed"; fi
     # the agent wheel itself: its SHA-256 was checked against the signed manifest
-    if ! "$target/bin/python" -m pip --isolated --disable-pip-version-check install --quiet \
+    if ! "$target/bin/python" -m pip --isolated --disable-pip-version-check install --quiet --no-cache-dir \
         --no-deps --no-index "$wheel"; then
         rm -rf "$target"; die "agent wheel failed"
     fi
