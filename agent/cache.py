@@ -1,9 +1,11 @@
 """The media cache: content-addressed files downloaded by hash, checked, and kept within a size.
 
 Downloads go to ``<sha>.<ext>.part`` and resume with an HTTP ``Range`` request after a cut
-link; only a file whose SHA-256 matches is renamed into place, so a file in the cache is
-always correct. Least recently used files are evicted to stay under ``max_bytes``, but never
-one the current playlist still needs.
+link; only a file whose SHA-256 matches is renamed into place. ``has`` answers for verified
+bytes only: a file this process did not download itself (left by an earlier run, or damaged
+on the SD card) is hashed once before it counts, and deleted if it does not match, so the
+player is only ever given bytes whose hash was checked. Least recently used files are evicted
+to stay under ``max_bytes``, but never one the current playlist still needs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +63,7 @@ class MediaCache:
             timeout=httpx.Timeout(30.0, connect=10.0), verify=verify
         )
         self._lock = threading.Lock()
+        self._verified: set[str] = set()
 
     def path_for(self, media: MediaRef) -> Path:
         return self.dir / media.filename
@@ -69,7 +72,34 @@ class MediaCache:
         return f"{self.base_url}/media/{media.filename}"
 
     def has(self, media: MediaRef) -> bool:
-        return self.path_for(media).is_file()
+        """True only if the cache holds bytes whose SHA-256 is ``media.sha256``."""
+        path = self.path_for(media)
+        if not path.is_file():
+            with self._lock:
+                self._verified.discard(media.filename)
+            return False
+        with self._lock:
+            if media.filename in self._verified:
+                return True
+        return self._adopt(media, path)
+
+    def verified_path(self, media: MediaRef) -> Path | None:
+        """The file to play, if its bytes are verified; None otherwise."""
+        return self.path_for(media) if self.has(media) else None
+
+    def _adopt(self, media: MediaRef, path: Path) -> bool:
+        """Hash a file found on disk (once); delete it if it is not what its name says."""
+        try:
+            actual = sha256_of(path)
+        except OSError:
+            return False
+        if actual != media.sha256:
+            log.warning("cached %s does not match its hash: deleted", media.filename)
+            path.unlink(missing_ok=True)
+            return False
+        with self._lock:
+            self._verified.add(media.filename)
+        return True
 
     def touch(self, media: MediaRef) -> None:
         """Mark as recently used (the file's mtime is the LRU clock)."""
@@ -79,7 +109,7 @@ class MediaCache:
     def fetch(self, media: MediaRef) -> Path:
         """Download (resuming a partial file), verify the hash, move into place."""
         final = self.path_for(media)
-        if final.is_file():
+        if self.has(media):
             return final
         part = final.with_name(final.name + ".part")
         url = self.url_for(media)
@@ -113,6 +143,8 @@ class MediaCache:
             part.unlink(missing_ok=True)
             raise MediaError(f"{media.filename}: hash mismatch (got {actual[:12]}…)")
         os.replace(part, final)
+        with self._lock:
+            self._verified.add(media.filename)
         return final
 
     def usage(self) -> tuple[int, int]:
@@ -142,6 +174,7 @@ class MediaCache:
                 if name in keep:
                     continue
                 path.unlink(missing_ok=True)
+                self._verified.discard(name)
                 total -= size
                 removed.append(name)
         if removed:
@@ -159,9 +192,18 @@ class _Retry:
 class CacheWorker:
     """Background downloader: fetches what the playlist needs, soonest first, retrying."""
 
-    def __init__(self, cache: MediaCache, clock: Clock, retry_min_s: float, retry_max_s: float):
+    def __init__(
+        self,
+        cache: MediaCache,
+        clock: Clock,
+        retry_min_s: float,
+        retry_max_s: float,
+        on_fetched: Callable[[], None] | None = None,
+    ):
+        """``on_fetched`` runs after each verified download (the playout may be waiting)."""
         self.cache = cache
         self.clock = clock
+        self.on_fetched = on_fetched
         self._retry_min_s = retry_min_s
         self._retry_max_s = retry_max_s
         self._wanted: list[MediaRef] = []
@@ -200,6 +242,8 @@ class CacheWorker:
             try:
                 self.cache.fetch(media)
                 self._retries.pop(media.filename, None)
+                if self.on_fetched is not None:
+                    self.on_fetched()
             except (MediaError, OSError) as exc:
                 delay = retry.backoff.next_delay()
                 retry.not_before = now + delay

@@ -11,7 +11,11 @@ Policies:
 - an item whose whole slot passed unplayed is reported ``missed``;
 - ``play_now``/``emergency`` commands preempt whatever plays; afterwards the interrupted item
   resumes if its slot has not ended (by its late policy);
-- an item with a higher priority preempts a lower one; streams stop at the end of their slot.
+- an item with a higher priority preempts a lower one; streams stop at the end of their slot;
+- only verified media is played: ``resolve`` gives a cached file whose hash matched (or the
+  item's verified fallback), never a download URL. If neither is there at the start, the item
+  waits up to ``late_grace_s`` (at most half its slot) for the download, still starting from
+  its beginning, then is reported ``failed`` with the reason and skipped.
 """
 
 from __future__ import annotations
@@ -43,8 +47,19 @@ log = logging.getLogger(__name__)
 
 EmitFn = Callable[[EventKind, str | None, str | None, str], None]
 """``emit(kind, item_id, command_id, detail)``: record an event durably."""
-ResolveFn = Callable[[PlaylistItem], str | None]
-"""Where to play an item from (cached file path or stream URL); None if not available."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where to play an item from: a verified cached file, a stream URL (``stream`` items
+    only) or ``silence``; ``note`` goes into the ``started`` event (e.g. a fallback played)."""
+
+    location: str
+    note: str = ""
+
+
+ResolveFn = Callable[[PlaylistItem], Source | None]
+"""Where to play an item from; None if nothing verified is available."""
 
 MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
 POLL_S = 0.5  # how often a running player is checked for an early exit
@@ -113,6 +128,7 @@ class Playout:
         self.amp_forced: bool | None = None
         self.base_volume = self.config.default_volume
         self._last_end: datetime | None = None
+        self._media_wait_until: datetime | None = None
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
@@ -273,10 +289,28 @@ class Playout:
             if playing is None or (
                 playing.command is None and best.priority > playing.item.priority
             ):
-                if playing is not None:
-                    self._interrupt(playing, now, f"preempted by {best.id}")
-                self._start_scheduled(best, now)
+                source = self._source_or_wait(best, now)
+                if source is not None:
+                    if playing is not None:
+                        self._interrupt(playing, now, f"preempted by {best.id}")
+                    self._start_scheduled(best, now, source)
         return next_start
+
+    def _source_or_wait(self, item: PlaylistItem, now: datetime) -> Source | None:
+        """The verified source of a due item; None while its download may still arrive within
+        ``late_grace_s`` (a wake-up is set), or after reporting it failed and skipped."""
+        source = self.resolve(item)
+        if source is not None:
+            return source
+        late = (now - item.start).total_seconds()
+        wait_s = min(self.config.late_grace_s, item.duration_s / 2)  # report within the slot
+        state = self.played.state(item)
+        if item.kind is not ItemKind.STREAM and late < wait_s and not state:
+            self._media_wait_until = item.start + timedelta(seconds=wait_s)
+            return None
+        self.played.mark(item, "failed", now)
+        self.emit(EventKind.FAILED, item.id, None, _unavailable(item, late))
+        return None
 
     def _report_passed(self, item: PlaylistItem, state: str | None, now: datetime) -> None:
         """Close the books on an item whose slot ended while it was not playing."""
@@ -289,7 +323,7 @@ class Playout:
         else:  # interrupted by a command or a higher priority: already reported
             self.played.mark(item, "skipped", now)
 
-    def _start_scheduled(self, item: PlaylistItem, now: datetime) -> None:
+    def _start_scheduled(self, item: PlaylistItem, now: datetime, source: Source) -> None:
         late = (now - item.start).total_seconds()
         # started before (then a power cut) or preempted: pick up where the slot is now
         state = self.played.state(item)
@@ -303,8 +337,10 @@ class Playout:
                 return
             offset = max(0.0, late)
         end_at = item.start + timedelta(seconds=item.duration_s)
-        detail = f"joined at +{offset:.1f}s" if offset else ""
-        if self._play(item, now, end_at, offset, None, 0, self._volume_for(item)):
+        detail = "; ".join(
+            d for d in (f"joined at +{offset:.1f}s" if offset else "", source.note) if d
+        )
+        if self._play(item, source, now, end_at, offset, None, 0, self._volume_for(item)):
             self.played.mark(item, "started", now)
             self.emit(EventKind.STARTED, item.id, None, detail)
         else:
@@ -313,6 +349,7 @@ class Playout:
     def _play(
         self,
         item: PlaylistItem,
+        source: Source,
         now: datetime,
         end_at: datetime,
         offset: float,
@@ -320,18 +357,13 @@ class Playout:
         repeats_left: int,
         volume: int | None,
     ) -> bool:
-        source = self.resolve(item)
         command_id = command.id if command else None
-        if source is None:
-            reason = "media not in cache" if item.kind is not ItemKind.STREAM else "no stream"
-            self.emit(EventKind.FAILED, item.id, command_id, reason)
-            return False
         if volume is not None:
             self.volume.set(volume)
         if self.amp_forced is not False or command is not None:
             self.amplifier.set(True)
         duration = max(0.0, (end_at - now).total_seconds())
-        request = PlayRequest(item.id, item.kind.value, source, offset, duration, volume)
+        request = PlayRequest(item.id, item.kind.value, source.location, offset, duration, volume)
         try:
             silent = item.kind is ItemKind.SILENCE
             playback = SilentPlayback() if silent else self.player.play(request)
@@ -406,8 +438,13 @@ class Playout:
         emergency = command.action is CommandAction.EMERGENCY
         volume = self.config.emergency_volume if emergency else self._volume_for(item)
         end_at = now + timedelta(seconds=item.duration_s)
-        if self._play(item, now, end_at, 0.0, command, repeats_left, volume):
-            self.emit(EventKind.STARTED, item.id, command.id, command.action.value)
+        source = self.resolve(item)  # the runtime fetched it before submitting the command
+        if source is None:
+            self.emit(EventKind.FAILED, item.id, command.id, _unavailable(item, 0.0))
+            return
+        if self._play(item, source, now, end_at, 0.0, command, repeats_left, volume):
+            detail = "; ".join(d for d in (command.action.value, source.note) if d)
+            self.emit(EventKind.STARTED, item.id, command.id, detail)
 
     # -- amplifier and sleeping ----------------------------------------------------------
     def _drive_amplifier(self, now: datetime, next_start: datetime | None) -> None:
@@ -420,6 +457,7 @@ class Playout:
             self.playing is not None
             or (next_start is not None and next_start - now <= lead)
             or (self._last_end is not None and now - self._last_end < tail)
+            or (self._media_wait_until is not None and now < self._media_wait_until)
         )
         self.amplifier.set(want)
 
@@ -434,6 +472,11 @@ class Playout:
             deadlines.append(now + timedelta(seconds=POLL_S))
         if self._last_end is not None:
             deadlines.append(self._last_end + timedelta(seconds=self.config.amp_tail_s))
+        if self._media_wait_until is not None:
+            if self._media_wait_until > now:
+                deadlines.append(self._media_wait_until)
+            else:
+                self._media_wait_until = None
         upcoming = [d for d in deadlines if d > now]
         fresh = self.clock.now()
         return max(0.0, min([MAX_SLEEP_S, *((d - fresh).total_seconds() for d in upcoming)]))
@@ -452,3 +495,12 @@ class Playout:
             self.playing.playback.stop()
             self.playing = None
         self.amplifier.set(False)
+
+
+def _unavailable(item: PlaylistItem, late_s: float) -> str:
+    """The reason reported when an item has nothing verified to play."""
+    if item.kind is ItemKind.STREAM:
+        return "no stream"
+    media = item.media.filename if item.media else "media"
+    when = f" (+{late_s:.1f}s)" if late_s > 0 else ""
+    return f"{media} not downloaded and verified by its start{when}: skipped, nothing played"

@@ -30,7 +30,7 @@ from agent.mqtt_session import MqttSession
 from agent.netloop import NetworkLoop
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
-from agent.playout import Playout, PlayoutConfig
+from agent.playout import Playout, PlayoutConfig, Source
 from agent.report import Reporter, collect_health
 from agent.stepping import SharedStepper
 from agent.sync import SyncHandler
@@ -44,7 +44,9 @@ from protocol.signing import Verifier
 log = logging.getLogger(__name__)
 
 
-STREAMING_PLAYERS = frozenset({"mpv", "ffplay"})
+def _fallback_note(item: PlaylistItem) -> str:
+    name = item.media.filename if item.media else "media"
+    return f"fallback played: {name} not downloaded and verified"
 
 
 class AgentConfigError(RuntimeError):
@@ -136,7 +138,6 @@ class AgentRuntime:
             settings.cache_max_mb * 1024 * 1024,
             verify=settings.http_verify(),
         )
-        self.cache_worker = CacheWorker(self.cache, self.clock, 1.0, settings.media_retry_max_s)
         self.playout = Playout(
             self.clock,
             make_player(settings),
@@ -152,6 +153,10 @@ class AgentRuntime:
                 emergency_volume=settings.emergency_volume,
             ),
             on_action=self._on_action,
+        )
+        # a finished download wakes the playout: an item may be waiting for exactly that file
+        self.cache_worker = CacheWorker(
+            self.cache, self.clock, 1.0, settings.media_retry_max_s, self.playout.poke
         )
         self.inbox = Inbox(self.clock)
         on_command = self.inbox.route(self._on_command)
@@ -214,18 +219,20 @@ class AgentRuntime:
         )
         self.reporter.notify()
 
-    def _resolve(self, item: PlaylistItem) -> str | None:
+    def _resolve(self, item: PlaylistItem) -> Source | None:
+        """A verified cached file (the item's media, else its fallback), never a download
+        URL: only bytes whose SHA-256 matched may reach the speaker. Streams (live relays)
+        are the one kind played from a URL, and only ``stream`` items carry one."""
         if item.kind is ItemKind.STREAM:
-            return item.stream_url
+            return Source(item.stream_url) if item.stream_url else None
         if item.kind is ItemKind.SILENCE:
-            return "silence"
+            return Source("silence")
         for media in (item.media, item.fallback):
-            if media is not None and self.cache.has(media):
+            path = None if media is None else self.cache.verified_path(media)
+            if media is not None and path is not None:
                 self.cache.touch(media)
-                return str(self.cache.path_for(media))
-        if item.media is not None and self.settings.player in STREAMING_PLAYERS:
-            # not downloaded yet: mpv/ffplay can play it straight from the controller
-            return self.cache.url_for(item.media)
+                note = "" if media is item.media else _fallback_note(item)
+                return Source(str(path), note)
         return None
 
     def _accept_playlist(self, playlist: Playlist) -> None:

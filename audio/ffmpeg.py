@@ -9,7 +9,51 @@ from typing import Any
 
 from audio.errors import AudioToolError
 
-__all__ = ["AudioToolError", "ffmpeg", "ffprobe_json", "probe_duration", "run_tool"]
+__all__ = [
+    "PIPELINE_DEMUXERS",
+    "UPLOAD_DEMUXERS",
+    "AudioToolError",
+    "ffmpeg",
+    "ffprobe_json",
+    "input_args",
+    "probe_duration",
+    "run_tool",
+]
+
+UPLOAD_DEMUXERS: tuple[str, ...] = (
+    "mp3",
+    "wav",
+    "mov",  # m4a, mp4, 3gp: phone recordings (external "drefs" are off by default)
+    "ogg",
+    "matroska",  # webm: what a browser's MediaRecorder makes
+    "amr",
+    "amrnb",
+    "amrwb",
+    "aac",
+    "flac",
+)
+"""The only containers ffmpeg/ffprobe may open for audio we did not make. None of them can
+point at another file or a URL: playlist formats (hls, concat, ffconcat, m3u) are absent, so a
+"recording" that is really a playlist cannot make the controller read or fetch anything."""
+
+PIPELINE_DEMUXERS: tuple[str, ...] = (*UPLOAD_DEMUXERS, "s16le")
+"""Upload containers plus the raw PCM the pipeline hands between its stages."""
+
+
+def input_args(
+    source: Path | str, demuxers: tuple[str, ...] = PIPELINE_DEMUXERS, forced: str | None = None
+) -> list[str]:
+    """``-i`` for one input that can read only that file (or stdin), only as ``demuxers``.
+
+    A path becomes ``file:PATH`` so no name is ever read as a protocol; ``forced`` pins the
+    demuxer (the container ffprobe found) instead of letting ffmpeg guess again.
+    """
+    piped = source == "pipe:0"
+    args = ["-protocol_whitelist", "pipe" if piped else "file"]
+    args += ["-format_whitelist", ",".join(demuxers)]
+    if forced is not None:
+        args += ["-f", forced]
+    return [*args, "-i", "pipe:0" if piped else f"file:{source}"]
 
 
 def run_tool(args: list[str], stdin: bytes | None = None, timeout: float = 120.0) -> bytes:
@@ -44,18 +88,27 @@ def ffmpeg(
     return out, err.decode(errors="replace")
 
 
-def ffprobe_json(path: Path, timeout: float = 30.0) -> dict[str, Any]:
-    """ffprobe's format and stream description of a file, as parsed JSON."""
+def ffprobe_json(
+    path: Path, timeout: float = 30.0, demuxers: tuple[str, ...] = UPLOAD_DEMUXERS
+) -> dict[str, Any]:
+    """ffprobe's format and stream description of a file, as parsed JSON.
+
+    The file is opened as a local file only, and only as one of ``demuxers``.
+    """
     out = run_tool(
         [
             "ffprobe",
             "-v",
             "error",
+            "-protocol_whitelist",
+            "file",
+            "-format_whitelist",
+            ",".join(demuxers),
             "-show_format",
             "-show_streams",
             "-of",
             "json",
-            str(path),
+            f"file:{path}",
         ],
         timeout=timeout,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio.errors import AudioToolError
-from audio.ffmpeg import ffmpeg
+from audio.ffmpeg import ffmpeg, input_args
 from audio.formats import OutputFormat
 from audio.pcm import WORK_RATE, Pcm, pcm_input_args
 
@@ -55,8 +55,8 @@ def _input(source: AudioSource) -> tuple[list[str], bytes | None]:
     if isinstance(source, Pcm):
         return pcm_input_args(source.rate), source.data
     if isinstance(source, Path):
-        return ["-i", str(source)], None
-    return ["-i", "pipe:0"], source
+        return input_args(source), None
+    return input_args("pipe:0"), source
 
 
 def decode(source: AudioSource, rate: int = WORK_RATE, trim: bool = False) -> Pcm:

@@ -43,5 +43,18 @@ def silence(seconds: float, rate: int = WORK_RATE) -> Pcm:
 
 
 def pcm_input_args(rate: int) -> list[str]:
-    """ffmpeg input options that describe a raw ``Pcm`` fed on stdin."""
-    return ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+    """ffmpeg input options that describe a raw ``Pcm`` fed on stdin (and allow nothing else)."""
+    return [
+        "-protocol_whitelist",
+        "pipe",
+        "-format_whitelist",
+        "s16le",
+        "-f",
+        "s16le",
+        "-ar",
+        str(rate),
+        "-ac",
+        "1",
+        "-i",
+        "pipe:0",
+    ]

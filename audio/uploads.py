@@ -3,6 +3,12 @@ and re-encoded like synthesised speech, so every node plays the same kind of fil
 
 Everything is checked before anything is stored; work happens in a private temporary
 folder that is always removed, so a rejected upload leaves no trace in the store.
+
+Nothing in an upload is trusted, its header included: ffprobe and ffmpeg open it as a local
+file in one of ``UPLOAD_DEMUXERS`` only (so a playlist posing as audio cannot make them read
+another file or a URL), and decoding stops at the longest allowed recording plus a margin,
+in time (``-t``) and in bytes (``-fs``), so a file whose header claims one second but which
+holds hours of audio costs at most what a legitimate maximum-length recording costs.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio.errors import AudioRejected, AudioToolError
-from audio.ffmpeg import ffmpeg, ffprobe_json
+from audio.ffmpeg import UPLOAD_DEMUXERS, ffmpeg, ffprobe_json, input_args
 from audio.formats import MP3, OutputFormat
 from audio.mastering import LoudnessTarget, master
 from audio.media import RenderedMedia
@@ -22,6 +28,12 @@ from audio.media_store import MediaStore
 from audio.pcm import WORK_RATE
 
 _MB = 1024 * 1024
+
+DECODE_MARGIN_S = 1.0
+"""Decoding stops this far past the duration limit: enough to know the limit was exceeded."""
+_WAV_HEADER_SLACK = 4096
+_TOOL_TIMEOUT_S = 120.0
+"""No upload check may hold a worker longer (decoding an hour of MP3 takes a few seconds)."""
 
 
 @dataclass(frozen=True)
@@ -64,21 +76,33 @@ class UploadImporter:
             source = data if isinstance(data, Path) else work / "upload"
             if isinstance(data, bytes):
                 source.write_bytes(data)
-            declared = self._probe(source, filename)
+            declared, container = self._probe(source, filename)
             decoded = work / "decoded.wav"
-            duration = self._decode(source, decoded, filename, declared)
+            duration = self._decode(source, decoded, filename, declared, container)
             encoded = master(decoded, self.fmt, self.kbps, self.target)
         stored = self.store.put_bytes(encoded, self.fmt.ext)
         return RenderedMedia(
             stored.sha256, stored.ext, stored.size, round(duration, 3), "upload", mime=self.fmt.mime
         )
 
-    def _probe(self, source: Path, filename: str) -> float | None:
-        """Declared duration (None if the container does not say); rejects non-audio."""
+    def decode_cap(self) -> tuple[float, int]:
+        """(seconds, bytes) past which decoding stops: the limit plus a margin, as WAV."""
+        seconds = self.limits.max_duration_s + DECODE_MARGIN_S
+        return seconds, int(seconds * WORK_RATE) * 2 + _WAV_HEADER_SLACK
+
+    def _probe(self, source: Path, filename: str) -> tuple[float | None, str]:
+        """Declared duration (None if the container does not say) and the demuxer to
+        decode with; rejects non-audio and containers outside ``UPLOAD_DEMUXERS``."""
         try:
-            info = ffprobe_json(source)
+            info = ffprobe_json(source, timeout=_TOOL_TIMEOUT_S)
         except AudioToolError:
-            raise AudioRejected(f"{filename}: not an audio file ffmpeg can read") from None
+            raise AudioRejected(
+                f"{filename}: not an audio file ffmpeg can read "
+                "(accepted: MP3, WAV, M4A, OGG, WebM, AMR, AAC, FLAC)"
+            ) from None
+        container = str(info.get("format", {}).get("format_name", "")).split(",")[0]
+        if container not in UPLOAD_DEMUXERS:  # the whitelist already refused it; belt and braces
+            raise AudioRejected(f"{filename}: {container or 'unknown'} files are not accepted")
         streams = info.get("streams", [])
         if not any(s.get("codec_type") == "audio" for s in streams):
             raise AudioRejected(f"{filename}: the file has no audio stream")
@@ -91,18 +115,20 @@ class UploadImporter:
                 f"{filename}: the audio is {_minutes(declared)} long; "
                 f"the limit is {_minutes(self.limits.max_duration_s)}"
             )
-        if info.get("format", {}).get("format_name") == "wav":
+        if container == "wav":
             _check_wav_length(source, filename)
-        return declared
+        return declared, container
 
-    def _decode(self, source: Path, target: Path, filename: str, declared: float | None) -> float:
+    def _decode(
+        self, source: Path, target: Path, filename: str, declared: float | None, container: str
+    ) -> float:
+        cap_s, cap_bytes = self.decode_cap()
         try:
             _, errors = ffmpeg(
                 [
                     "-loglevel",
                     "error",
-                    "-i",
-                    str(source),
+                    *input_args(source, UPLOAD_DEMUXERS, forced=container),
                     "-vn",
                     "-ac",
                     "1",
@@ -110,9 +136,14 @@ class UploadImporter:
                     str(WORK_RATE),
                     "-c:a",
                     "pcm_s16le",
+                    "-t",
+                    f"{cap_s:.3f}",
+                    "-fs",
+                    str(cap_bytes),
                     "-y",
-                    str(target),
-                ]
+                    f"file:{target}",
+                ],
+                timeout=_TOOL_TIMEOUT_S,
             )
         except AudioToolError as exc:
             raise AudioRejected(f"{filename}: the audio could not be decoded ({exc})") from None
@@ -121,16 +152,17 @@ class UploadImporter:
             raise AudioRejected(f"{filename}: the audio is truncated or damaged ({first})")
         with wave.open(str(target), "rb") as wav:
             duration = wav.getnframes() / wav.getframerate()
+        if duration > self.limits.max_duration_s:
+            # decoding stopped at the cap: the header may claim a second, the file holds more
+            raise AudioRejected(
+                f"{filename}: the recording is longer than the limit of "
+                f"{_minutes(self.limits.max_duration_s)}"
+            )
         if duration < 0.1:
             raise AudioRejected(f"{filename}: the file holds no audible audio")
         if declared is not None and duration < declared - max(0.5, 0.02 * declared):
             raise AudioRejected(
                 f"{filename}: the audio is truncated ({duration:.1f} s of {declared:.1f} s)"
-            )
-        if duration > self.limits.max_duration_s:
-            raise AudioRejected(
-                f"{filename}: the audio is {_minutes(duration)} long; "
-                f"the limit is {_minutes(self.limits.max_duration_s)}"
             )
         return duration
 

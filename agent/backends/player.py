@@ -26,6 +26,20 @@ class PlayRequest:
     volume: int | None = None
 
 
+class UnverifiedSource(OSError):
+    """A non-stream item was handed something other than a local file (e.g. a URL)."""
+
+
+def require_local_file(request: PlayRequest) -> None:
+    """Only ``stream`` items (live relays) may be played from a URL; every other item must be
+    a local file, i.e. a cached file whose hash the agent verified. Raises ``UnverifiedSource``.
+    """
+    if request.kind == "stream":
+        return
+    if "://" in request.source or not Path(request.source).is_file():
+        raise UnverifiedSource(f"{request.kind} item {request.item_id}: not a local file")
+
+
 class Playback(ABC):
     """A running playback."""
 
@@ -82,6 +96,7 @@ class TapPlayer(Player):
         self._lock = threading.Lock()
 
     def play(self, request: PlayRequest) -> Playback:
+        require_local_file(request)
         started_at = datetime.now(UTC)
         line = {
             "item_id": request.item_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from agent.backends.player import Playback, Player, PlayRequest
+from agent.backends.player import Playback, Player, PlayRequest, require_local_file
 
 
 class BackendUnavailable(RuntimeError):
@@ -42,6 +42,7 @@ class ProcessPlayer(Player):
         raise NotImplementedError
 
     def play(self, request: PlayRequest) -> Playback:
+        require_local_file(request)
         proc = subprocess.Popen(
             self.argv(request), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

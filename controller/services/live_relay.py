@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from audio.ffmpeg import PIPELINE_DEMUXERS
+
 
 class LiveRelayError(RuntimeError):
     """ffmpeg is missing, or the feed could not start or was refused by Icecast."""
@@ -50,7 +52,8 @@ def feed_command(
     """The ffmpeg command line: read stdin at its own pace, encode mono MP3, push at once.
 
     ``-re`` is not used: a live source already arrives in real time, and pacing again would
-    only add delay. Small packets are flushed immediately for the same reason.
+    only add delay. Small packets are flushed immediately for the same reason. The input may
+    only be the pipe, in an audio container: a playlist written to the feed reads nothing else.
     """
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
@@ -62,6 +65,10 @@ def feed_command(
         "error",
         "-fflags",
         "nobuffer",
+        "-protocol_whitelist",
+        "pipe",
+        "-format_whitelist",
+        ",".join(PIPELINE_DEMUXERS),
         *input_args,
         "-i",
         "pipe:0",

@@ -16,6 +16,8 @@ import pytest
 from fuzz.budget import fuzz_settings
 from hypothesis import example, given
 from hypothesis import strategies as st
+from support.audio_files import lying_mp3
+from support.disk import PeakSize
 
 from audio.engines.espeak import EspeakEngine
 from audio.errors import AudioRejected
@@ -165,16 +167,19 @@ def test_ten_hours_of_real_silence_is_refused_by_length(
     assert not list((tmp_path / "media").glob("*.mp3"))
 
 
-@fuzz_settings(80)
-@given(
-    st.one_of(
-        st.binary(min_size=1, max_size=4096),
-        st.integers(44, len(GOOD_WAV) - 1).map(lambda n: GOOD_WAV[:n]),
-        st.tuples(st.integers(0, len(GOOD_WAV) - 1), st.binary(min_size=1, max_size=64)).map(
-            lambda t: GOOD_WAV[: t[0]] + t[1] + GOOD_WAV[t[0] + len(t[1]) :]
+def random_or_damaged(good: bytes, shortest: int, max_random: int) -> st.SearchStrategy[bytes]:
+    """Random bytes, ``good`` cut short (at least ``shortest`` bytes), or overwritten in place."""
+    return st.one_of(
+        st.binary(min_size=1, max_size=max_random),
+        st.integers(shortest, len(good) - 1).map(lambda n: good[:n]),
+        st.tuples(st.integers(0, len(good) - 1), st.binary(min_size=1, max_size=64)).map(
+            lambda t: good[: t[0]] + t[1] + good[t[0] + len(t[1]) :]
         ),
     )
-)
+
+
+@fuzz_settings(80)
+@given(random_or_damaged(GOOD_WAV, 44, 4096))
 def test_random_and_damaged_uploads(renderer: SpeechRenderer, data: bytes) -> None:
     before = set(renderer.store.root.glob("*.*"))
     try:
@@ -184,3 +189,51 @@ def test_random_and_damaged_uploads(renderer: SpeechRenderer, data: bytes) -> No
         assert set(renderer.store.root.glob("*.*")) == before
         return
     assert 0.1 <= media.duration_s <= 600
+
+
+BOUNDED = UploadLimits(max_bytes=4 * 1024 * 1024, max_duration_s=20)
+with tempfile.TemporaryDirectory(prefix="loa-fuzz-mp3-") as _work:
+    LYING_MP3 = lying_mp3(Path(_work), minutes=3)
+PLAYLIST_HEADS = [b"#EXTM3U\n", b"ffconcat version 1.0\nfile ", b"[playlist]\nFile1=", b"<?xml"]
+
+
+@pytest.fixture(scope="module")
+def bounded(tmp_path_factory: pytest.TempPathFactory) -> SpeechRenderer:
+    store = MediaStore(tmp_path_factory.mktemp("audio-fuzz-bounded") / "media")
+    return SpeechRenderer(store, engines=[EspeakEngine()], upload_limits=BOUNDED)
+
+
+@fuzz_settings(60)
+@given(
+    st.one_of(
+        random_or_damaged(LYING_MP3, 1, 8192),
+        st.tuples(st.sampled_from(PLAYLIST_HEADS), st.binary(max_size=512)).map(
+            lambda t: t[0] + t[1]
+        ),
+    )
+)
+@example(LYING_MP3)
+def test_hostile_uploads_stay_within_the_decode_bound(
+    bounded: SpeechRenderer, tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    """Random, truncated and damaged uploads (a lying-header MP3, playlists): accepted within
+    the limit or refused with a reason; never a crash, and the temp dir never holds more than
+    the upload plus the decode cap (issue 14, hole 4)."""
+    root = tmp_path_factory.mktemp("upload-tmp")
+    _, cap_bytes = bounded.uploads.decode_cap()
+    before = set(bounded.store.root.glob("*.*"))
+    saved, tempfile.tempdir = tempfile.tempdir, str(root)
+    try:
+        with PeakSize(root) as temp:
+            try:
+                media = bounded.import_upload(data, "upload.mp3")
+            except AudioRejected as exc:
+                assert exc.reason.startswith("upload.mp3: ")
+                assert set(bounded.store.root.glob("*.*")) == before
+                media = None
+    finally:
+        tempfile.tempdir = saved
+    assert temp.peak <= len(data) + cap_bytes
+    assert list(root.iterdir()) == []
+    if media is not None:
+        assert 0.1 <= media.duration_s <= BOUNDED.max_duration_s

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
+from support.audio_files import lying_mp3
 
 from audio.engines.espeak import EspeakEngine
 from audio.ffmpeg import run_tool
@@ -113,4 +114,18 @@ def test_bad_uploads_get_a_reason(client: TestClient) -> None:
         "/api/v1/uploads/audio", files={"file": ("big.wav", _tone_wav(40), "audio/wav")}
     )
     assert big.status_code == 413 and "limit is 1 MB" in big.json()["detail"]
+    assert sorted(p.name for p in media_dir.iterdir()) == before
+
+
+def test_upload_longer_than_its_header_says_gets_a_422_reason(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """An MP3 whose header claims 1 s but holds 10 minutes: refused once decoding passes the
+    60 s limit, with a reason an operator can read, and nothing stored."""
+    media_dir = client.app.state.controller.media_store.root  # type: ignore[attr-defined]
+    before = sorted(p.name for p in media_dir.iterdir())
+    data = lying_mp3(tmp_path, minutes=10)
+    r = client.post("/api/v1/uploads/audio", files={"file": ("dai.mp3", data, "audio/mpeg")})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == "dai.mp3: the recording is longer than the limit of 1.0 min"
     assert sorted(p.name for p in media_dir.iterdir()) == before

@@ -22,7 +22,13 @@ pytestmark = pytest.mark.integration
 def _encode(fmt: str, seconds: float = 4.0) -> bytes:
     """A pulsing tone in the given container, written to a file as real encoders do (so
     MP3 gets its Info header with the true length, and WAV its real data size)."""
-    codec = {"mp3": ["-b:a", "64k"], "wav": [], "ogg": ["-c:a", "libopus"]}[fmt]
+    codec = {
+        "mp3": ["-b:a", "64k"],
+        "wav": [],
+        "ogg": ["-c:a", "libopus"],
+        "webm": ["-c:a", "libopus"],  # a browser's MediaRecorder
+        "m4a": ["-c:a", "aac"],  # a phone's recorder
+    }[fmt]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"signal.{fmt}"
         run_tool(
@@ -51,7 +57,7 @@ def renderer(store: MediaStore) -> SpeechRenderer:
     return SpeechRenderer(store, engines=[CountingEspeak()], upload_limits=limits)
 
 
-@pytest.mark.parametrize("fmt", ["mp3", "wav", "ogg"])
+@pytest.mark.parametrize("fmt", ["mp3", "wav", "ogg", "webm", "m4a"])
 def test_valid_upload_is_normalised_to_mono_mp3(
     renderer: SpeechRenderer, store: MediaStore, fmt: str
 ) -> None:
@@ -96,6 +102,25 @@ def _truncated(data: bytes) -> bytes:
                     "pipe:1",
                 ]
             ),
+            "not an audio file",
+        ),
+        (
+            lambda: run_tool(
+                [
+                    "ffmpeg",
+                    "-loglevel",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "color=c=red:s=16x16:d=1",
+                    "-c:v",
+                    "ffv1",
+                    "-f",
+                    "matroska",
+                    "pipe:1",
+                ]
+            ),
             "no audio stream",
         ),
         (lambda: _truncated(_encode("mp3", 10)), "truncated"),
@@ -103,7 +128,7 @@ def _truncated(data: bytes) -> bytes:
         (lambda: _encode("mp3", 40), "limit is 0.5 min"),
         (lambda: b"\xff\xfb" + bytes(3 * 1024 * 1024), "limit is 2 MB"),
     ],
-    ids=["empty", "text", "image", "cut-mp3", "cut-wav", "too-long", "too-big"],
+    ids=["empty", "text", "image", "video-only", "cut-mp3", "cut-wav", "too-long", "too-big"],
 )
 def test_bad_upload_is_rejected_and_nothing_is_stored(
     renderer: SpeechRenderer, store: MediaStore, make: object, reason: str

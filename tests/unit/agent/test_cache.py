@@ -132,3 +132,27 @@ def test_worker_retries_failed_downloads_with_backoff(tmp_path: Path) -> None:
     clock.advance(60)
     worker.run_once()
     assert worker.missing() == []
+
+
+def test_a_file_found_on_disk_counts_only_once_its_hash_matches(tmp_path: Path) -> None:
+    """A file left by an earlier run or damaged on the SD card is hashed before it counts;
+    a wrong one is deleted and downloaded again (issue 14, hole 5)."""
+    media = ref(BODY)
+    server = Server({media.filename: BODY})
+    cache = server.cache(tmp_path)
+    cache.path_for(media).write_bytes(BODY[:-1] + b"\x00")
+    assert not cache.has(media) and cache.verified_path(media) is None
+    assert not cache.path_for(media).exists()
+    assert cache.fetch(media).read_bytes() == BODY and len(server.requests) == 1
+    assert cache.verified_path(media) == cache.path_for(media)
+
+
+def test_worker_announces_each_verified_download(tmp_path: Path) -> None:
+    good, bad = ref(BODY), ref(b"signed bytes")
+    server = Server({good.filename: BODY, bad.filename: b"other bytes"})
+    fetched: list[int] = []
+    clock = FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
+    worker = CacheWorker(server.cache(tmp_path), clock, 1, 60, on_fetched=lambda: fetched.append(1))
+    worker.want([bad, good])
+    worker.run_once()
+    assert fetched == [1] and worker.missing() == [bad]

@@ -12,7 +12,7 @@ from agent.backends.amplifier import NoopAmplifier
 from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
 from agent.backends.volume import NoopVolume
 from agent.played_log import PlayedLog
-from agent.playout import Playout, PlayoutConfig
+from agent.playout import Playout, PlayoutConfig, Source
 from protocol.clock import FakeClock
 from protocol.models import (
     Command,
@@ -72,7 +72,7 @@ class Rig:
             self.volume,
             PlayedLog(self.tmp_path / "played.sqlite"),
             lambda k, i, c, d: self.events.append((k, i, c, d)),
-            lambda item: None if item.id in self.missing else f"/media/{item.id}",
+            lambda item: None if item.id in self.missing else Source(f"/media/{item.id}"),
             self.config,
         )
 
@@ -179,12 +179,62 @@ def test_item_whose_slot_passed_is_reported_missed_once(rig: Rig) -> None:
     assert rig.kinds() == [("missed", "i1")]
 
 
-def test_missing_media_is_a_failure_not_a_crash(rig: Rig) -> None:
+def test_unverified_media_waits_and_plays_only_once_verified(rig: Rig) -> None:
+    """Issue 14, hole 5: nothing reaches the player before the download is verified; a
+    download that lands within the grace still starts the item from its beginning."""
+    rig.missing.add("i1")
+    rig.playout.set_playlist(playlist(item(1, 0)))
+    assert rig.playout.step() == pytest.approx(2)  # wakes at the end of the grace at the latest
+    assert rig.advance_to(1.2) == pytest.approx(0.8)
+    assert rig.player.plays == [] and rig.events == []
+    assert rig.amp.is_on  # kept on while waiting: no click between lead and start
+    rig.missing.discard("i1")  # the cache worker verified it and poked the playout
+    rig.advance_to(1.5)
+    request, at = rig.player.plays[0]
+    assert at == T0 + timedelta(seconds=1.5)
+    assert (request.source, request.offset_s) == ("/media/i1", 0)
+    assert rig.kinds() == [("started", "i1")]
+
+
+def test_media_unverified_after_the_grace_is_reported_and_skipped(rig: Rig) -> None:
     rig.missing.add("i1")
     rig.playout.set_playlist(playlist(item(1, 0)))
     rig.playout.step()
+    rig.advance_to(2)
+    assert rig.player.plays == []
     assert rig.kinds() == [("failed", "i1")]
-    assert rig.events[0][3] == "media not in cache"
+    assert rig.events[0][3] == (
+        f"{MEDIA.filename} not downloaded and verified by its start (+2.0s): "
+        "skipped, nothing played"
+    )
+    rig.missing.discard("i1")  # arriving later changes nothing: reported once, never played
+    rig.advance_to(3)
+    rig.advance_to(20)
+    assert rig.player.plays == [] and rig.kinds() == [("failed", "i1")]
+
+
+def test_a_short_item_waits_at_most_half_its_slot_for_its_media(rig: Rig) -> None:
+    """A failure is reported within the slot, not lost as "missed" after it."""
+    rig.missing.add("i1")
+    rig.playout.set_playlist(playlist(item(1, 0, duration_s=1.5)))
+    assert rig.playout.step() == pytest.approx(0.75)
+    rig.advance_to(0.75)
+    assert rig.kinds() == [("failed", "i1")]
+    assert rig.events[0][3].startswith(f"{MEDIA.filename} not downloaded and verified")
+
+
+def test_command_with_unverified_media_is_reported_not_played(rig: Rig) -> None:
+    rig.missing.add("now")
+    rig.playout.submit(
+        command(
+            CommandAction.PLAY_NOW,
+            item=PlaylistItem(id="now", kind=ItemKind.TTS, start=T0, duration_s=5, media=MEDIA),
+        )
+    )
+    rig.playout.step()
+    assert rig.player.plays == []
+    assert rig.kinds() == [("command_ack", None), ("failed", "now")]
+    assert "not downloaded and verified" in rig.events[1][3]
 
 
 def test_player_dying_early_is_reported_failed(rig: Rig) -> None:

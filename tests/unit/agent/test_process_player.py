@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
-from agent.backends.player import PlayRequest
+from agent.backends.player import PlayRequest, TapPlayer, UnverifiedSource
 from agent.backends.process_player import (
     AplayPlayer,
     BackendUnavailable,
@@ -18,6 +19,12 @@ from agent.backends.process_player import (
 REQ = PlayRequest("i", "audio", "/cache/x.mp3", offset_s=12.5, duration_s=30, volume=80)
 
 
+def _cached(tmp_path: Path) -> str:
+    path = tmp_path / "x.mp3"
+    path.write_bytes(b"verified")
+    return str(path)
+
+
 class SleepPlayer(ProcessPlayer):
     """A stand-in program with real process behaviour."""
 
@@ -27,16 +34,16 @@ class SleepPlayer(ProcessPlayer):
         return [self.binary, str(request.duration_s)]
 
 
-def test_stop_terminates_a_running_child() -> None:
-    playback = SleepPlayer().play(PlayRequest("i", "audio", "-", 0, 30))
+def test_stop_terminates_a_running_child(tmp_path: Path) -> None:
+    playback = SleepPlayer().play(PlayRequest("i", "audio", _cached(tmp_path), 0, 30))
     assert playback.poll() is None
     playback.stop()
     assert playback.poll() is not None
     playback.stop()  # idempotent
 
 
-def test_a_child_that_exits_reports_its_status() -> None:
-    playback = SleepPlayer().play(PlayRequest("i", "audio", "-", 0, 0.01))
+def test_a_child_that_exits_reports_its_status(tmp_path: Path) -> None:
+    playback = SleepPlayer().play(PlayRequest("i", "audio", _cached(tmp_path), 0, 0.01))
     deadline = time.monotonic() + 5
     while playback.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -65,3 +72,17 @@ def test_argv_carries_offset_length_and_volume() -> None:
     aplay = AplayPlayer.__new__(AplayPlayer)
     aplay.binary = "aplay"
     assert aplay.argv(REQ) == ["aplay", "-q", "/cache/x.mp3"]
+
+
+@pytest.mark.parametrize("source", ["http://ctl:8080/media/x.mp3", "/no/such/file.mp3"])
+@pytest.mark.parametrize("kind", ["audio", "tts"])
+def test_media_items_play_only_local_files(tmp_path: Path, source: str, kind: str) -> None:
+    """An announcement or media item is never played from a URL (issue 14, hole 5): the
+    player refuses before any process starts; only ``stream`` items may take a URL."""
+    tap = tmp_path / "tap.jsonl"
+    for player in (SleepPlayer(), TapPlayer(tap)):
+        with pytest.raises(UnverifiedSource, match="not a local file"):
+            player.play(PlayRequest("i", kind, source, 0, 0.01))
+    assert not tap.exists()
+    stream = SleepPlayer().play(PlayRequest("s", "stream", "http://icecast:8000/live", 0, 0.01))
+    stream.stop()
