@@ -110,3 +110,29 @@ def test_rollout_completes_and_refuses_unknown_versions_and_zones(ctl: Controlle
     report(ctl, "n1", "update_installed", "2.0")
     found = status(ctl)
     assert found is not None and found["state"] == "done" and found["detail"].startswith("5 upd")  # type: ignore[union-attr]
+
+
+def test_the_rollout_api_needs_an_admin_and_refuses_bad_input(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from controller.app import create_app
+
+    dist = tmp_path / "dist"
+    build_release(REPO, dist, "2.0", REPO / "deploy" / "agent" / "requirements.lock")
+    settings = ControllerSettings(data_dir=tmp_path / "ctl", agent_dist_dir=dist,
+                                  api_token="a-long-random-token-for-the-test",  # type: ignore[arg-type]
+                                  api_anonymous_admin=False)  # fmt: skip
+    with TestClient(create_app(settings, start_services=False)) as client:
+        body = {"version": "2.0", "canary": 1}
+        assert client.post("/api/v1/agent-rollouts", json=body).status_code == 401
+        admin = {"authorization": "Bearer a-long-random-token-for-the-test"}
+        bad = client.post("/api/v1/agent-rollouts", json={"version": "2.0; rm"}, headers=admin)
+        assert bad.status_code == 422
+        unknown = client.post("/api/v1/agent-rollouts", json={"version": "7.7"}, headers=admin)
+        assert unknown.status_code == 422 and "no agent release" in unknown.text
+        none = client.post("/api/v1/agent-rollouts", json=body, headers=admin)
+        assert none.status_code == 422 and "no nodes" in none.text  # an empty fleet
+        assert client.get("/api/v1/agent-rollouts/latest", headers=admin).status_code == 404
+        # the distribution itself is public: nodes have no login
+        assert client.get("/agent/versions").json()["versions"] == ["2.0"]
+        assert client.get("/agent/2.0/manifest.json").status_code == 200
