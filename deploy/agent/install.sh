@@ -122,8 +122,8 @@ elif cmd == "sha256":
 PY
 trust() { "$PYTHON" -I "$WORK/trust.py" "$@"; }
 
-set -- $(trust pins "$WORK/token") || die "bad enrolment token"
-KEY_PIN=$1; CA_PIN=$2
+PINS=$(trust pins "$WORK/token") || die "bad enrolment token"
+KEY_PIN=${PINS% *}; CA_PIN=${PINS#* }
 CURL="curl -fsS --retry 3 --max-time 300"
 case "$CONTROLLER" in
     https://*)

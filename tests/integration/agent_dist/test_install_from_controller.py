@@ -85,7 +85,7 @@ def test_served_installer_installs_enrols_and_plays(
     node.start()
     try:
         wait_version(served, node, "0.1.0", 60)
-        start = datetime.now(UTC) + timedelta(seconds=4)
+        start = datetime.now(UTC) + timedelta(seconds=15)  # render + publish + fetch, loaded CI
         body = {"text": "Thông báo thử loa.", "targets": ["loa-1"], "start": start.isoformat()}
         with api(served, pki) as client:
             r2 = client.post("/api/v1/announcements", json=body)
@@ -95,6 +95,7 @@ def test_served_installer_installs_enrols_and_plays(
         played = json.loads(tap.read_text().splitlines()[0])
         # the announcement's speech, from the node's own cache, at its scheduled second
         assert played["kind"] == "tts" and played["media"].endswith(".mp3"), played
+        assert played["offset_s"] == 0, played  # from its beginning: it was not late
         assert played["media"].startswith(str(prefix / "var" / "agent" / "media")), played
         at = datetime.fromisoformat(played["started_at"])
         assert abs((at - start).total_seconds()) < 1.0, (at, start)
