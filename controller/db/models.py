@@ -386,3 +386,47 @@ class AgentRolloutNode(Base):
     detail: Mapped[str] = mapped_column(String(500), default="")
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A user's own API token. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class RevokedSession(Base):
+    """A panel session ended by logout before its cookie expired (kept until it would)."""
+
+    __tablename__ = "revoked_sessions"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Pronunciation(Base):
+    """An operator's word and how it is read ("Pác Nặm" -> "Pắc Nặm"), for texts sent to a
+    province or commune zone and everything below it. Applied at the next render."""
+
+    __tablename__ = "pronunciations"
+    __table_args__ = (
+        UniqueConstraint("scope_zone_id", "written", name="uq_pronunciations_scope_written"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    written: Mapped[str] = mapped_column(String(100))
+    spoken: Mapped[str] = mapped_column(String(300))
+    scope_zone_id: Mapped[str] = mapped_column(
+        ForeignKey("zones.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from controller.api.deps import Principal, Role
 from controller.auth import audit
+from controller.auth.client_address import client_address
 from controller.auth.scope import Scope, scope_for
 from controller.panel.i18n import COOKIE, pick_language, translate
 from controller.panel.identity import CSRF_HEADER, SAFE_METHODS, Identity, read_identity
@@ -33,6 +34,7 @@ NAV = (
     ("schedule", "/panel/schedule", Role.VIEWER),
     ("logs", "/panel/logs", Role.VIEWER),
     ("emergency", "/panel/emergency", Role.OPERATOR),
+    ("dictionary", "/panel/dictionary", Role.OPERATOR),
     ("report", "/panel/reports/monthly", Role.VIEWER),
     ("audit", "/panel/audit", Role.ADMIN),
     ("users", "/panel/users", Role.ADMIN),
@@ -138,7 +140,7 @@ class Page:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 def _controller(request: Request) -> Controller:

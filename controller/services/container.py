@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,6 +54,8 @@ class Controller:
     jobs: JobRunner | None = None
     enrol_throttle: EnrolThrottle | None = None
     agent_dist: AgentDist | None = None
+    # APScheduler listeners added to the scheduler whenever this process runs it (metrics).
+    scheduler_listeners: list[Callable[[Any], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:

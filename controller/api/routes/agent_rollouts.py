@@ -10,7 +10,7 @@ from pydantic import Field
 
 from controller.api.deps import Admin, ControllerDep, Viewer
 from controller.api.schemas import Slug, StrictBody
-from controller.api.scoping import ScopeDep, require_targets
+from controller.api.scoping import Scope, ScopeDep, require_targets
 from controller.services.rollout import RolloutError, RolloutPlan, start_rollout
 from controller.services.rollout import status as rollout_status
 from protocol.models import AgentVersion
@@ -45,17 +45,28 @@ async def create_rollout(
     return await run_in_threadpool(work)
 
 
+def _in_scope(found: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """Only the caller's communes' nodes (and their counts) from a rollout's progress."""
+    if scope.everything:
+        return found
+    nodes = [n for n in found["nodes"] if scope.allows_node(n["node_id"])]
+    counts: dict[str, int] = {}
+    for n in nodes:
+        counts[n["state"]] = counts.get(n["state"], 0) + 1
+    return {**found, "nodes": nodes, "counts": counts}
+
+
 @router.get("/latest", responses={404: {}})
-def latest_rollout(ctl: ControllerDep, _: Viewer) -> dict[str, Any]:
+def latest_rollout(ctl: ControllerDep, _: Viewer, scope: ScopeDep) -> dict[str, Any]:
     found = rollout_status(ctl)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no agent rollout yet")
-    return found
+    return _in_scope(found, scope)
 
 
 @router.get("/{rollout_id}", responses={404: {}})
-def get_rollout(rollout_id: int, ctl: ControllerDep, _: Viewer) -> dict[str, Any]:
+def get_rollout(rollout_id: int, ctl: ControllerDep, _: Viewer, scope: ScopeDep) -> dict[str, Any]:
     found = rollout_status(ctl, rollout_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent rollout {rollout_id}")
-    return found
+    return _in_scope(found, scope)
