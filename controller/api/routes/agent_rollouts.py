@@ -10,7 +10,8 @@ from pydantic import Field
 
 from controller.api.deps import Admin, ControllerDep, Viewer
 from controller.api.schemas import Slug, StrictBody
-from controller.api.scoping import Scope, ScopeDep, require_targets
+from controller.api.scoping import ScopeDep, require_targets
+from controller.auth.scope import Scope
 from controller.services.rollout import RolloutError, RolloutPlan, start_rollout
 from controller.services.rollout import status as rollout_status
 from protocol.models import AgentVersion
