@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValidationError, FileNotFoundError) as exc:
         raise CommandError(f"invalid agent configuration: {exc}") from None
     try:
-        AgentRuntime(settings).run_forever()
+        # 75 asks loa-release to start ``current`` again (an installed update)
+        return AgentRuntime(settings).run_forever()
     except (AgentConfigError, InvalidMessage) as exc:
         raise CommandError(str(exc)) from None
-    return 0

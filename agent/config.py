@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
+from agent._version import VERSION
 from protocol.settings_source import LoaSettings
 
 PlayerName = Literal["mpv", "ffplay", "aplay", "null", "tap"]
@@ -63,7 +64,19 @@ class AgentSettings(LoaSettings):
     )
     media_retry_max_s: float = Field(300.0, gt=0)
     allow_reboot: bool = False
-    agent_version: str = "0.1.0"
+    agent_version: str = VERSION
+    release_root: Path | None = Field(
+        None,
+        description="where loa-release keeps releases/, current, trial (set by loa-release "
+        "through LOA_RELEASE_ROOT); unset = updates are refused",
+    )
+    update_quiet_s: float = Field(
+        300.0, ge=0, description="an update waits until nothing is due within this many seconds"
+    )
+    update_poll_s: float = Field(15.0, gt=0, description="how often a waiting update re-checks")
+    update_max_wait_s: float = Field(
+        24 * 3600.0, gt=0, description="give up (update_failed) if never quiet this long"
+    )
 
     @property
     def ca_file(self) -> Path | None:

@@ -172,6 +172,22 @@ class Playout:
         playing = self.playing
         return playing.item.id if playing else None
 
+    def update_blocker(self, now: datetime, window_s: float) -> str | None:
+        """Why an agent update must wait: something plays, a repeating command (emergency) is
+        active, or a scheduled item starts within ``window_s``; None when all is quiet."""
+        playing = self.playing
+        if playing is not None:
+            return f"playing {playing.item.id}"
+        if self._recurring:
+            return "a repeating command (emergency) is active"
+        until = now.timestamp() + window_s
+        with self._lock:
+            plan = list(self._plan)
+        for start, end, item in plan:
+            if end > now.timestamp() and start < until:
+                return f"{item.id} is due within {window_s:.0f} s"
+        return None
+
     # -- the decision step ---------------------------------------------------------------
     def step(self) -> float:
         """Do what is due now; return seconds until something else becomes due."""

@@ -32,6 +32,7 @@ from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
 from agent.systemd_notify import notify, watchdog_interval_s
+from agent.updater import RESTART_EXIT_CODE, Updater
 from protocol import topics
 from protocol.clock import Clock, SystemClock
 from protocol.models import Command, CommandAction, EventKind, ItemKind, Playlist, PlaylistItem
@@ -140,6 +141,7 @@ class AgentRuntime:
             handlers={
                 CommandAction.SYNC: self._sync_command,
                 CommandAction.REBOOT: self._reboot_command,
+                CommandAction.UPDATE: self._update_command,
             },
         )
         # a finished download wakes the playout: an item may be waiting for exactly that file
@@ -171,8 +173,18 @@ class AgentRuntime:
             self._heartbeat_fields,
             settings.report_linger_s,
         )
+        self.updater = Updater(
+            settings,
+            self.clock,
+            self.verifier,
+            lambda now: self.playout.update_blocker(now, settings.update_quiet_s),
+            lambda kind, detail: self._emit(kind, None, None, detail),
+            self.request_restart,
+        )
         self._stopped = threading.Event()
         self._started = False
+        self._run_stop = threading.Event()
+        self._exit_code = 0
         # command id -> when it arrived: the protocol defines a command_ack's / rejection's
         # ``at`` as the command's arrival on the node (protocol.models.PlaybackEvent)
         self._command_arrivals: dict[str, datetime] = {}
@@ -268,6 +280,12 @@ class AgentRuntime:
         ack("rebooting in 5 s")
         threading.Timer(5.0, self._reboot).start()
 
+    def _update_command(self, command: Command, _now: datetime, ack: Ack) -> None:
+        if command.update is None:
+            raise CommandRefused("update without its version, URL and SHA-256")
+        ack(f"update to {command.update.version} accepted")
+        self.updater.start(command.update)
+
     @staticmethod
     def _reboot() -> None:
         subprocess.run(["systemctl", "reboot"], check=False)
@@ -286,6 +304,8 @@ class AgentRuntime:
             cache_items=cache_items,
             clock_offset_ms=clock_offset_ms(),
         )
+        if self.session.connected.is_set():
+            self.updater.confirm()  # a release on trial has come back: connected, reporting
         return fields
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -295,6 +315,7 @@ class AgentRuntime:
             return
         self._started = True
         self.played.prune(self.clock.now())
+        self.updater.report_rollback()
         saved = self.sync.load_saved()
         if saved is not None:
             log.info("playing on from saved playlist v%d", saved.version)
@@ -311,6 +332,7 @@ class AgentRuntime:
             self._stopped.set()
             return
         self._stopped.set()
+        self.updater.stop()
         self.playout.stop()
         self.session.stop()
         self.inbox.stop()
@@ -324,8 +346,13 @@ class AgentRuntime:
         """Used for the systemd watchdog: the clock thread must be alive."""
         return self.playout.alive()
 
-    def run_forever(self) -> None:
-        stop = threading.Event()
+    def request_restart(self) -> None:
+        """Leave ``run_forever`` with status 75: loa-release starts ``current`` again."""
+        self._exit_code = RESTART_EXIT_CODE
+        self._run_stop.set()
+
+    def run_forever(self) -> int:
+        stop = self._run_stop
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         self.start()
@@ -338,3 +365,4 @@ class AgentRuntime:
         finally:
             notify("STOPPING=1")
             self.stop()
+        return self._exit_code

@@ -85,6 +85,12 @@ class ControllerSettings(LoaSettings):
         description="CA certificate (PEM) agents trust for HTTPS and MQTT; pinned in enrolment "
         "tokens and handed out at enrolment (default: mqtt_tls_ca)",
     )
+    agent_dist_dir: Path | None = Field(
+        None, description="agent releases served under /agent/ (default: data_dir/agent-dist)"
+    )
+    agent_dist_version: str | None = Field(
+        None, description="release /agent/manifest.json names (default: the controller's own)"
+    )
     enrol_max_failures: int = Field(
         10, ge=1, le=1000, description="failed enrolments per client address and window"
     )
@@ -201,6 +207,10 @@ class ControllerSettings(LoaSettings):
     @property
     def resolved_agent_tls_ca(self) -> Path | None:
         return self.agent_tls_ca or self.mqtt_tls_ca
+
+    @property
+    def resolved_agent_dist_dir(self) -> Path:
+        return self.agent_dist_dir or self.data_dir / "agent-dist"
 
     @property
     def resolved_signing_key_path(self) -> Path:

@@ -17,6 +17,9 @@ from protocol.topics import SLUG_RE
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Slug = Annotated[str, Field(pattern=SLUG_RE.pattern, max_length=64)]
 ShortText = Annotated[str, Field(max_length=500)]
+# An agent release, e.g. 1.2.3 or 1.2.3rc1: digits and dots, then letters (no "-": wheel names)
+AGENT_VERSION_PATTERN = r"^[0-9]+(?:\.[0-9]+){0,3}(?:[a-z0-9.+]{0,30})$"
+AgentVersion = Annotated[str, Field(pattern=AGENT_VERSION_PATTERN, max_length=64)]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -128,6 +131,16 @@ class CommandAction(StrEnum):
     REBOOT = "reboot"
     EMERGENCY = "emergency"
     CANCEL_EMERGENCY = "cancel_emergency"
+    UPDATE = "update"
+
+
+class AgentUpdate(WireModel):
+    """Install agent release ``version``: its wheel at ``url`` must hash to ``sha256``; the
+    rest of the release comes from the signed manifest ``/agent/<version>/manifest.json``."""
+
+    version: AgentVersion
+    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    sha256: Sha256Hex
 
 
 class Command(WireModel):
@@ -147,6 +160,7 @@ class Command(WireModel):
     # until ``until`` or a cancel; ``repeat`` then caps the number of plays.
     repeat_every_s: float | None = Field(default=None, ge=10, le=86_400)
     until: UtcDatetime | None = None
+    update: AgentUpdate | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Command:
@@ -160,6 +174,8 @@ class Command(WireModel):
             raise ValueError("volume command needs volume")
         if self.action is CommandAction.POWER and self.on is None:
             raise ValueError("power command needs on")
+        if self.action is CommandAction.UPDATE and self.update is None:
+            raise ValueError("update command needs update (version, url, sha256)")
         return self
 
 
@@ -194,6 +210,8 @@ class EventKind(StrEnum):
     MISSED = "missed"
     COMMAND_ACK = "command_ack"
     COMMAND_REJECTED = "command_rejected"
+    UPDATE_INSTALLED = "update_installed"  # detail: the version now running
+    UPDATE_FAILED = "update_failed"  # detail: "<version>: <reason>"
 
 
 class PlaybackEvent(WireModel):

@@ -351,6 +351,43 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime]
 
 
+class AgentRollout(Base):
+    """A staged agent update: canary nodes first, then waves; halts when too many fail."""
+
+    __tablename__ = "agent_rollouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))  # canary | rolling | done | halted
+    canary: Mapped[int] = mapped_column(Integer)
+    wave: Mapped[int] = mapped_column(Integer)
+    max_failed_pct: Mapped[float] = mapped_column(Float)
+    zones: Mapped[str] = mapped_column(Text, default="")  # comma-separated; "" = every node
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class AgentRolloutNode(Base):
+    """One node of a rollout: waiting -> sent -> updated / failed."""
+
+    __tablename__ = "agent_rollout_nodes"
+
+    rollout_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_rollouts.id", ondelete="CASCADE"), primary_key=True
+    )
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(10))  # canary | main
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    command_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
 class ApiToken(Base):
     """A user's own API token. Only its SHA-256 is stored; the token is shown once."""
 

@@ -56,6 +56,7 @@ def _job_specs(js: ControllerSettings) -> list[tuple[str, Task, float, float | N
     return [
         ("horizon", tasks.horizon_job, js.horizon_interval_min * 60, None),
         ("liveness", tasks.liveness_job, liveness, liveness),
+        ("rollouts", tasks.rollouts_job, liveness, liveness),
         ("alerts", tasks.alerts_job, js.alerts_interval_s, js.alerts_interval_s),
         ("retention", tasks.retention_job, js.retention_interval_h * 3600, None),
         ("prerender", tasks.prerender_job, js.prerender_interval_min * 60, None),

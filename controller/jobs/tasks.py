@@ -141,3 +141,14 @@ def retention_job(ctx: JobContext) -> None:
 
 def prerender_job(ctx: JobContext) -> None:
     prerender_speech(ctx, timedelta(hours=ctx.settings.prerender_ahead_h))
+
+
+def rollouts_job(ctx: JobContext) -> None:
+    """Move running agent rollouts on (canaries -> waves, halt on failures).
+
+    Sending update commands needs the controller's signer and MQTT link, which JobContext
+    does not expose; create_app hands the live Controller as the context.
+    """
+    from controller.services.rollout import advance
+
+    advance(ctx)  # type: ignore[arg-type]

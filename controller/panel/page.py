@@ -38,6 +38,7 @@ NAV = (
     ("report", "/panel/reports/monthly", Role.VIEWER),
     ("audit", "/panel/audit", Role.ADMIN),
     ("users", "/panel/users", Role.ADMIN),
+    ("updates", "/panel/updates", Role.ADMIN),
 )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
 from audio.uploads import UploadLimits
+from controller.agentdist.store import AgentDist
 from controller.auth.enrol_throttle import EnrolThrottle
 from controller.bridge.ingest import Ingestor
 from controller.bridge.mqtt_link import MqttLink
@@ -49,6 +50,7 @@ class Controller:
     rejects: RejectCounter = field(default_factory=RejectCounter)
     broker_reload: Callable[[], None] | None = None
     enrol_throttle: EnrolThrottle | None = None
+    agent_dist: AgentDist | None = None
     # APScheduler listeners added to the scheduler whenever this process runs it (metrics).
     scheduler_listeners: list[Callable[[Any], None]] = field(default_factory=list)
 
@@ -105,6 +107,7 @@ class Controller:
             enrol_throttle=EnrolThrottle(
                 clock, settings.enrol_max_failures, settings.enrol_window_s
             ),
+            agent_dist=AgentDist(settings.resolved_agent_dist_dir),
         )
 
     def identity(self) -> ControllerIdentity:

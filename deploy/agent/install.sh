@@ -1,25 +1,25 @@
 #!/bin/sh
-# Install the Loa xã agent on Raspberry Pi OS (Bookworm or later) and enrol it.
+# Install the Loa xa village agent from its controller, enrol it, and start it.
 #
-#   sudo sh install.sh --controller https://loa.example.vn --token-file /root/loa-token \
-#        [--mqtt-host HOST] [--mqtt-port PORT] [--package 'loaxa[agent]'] [--player mpv]
-#   printf '%s' "$TOKEN" | sudo sh install.sh --controller https://loa.example.vn --token -
+#   curl -fsS --cacert ca.pem https://CONTROLLER/agent/install.sh \
+#     | sudo sh -s -- --controller https://CONTROLLER --token-file /root/loa-token
+#   ... | sudo sh -s -- --controller https://CONTROLLER --token - < /root/loa-token
 #
-# The token (from `loa nodes add` / `loa nodes token`, valid 72 h, single use) pins the
-# controller's CA and signing key: enrolment refuses any other server. It is read from a file
-# or stdin, never the command line. Idempotent: re-running upgrades the package and keeps an
-# existing /etc/loa/agent.toml unless a token is given again.
+# Options: --version V (default: the controller's), --player mpv|ffplay|aplay|null|tap,
+#   --mqtt-host H, --mqtt-port P, --python PY (default python3), --cacert FILE,
+#   --prefix DIR --no-systemd (sandbox: everything under DIR, no apt/useradd/systemd; tests),
+#   --insecure (http:// controller: demo and tests only).
+#
+# Chain of trust (docs/agent.md): the token pins the controller's signing key (and CA). This
+# script fetches the CA and checks its pin, talks HTTPS to that CA only, picks the signing key
+# whose SHA-256 is the pin, checks the manifest's Ed25519 signature with openssl, then the
+# SHA-256 of every file against the manifest, and only then runs pip (--require-hashes) and
+# the agent. Nothing downloaded runs before its hash is checked.
 set -eu
 
-CONTROLLER=""
-TOKEN_FILE=""
-INSECURE=""
-MQTT_HOST=""
-MQTT_PORT=""
-PACKAGE="loaxa[agent]"
-PLAYER="mpv"
-PREFIX="/opt/loa"
-CONFIG="/etc/loa/agent.toml"
+CONTROLLER=""; TOKEN_FILE=""; INSECURE=""; MQTT_HOST=""; MQTT_PORT=""; VERSION=""
+PLAYER="mpv"; PYTHON="python3"; CACERT=""; PREFIX="/opt/loa"; SYSTEMD=1
+CONFIG=""; DATA_DIR=""
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -28,80 +28,179 @@ while [ $# -gt 0 ]; do
         --token)
             [ "$2" = "-" ] || { echo "install.sh: --token takes '-' (stdin) only; use --token-file" >&2; exit 2; }
             TOKEN_FILE="-"; shift 2 ;;
-        --insecure) INSECURE="--insecure"; shift ;;   # http:// controller: tests only
+        --insecure) INSECURE="--insecure"; shift ;;
         --mqtt-host) MQTT_HOST="$2"; shift 2 ;;
         --mqtt-port) MQTT_PORT="$2"; shift 2 ;;
-        --package) PACKAGE="$2"; shift 2 ;;
+        --version) VERSION="$2"; shift 2 ;;
         --player) PLAYER="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --python) PYTHON="$2"; shift 2 ;;
+        --cacert) CACERT="$2"; shift 2 ;;
+        --prefix) PREFIX="$2"; shift 2 ;;
+        --no-systemd) SYSTEMD=""; shift ;;
+        -h|--help) sed -n '2,19p' "$0" 2>/dev/null || true; exit 0 ;;
         *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 
-[ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root (sudo)" >&2; exit 1; }
-if [ ! -f "$CONFIG" ] && { [ -z "$CONTROLLER" ] || [ -z "$TOKEN_FILE" ]; }; then
-    echo "install.sh: first install needs --controller https://URL and --token-file FILE (or --token - )" >&2
-    exit 2
-fi
+die() { echo "install.sh: $*" >&2; exit 1; }
+[ -n "$CONTROLLER" ] && [ -n "$TOKEN_FILE" ] || {
+    echo "install.sh: needs --controller https://URL and --token-file FILE (or --token -)" >&2; exit 2; }
 case "$CONTROLLER" in
-    ""|https://*) ;;
+    https://*) ;;
     http://*) [ -n "$INSECURE" ] || { echo "install.sh: refusing plain http:// (use https://)" >&2; exit 2; } ;;
     *) echo "install.sh: controller URL must start with https://" >&2; exit 2 ;;
 esac
-if [ "$TOKEN_FILE" = "-" ]; then
-    # read stdin now: apt-get and pip below must not swallow it
-    umask 077
-    TOKEN_FILE=$(mktemp)
-    trap 'rm -f "$TOKEN_FILE"' EXIT
-    head -c 400 > "$TOKEN_FILE"
-    umask 022
+CONTROLLER=${CONTROLLER%/}
+if [ -n "$SYSTEMD" ]; then
+    [ "$(id -u)" -eq 0 ] || die "run as root (sudo), or use --prefix DIR --no-systemd"
+    CONFIG="/etc/loa/agent.toml"; DATA_DIR="/var/lib/loa/agent"
+else
+    mkdir -p "$PREFIX"; PREFIX=$(cd "$PREFIX" && pwd)
+    CONFIG="$PREFIX/etc/agent.toml"; DATA_DIR="$PREFIX/var/agent"
 fi
 
-case "$PLAYER" in
-    mpv) PLAYER_PKG="mpv" ;;
-    ffplay) PLAYER_PKG="ffmpeg" ;;
-    aplay|null|tap) PLAYER_PKG="" ;;
-    *) echo "install.sh: unknown player $PLAYER (mpv, ffplay, aplay)" >&2; exit 2 ;;
+umask 077
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+if [ "$TOKEN_FILE" = "-" ]; then
+    head -c 400 > "$WORK/token"          # read stdin now: apt-get and pip must not swallow it
+else
+    head -c 400 "$TOKEN_FILE" > "$WORK/token" || die "cannot read $TOKEN_FILE"
+fi
+umask 022
+
+if [ -n "$SYSTEMD" ]; then
+    echo "==> system packages"
+    case "$PLAYER" in mpv) PKG=mpv ;; ffplay) PKG=ffmpeg ;; *) PKG="" ;; esac
+    apt-get update -qq
+    # shellcheck disable=SC2086  # PKG may be empty on purpose
+    apt-get install -y -qq python3-venv curl openssl alsa-utils ca-certificates $PKG
+    apt-get install -y -qq python3-gpiozero 2>/dev/null || true
+fi
+command -v openssl >/dev/null || die "openssl is needed to check the manifest signature"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "$PYTHON is older than 3.11"
+
+# Helpers in the stdlib only: nothing from the controller runs before it is verified.
+cat > "$WORK/trust.py" <<'PY'
+import base64, hashlib, json, re, sys
+def b64url(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def canonical(o): return json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "pins":  # token -> "key_pin ca_pin|-"
+    parts = open(args[0]).read().strip().split(".")
+    if parts[0] != "loa1" or len(parts) not in (4, 5): sys.exit("not a Loa enrolment token")
+    print(parts[3], parts[4] if len(parts) == 5 else "-")
+elif cmd == "ca-pin":  # PEM -> pin of its first certificate
+    m = re.search(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", open(args[0]).read(), re.S)
+    if not m: sys.exit("no certificate")
+    print(b64url(hashlib.sha256(base64.b64decode("".join(m.group(1).split()))).digest()))
+elif cmd == "pinned-key":  # signing-keys JSON, pin, out.pem: the key whose SHA-256 is the pin
+    for k in json.load(open(args[0])).get("keys", []):
+        raw = base64.b64decode(k)
+        if len(raw) == 32 and b64url(hashlib.sha256(raw).digest()) == args[1]:
+            der = bytes.fromhex("302a300506032b6570032100") + raw
+            pem = "-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n" % base64.b64encode(der).decode()
+            open(args[2], "w").write(pem); sys.exit(0)
+    sys.exit("the controller's signing key does not match the pin in the token")
+elif cmd == "split":  # envelope -> payload bytes (canonical) + signature bytes
+    env = json.load(open(args[0], encoding="utf-8"))
+    open(args[1], "wb").write(canonical(env["payload"]))
+    open(args[2], "wb").write(base64.b64decode(env["sig"]))
+elif cmd == "files":  # verified payload -> "version", then "role path name sha256" lines
+    m = json.load(open(args[0], encoding="utf-8"))
+    if args[1] and m["version"] != args[1]: sys.exit("manifest is for %s, not %s" % (m["version"], args[1]))
+    print(m["version"])
+    for f in m["files"]:
+        for v in (f["path"], f["name"]):
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+/-]*", v) or ".." in v: sys.exit("bad file name")
+        print(f["role"], f["path"], f["name"], f["sha256"])
+elif cmd == "sha256":
+    h = hashlib.sha256()
+    with open(args[0], "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""): h.update(chunk)
+    print(h.hexdigest())
+PY
+trust() { "$PYTHON" -I "$WORK/trust.py" "$@"; }
+
+PINS=$(trust pins "$WORK/token") || die "bad enrolment token"
+KEY_PIN=${PINS% *}; CA_PIN=${PINS#* }
+CURL="curl -fsS --retry 3 --max-time 300"
+case "$CONTROLLER" in
+    https://*)
+        if [ "$CA_PIN" != "-" ]; then
+            echo "==> controller CA (pinned by the token)"
+            curl -fsS -k --max-time 60 "$CONTROLLER/api/v1/enrol/ca.pem" -o "$WORK/ca.pem" \
+                || die "cannot fetch the controller's CA"
+            [ "$(trust ca-pin "$WORK/ca.pem")" = "$CA_PIN" ] \
+                || die "the controller's CA does not match the pin in the token: refusing"
+            CURL="$CURL --cacert $WORK/ca.pem"
+        elif [ -n "$CACERT" ]; then
+            CURL="$CURL --cacert $CACERT"
+        fi ;;
 esac
 
-echo "==> system packages"
-apt-get update -qq
-# shellcheck disable=SC2086  # PLAYER_PKG may be empty on purpose
-apt-get install -y -qq python3-venv python3-pip alsa-utils ca-certificates $PLAYER_PKG
-apt-get install -y -qq python3-gpiozero 2>/dev/null || true
+echo "==> signed manifest"
+$CURL "$CONTROLLER/api/v1/signing-keys" -o "$WORK/keys.json" || die "cannot fetch signing keys"
+trust pinned-key "$WORK/keys.json" "$KEY_PIN" "$WORK/key.pem" || die "signing key refused"
+MANIFEST_URL="$CONTROLLER/agent/manifest.json"
+[ -z "$VERSION" ] || MANIFEST_URL="$CONTROLLER/agent/$VERSION/manifest.json"
+$CURL "$MANIFEST_URL" -o "$WORK/manifest.json" || die "cannot fetch $MANIFEST_URL"
+trust split "$WORK/manifest.json" "$WORK/payload" "$WORK/sig" || die "malformed manifest"
+openssl pkeyutl -verify -pubin -inkey "$WORK/key.pem" -rawin -in "$WORK/payload" \
+    -sigfile "$WORK/sig" >/dev/null 2>&1 || die "the manifest's signature does not verify: refusing"
+trust files "$WORK/payload" "$VERSION" > "$WORK/files" || die "bad manifest"
+VERSION=$(head -n 1 "$WORK/files")
 
-echo "==> user and directories"
-id loa >/dev/null 2>&1 || useradd --system --home-dir /var/lib/loa --shell /usr/sbin/nologin loa
-usermod -a -G audio loa
-getent group gpio >/dev/null && usermod -a -G gpio loa
-install -d -m 0750 -o loa -g loa /var/lib/loa /var/lib/loa/agent
-install -d -m 0750 -o root -g loa /etc/loa
+echo "==> agent $VERSION: downloading and checking every file"
+mkdir -p "$WORK/dist/wheels"
+tail -n +2 "$WORK/files" > "$WORK/list"
+while read -r role path name sha; do
+    case "$role" in wheel) out="$WORK/dist/wheels/$name" ;; *) out="$WORK/dist/$name" ;; esac
+    $CURL "$CONTROLLER/agent/$path" -o "$out" || die "cannot fetch $path"
+    [ "$(trust sha256 "$out")" = "$sha" ] || die "$name does not match the signed manifest: refusing"
+done < "$WORK/list"
 
-echo "==> virtualenv in $PREFIX/venv"
-python3 -m venv --system-site-packages "$PREFIX/venv"   # system gpiozero stays importable
-"$PREFIX/venv/bin/pip" install --quiet --upgrade pip
-"$PREFIX/venv/bin/pip" install --quiet --upgrade "$PACKAGE"
+echo "==> release $VERSION in $PREFIX/releases"
+mkdir -p "$PREFIX/bin"
+install -m 0755 "$WORK/dist/loa-release.sh" "$PREFIX/bin/loa-release"
+SITE=""
+[ -z "$SYSTEMD" ] || SITE="--system-site-packages"    # apt's python3-gpiozero stays importable
+LOA_ROOT="$PREFIX" "$PREFIX/bin/loa-release" install "$WORK/dist" "$VERSION" "$PYTHON" $SITE
+LOA_ROOT="$PREFIX" "$PREFIX/bin/loa-release" switch "$VERSION"
 
-if [ -n "$TOKEN_FILE" ]; then
-    echo "==> enrolling with $CONTROLLER (pinned CA and signing key from the token)"
-    set -- --enrol --token-file "$TOKEN_FILE" --controller "$CONTROLLER" --write "$CONFIG"
-    if [ -n "$INSECURE" ]; then set -- "$@" --insecure; fi
-    if [ -n "$MQTT_HOST" ]; then set -- "$@" --mqtt-host "$MQTT_HOST"; fi
-    if [ -n "$MQTT_PORT" ]; then set -- "$@" --mqtt-port "$MQTT_PORT"; fi
-    "$PREFIX/venv/bin/loa" agent "$@"
-    if ! grep -q '^player' "$CONFIG"; then
-        echo "player = \"$PLAYER\"" >> "$CONFIG"
-    fi
-    chown loa:loa "$CONFIG"
-    chmod 0600 "$CONFIG"   # only the agent's user may read it (holds the broker password)
-    CA_FILE="$(dirname "$CONFIG")/controller-ca.pem"   # the pinned CA, if the controller has one
-    if [ -f "$CA_FILE" ]; then chown loa:loa "$CA_FILE"; fi
+if [ -n "$SYSTEMD" ]; then
+    id loa >/dev/null 2>&1 || useradd --system --home-dir /var/lib/loa --shell /usr/sbin/nologin loa
+    usermod -a -G audio loa
+    if getent group gpio >/dev/null; then usermod -a -G gpio loa; fi
+    install -d -m 0750 -o loa -g loa /var/lib/loa /var/lib/loa/agent
+    install -d -m 0750 -o root -g loa /etc/loa
+else
+    mkdir -p "$(dirname "$CONFIG")" "$DATA_DIR"
 fi
 
-echo "==> systemd unit"
-SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
-install -m 0644 "$SCRIPT_DIR/loa-agent.service" /etc/systemd/system/loa-agent.service
-systemctl daemon-reload
-systemctl enable --now loa-agent.service
-systemctl --no-pager --lines=5 status loa-agent.service || true
-echo "==> done: journalctl -u loa-agent -f"
+echo "==> enrolling with $CONTROLLER (pinned CA and signing key from the token)"
+set -- --enrol --token-file "$WORK/token" --controller "$CONTROLLER" --write "$CONFIG"
+[ -z "$INSECURE" ] || set -- "$@" --insecure
+[ -z "$MQTT_HOST" ] || set -- "$@" --mqtt-host "$MQTT_HOST"
+[ -z "$MQTT_PORT" ] || set -- "$@" --mqtt-port "$MQTT_PORT"
+"$PREFIX/current/bin/python" -I -m agent "$@" || die "enrolment failed"
+grep -q '^player' "$CONFIG" || echo "player = \"$PLAYER\"" >> "$CONFIG"
+sed -i '/^data_dir *=/d' "$CONFIG"
+echo "data_dir = \"$DATA_DIR\"" >> "$CONFIG"
+chmod 0600 "$CONFIG"   # holds the broker password
+if [ -n "$SYSTEMD" ]; then
+    chown loa:loa "$CONFIG"
+    CA_FILE="$(dirname "$CONFIG")/controller-ca.pem"
+    if [ -f "$CA_FILE" ]; then chown loa:loa "$CA_FILE"; fi
+    chown -R loa:loa "$PREFIX/releases"   # the agent installs its own updates
+    chown loa:loa "$PREFIX"
+    echo "==> systemd unit"
+    install -m 0644 "$WORK/dist/loa-agent.service" /etc/systemd/system/loa-agent.service
+    systemctl daemon-reload
+    systemctl enable --now loa-agent.service
+    systemctl --no-pager --lines=5 status loa-agent.service || true
+    echo "==> done: journalctl -u loa-agent -f"
+else
+    echo "==> installed (no systemd). Run the agent with:"
+    echo "LOA_ROOT=$PREFIX $PREFIX/bin/loa-release run -- --config $CONFIG"
+fi

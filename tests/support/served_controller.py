@@ -37,8 +37,9 @@ class ServedController:
         clock: Clock,
         tls: tuple[Path, Path] | None = None,
         start_services: bool = True,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.app = create_app(settings, clock, start_services=start_services)

@@ -119,6 +119,21 @@ POLICY: dict[tuple[str, str], Policy] = {
     ),
     # the agents' CA (its hash is pinned in the token); this controller has none: 404
     ("GET", f"{V}/enrol/ca.pem"): Policy(PUBLIC, Scoped.NO, fixed(f"{V}/enrol/ca.pem"), ok=(404,)),
+    # the agent distribution: public like /media/, every file checked against a signature
+    ("GET", "/agent/install.sh"): Policy(PUBLIC, Scoped.NO, fixed("/agent/install.sh"), ok=(404,)),
+    ("GET", "/agent/manifest.json"): Policy(
+        PUBLIC, Scoped.NO, fixed("/agent/manifest.json"), ok=(404,)
+    ),
+    ("GET", "/agent/versions"): Policy(PUBLIC, Scoped.NO, fixed("/agent/versions")),
+    ("GET", "/agent/{version}/manifest.json"): Policy(
+        PUBLIC, Scoped.NO, fixed("/agent/9.9/manifest.json"), ok=(404,)
+    ),
+    ("GET", "/agent/files/{version}/{name}"): Policy(
+        PUBLIC, Scoped.NO, fixed("/agent/files/9.9/install.sh"), ok=(404,)
+    ),
+    ("GET", "/agent/wheels/{name}"): Policy(
+        PUBLIC, Scoped.NO, fixed("/agent/wheels/x-1.0-py3-none-any.whl"), ok=(404,)
+    ),
     # EMQX's hooks take the broker's own bearer secret only: no user, not even an admin
     ("POST", f"{V}/broker/authn"): Policy(
         PUBLIC, Scoped.NO, fixed(f"{V}/broker/authn", json=BROKER_AUTHN), ok=(403,)
@@ -223,6 +238,16 @@ POLICY: dict[tuple[str, str], Policy] = {
             f"{V}/nodes",
             {"json": {"id": f"dong-an-{_fresh(env)}", "name": "x", "zone_id": "ban-dong-an"}},
         ),
+    ),
+    # over-the-air agent updates: admins start them; progress is filtered to the caller's scope
+    ("POST", f"{V}/agent-rollouts"): Policy(
+        Role.ADMIN, Scoped.NO, fixed(f"{V}/agent-rollouts", json={"version": "9.9"}), ok=(422,)
+    ),
+    ("GET", f"{V}/agent-rollouts/latest"): Policy(
+        Role.VIEWER, Scoped.NO, fixed(f"{V}/agent-rollouts/latest"), ok=(404,)
+    ),
+    ("GET", f"{V}/agent-rollouts/{{rollout_id}}"): Policy(
+        Role.VIEWER, Scoped.NO, fixed(f"{V}/agent-rollouts/1"), ok=(404,)
     ),
     ("POST", f"{V}/nodes/{{node_id}}/enrolment-token"): Policy(
         Role.ADMIN, Scoped.NO, lambda env: Call(f"{V}/nodes/{env.node()}/enrolment-token")

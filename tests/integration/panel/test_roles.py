@@ -100,6 +100,8 @@ ROUTES = [
         ok=(422,),
     ),
     Route("GET", "/panel/password", Role.VIEWER),
+    Route("GET", "/panel/updates", Role.ADMIN),
+    Route("POST", "/panel/updates", Role.ADMIN, {"version": "9.9.9"}, ok=(422,)),
 ]
 
 

@@ -1,0 +1,1 @@
+"""The agent distribution the controller serves: wheel build, hashed lock, signed manifest."""
