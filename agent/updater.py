@@ -121,7 +121,7 @@ class Updater:
             if update.version == VERSION:
                 self.emit(EventKind.UPDATE_INSTALLED, VERSION)
                 return
-            self._wait_quiet()
+            self._wait_until_idle()
             self._install(update)
         except UpdateError as exc:
             log.warning("update to %s failed: %s", update.version, exc)
@@ -132,7 +132,7 @@ class Updater:
         log.warning("release %s installed; restarting into it", update.version)
         self.restart()
 
-    def _wait_quiet(self) -> None:
+    def _wait_until_idle(self) -> None:
         s = self.settings
         deadline = self.clock.now().timestamp() + s.update_max_wait_s
         while (reason := self.blocker(self.clock.now())) is not None:

@@ -15,6 +15,8 @@ from fastapi import APIRouter, FastAPI
 
 from controller.api import body_limit
 from controller.api.routes import (
+    agent_dist,
+    agent_rollouts,
     announcements,
     broker_hooks,
     commands,
@@ -50,11 +52,14 @@ from controller.panel.routes import nodes as panel_nodes
 from controller.panel.routes import reports as panel_reports
 from controller.panel.routes import schedule as panel_schedule
 from controller.panel.routes import tokens as panel_tokens
+from controller.panel.routes import updates as panel_updates
 from controller.panel.routes import users as panel_users
 from controller.services.container import Controller
 from protocol.clock import Clock
 
 API_ROUTERS: tuple[APIRouter, ...] = (
+    agent_dist.router,
+    agent_rollouts.router,
     announcements.router,
     broker_hooks.router,
     commands.router,
@@ -87,6 +92,7 @@ PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_reports.router,
     panel_schedule.router,
     panel_tokens.router,
+    panel_updates.router,
     panel_users.router,
 )
 

@@ -7,12 +7,12 @@ the enrolment token), so serving it to anyone gives nobody control of a node.
 
 from __future__ import annotations
 
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import FileResponse
 
-from agent._version import VERSION
 from controller.agentdist.store import INSTALLER, AgentDist, DistNotFound
 from controller.api.deps import ControllerDep
 from controller.services.container import Controller
@@ -28,8 +28,9 @@ def _dist(ctl: Controller) -> AgentDist:
 
 
 def default_version(ctl: Controller) -> str:
-    """The release this controller hands out by default: its own version unless configured."""
-    return ctl.settings.agent_dist_version or VERSION
+    """The release this controller hands out by default: its own version unless configured
+    (the package's version, which the agent's ``agent/_version.py`` carries too)."""
+    return ctl.settings.agent_dist_version or package_version("loaxa")
 
 
 def _send(data: bytes | Path, media_type: str) -> Response:
