@@ -71,21 +71,31 @@ def test_compose_preview_send_now_and_see_it_played(page: Page, system: System) 
     shot(page, "logs")
 
 
-def test_filter_logs_and_download_csv(page: Page, system: System) -> None:
+@pytest.mark.parametrize("width", [1100, 360])
+def test_filter_logs_and_download_csv(page: Page, system: System, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
     login(page, system.url, "minh")
     page.goto(f"{system.url}/panel/logs")
     page.get_by_label("Cụm loa").select_option("dong-an-1")
     page.get_by_label("Trạng thái").select_option("finished")
+    # The export carries the form's current values without "Lọc" being pressed first.
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Tải CSV").click()
+    data = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(data)))
+    assert [(r["Mã cụm loa"], r["Trạng thái"]) for r in table] == [("dong-an-1", "Đã phát xong")]
+    assert table[0]["Cụm loa"] == "Loa dong-an-1" and table[0]["Thôn/bản"] == "Bản Đồng An"
+    assert table[0]["Nội dung"] == TEXT
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", table[0]["Thời gian"])
     page.get_by_role("button", name="Lọc").click()
     expect(page).to_have_url(re.compile(r"node=dong-an-1.*status=finished"))
     rows = page.locator("#log-table tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("dong-an-1")
-    with page.expect_download() as info:
-        page.get_by_role("link", name="Tải CSV").click()
-    data = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    table = list(csv.DictReader(io.StringIO(data)))
-    assert [(r["node_id"], r["status"]) for r in table] == [("dong-an-1", "finished")]
+    expect(rows.first).to_contain_text("Loa dong-an-1")
+    expect(rows.first.locator("strong")).to_have_text(TEXT)
+    width_used = page.evaluate("document.documentElement.scrollWidth")
+    assert width_used <= width
+    shot(page, f"logs-{width}")
 
 
 def test_viewer_is_refused_an_operator_action(page: Page, system: System) -> None:

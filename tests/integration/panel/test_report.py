@@ -13,17 +13,15 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from integration.panel.panel_support import Panel
+from integration.panel.panel_support import Panel, store_command
 
 from controller.auth.scope import Scope
 from controller.db.models import (
     Announcement,
     AnnouncementTarget,
-    CommandDelivery,
     PlaybackEvent,
     Zone,
 )
-from controller.db.models import Command as CommandRow
 from controller.panel.queries import monthly_report
 from controller.panel.queries import playback_log as log_q
 from controller.panel.queries.planned_items import REPORTED_PREFIXES, occurrence_key
@@ -105,24 +103,7 @@ class Month:
             zone_id="xa-dong-tien",
             item=item,
         )
-        with self.ctl.sessions.begin() as session:
-            session.add(
-                CommandRow(
-                    id=command.id,
-                    action=action.value,
-                    zone_id="xa-dong-tien",
-                    payload=self.ctl.signer.sign(command).decode(),
-                    issued_at=at,
-                    expires_at=command.expires_at,
-                )
-            )
-            session.flush()
-            for node in nodes:
-                session.add(
-                    CommandDelivery(
-                        command_id=command.id, node_id=node, state="acked", updated_at=at
-                    )
-                )
+        store_command(self.ctl, command, nodes)
         return item_id
 
     def event(self, node: str, kind: str, item_id: str, at: datetime) -> None:
