@@ -172,6 +172,20 @@ class ControllerSettings(LoaSettings):
             raise ValueError(f"{', '.join(named)} must all differ (each grants other rights)")
         return self
 
+    # operations (docs/operations.md)
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="serve Prometheus /metrics on metrics_host:PORT without auth; unset = "
+        "/metrics on the API port for admins only",
+    )
+    metrics_host: str = Field("127.0.0.1", description="keep the separate metrics port local")
+    log_format: str = Field("text", pattern="^(text|json)$", description="json = JSON lines")
+    health_min_free_disk_mb: float = Field(
+        500, ge=0, description="/api/v1/health reports the disk as degraded below this"
+    )
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'loa.sqlite3').resolve()}"

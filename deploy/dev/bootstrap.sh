@@ -24,6 +24,8 @@ if [ "$mode" = test ]; then
   need chromium
   need postgresql
   need icecast2
+  need nginx
+  need systemd
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need_pkgs[*]}"
