@@ -178,3 +178,42 @@ def test_main_pages_fit_a_phone_and_have_labels(page: Page, system: System) -> N
     page.goto(system.url + "/panel/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def _tabs_to(page: Page, element_id: str, limit: int = 150) -> int:
+    """Tab presses from a fresh page until ``element_id`` has the focus."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return presses
+    raise AssertionError(f"#{element_id} not reached in {limit} Tab presses")
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_compose_shows_only_the_chosen_source_and_send_is_few_tabs_away(
+    page: Page, system: System, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/announcements/new")
+    text = page.get_by_label("Nội dung (tiếng Việt)")
+    expect(text).to_be_visible()
+    expect(page.locator("#file")).to_be_hidden()
+    expect(page.locator("#record")).to_be_hidden()
+    page.get_by_label("Tải lên bản ghi âm").check()
+    expect(page.locator("#file")).to_be_visible()
+    expect(text).to_be_hidden()
+    expect(page.locator("#record")).to_be_hidden()
+    page.get_by_label("Ghi âm từ micro").check()
+    expect(page.locator("#record")).to_be_visible()
+    expect(page.locator("#file")).to_be_hidden()
+    page.goto(f"{system.url}/panel/announcements/new")
+    tabs = _tabs_to(page, "send")
+    print(f"compose: {tabs} Tab presses to 'send' at {width} px")
+    assert tabs <= 25, tabs
+    # choosing a date and time reveals its field (and the recurring ones stay out of the way)
+    expect(page.locator("#at")).to_be_hidden()
+    expect(page.locator("#recurring")).to_be_hidden()
+    page.get_by_label("Vào lúc", exact=True).check()
+    expect(page.locator("#at")).to_be_visible()
+    shot(page, f"compose-{width}")
