@@ -71,3 +71,10 @@ def recent(session: Session, scope: Scope, limit: int = 50) -> list[Announcement
     zones = relevant_zone_ids(scope, tree)
     query = select(Announcement).order_by(Announcement.id.desc()).limit(limit * 4)
     return [a for a in session.scalars(query) if visible(a, scope, zones)][:limit]
+
+
+def aired(ann: Announcement, now: datetime) -> bool:
+    """A one-off whose last repeat has ended: nothing is left to cancel."""
+    if ann.rule is not None:
+        return ann.valid_until is not None and ann.valid_until <= now
+    return ann.start + timedelta(seconds=ann.duration_s * max(1, ann.repeat)) <= now
