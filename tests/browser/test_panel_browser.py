@@ -217,3 +217,65 @@ def test_compose_shows_only_the_chosen_source_and_send_is_few_tabs_away(
     page.get_by_label("Vào lúc", exact=True).check()
     expect(page.locator("#at")).to_be_visible()
     shot(page, f"compose-{width}")
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_cancel_asks_first_and_one_day_of_a_series_stays_one_day(
+    page: Page, system: System, width: int
+) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    page.set_viewport_size({"width": width, "height": 800})
+    title = f"Họp chi bộ {width}"
+    start = datetime.now(UTC) + timedelta(hours=3)
+    with system.controller.api() as api:
+        r = api.post(
+            "/api/v1/announcements",
+            json={
+                "text": "Kính thưa bà con.",
+                "title": title,
+                "targets": ["ban-dong-an"],
+                "start": start.isoformat(),
+            },
+        )
+        assert r.status_code == 201, r.text
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/announcements")
+    row = page.locator("tr", has_text=title)
+    row.get_by_role("link", name="Huỷ").click()
+    expect(page.get_by_role("heading", name="Hủy thông báo")).to_be_visible()
+    shot(page, f"cancel-confirm-{width}")
+    page.get_by_role("button", name="Có, hủy thông báo").click()
+    expect(page.locator("#ann-created")).to_contain_text(f"Đã hủy thông báo «{title}»")
+    expect(row.get_by_role("link", name="Huỷ")).to_have_count(0)
+    # a daily series next week; cancel only its Wednesday in the calendar
+    today = date.today()
+    monday = today + timedelta(days=7 - today.weekday())
+    at = "19:05" if width == 1100 else "20:05"
+    page.goto(f"{system.url}/panel/announcements/new")
+    page.get_by_label("Nội dung (tiếng Việt)").fill(f"Loa truyền thanh {width}.")
+    page.get_by_label("Bản Đồng An").check()
+    page.get_by_label("Lặp lại", exact=True).check()
+    page.get_by_label("Lặp", exact=True).select_option("daily")
+    page.get_by_label("Giờ phát", exact=True).fill(at)
+    page.get_by_label("Từ ngày (để trống: hôm nay)").fill(monday.isoformat())
+    page.get_by_label("Đến ngày (không bắt buộc, tính cả ngày đó)").fill(
+        (monday + timedelta(days=6)).isoformat()
+    )
+    page.get_by_role("button", name="Lưu và phát").click()
+    created = re.search(r"#(\d+)", page.locator("#ann-created").inner_text())
+    assert created
+    entry = f"ann-{created.group(1)}"
+    page.goto(f"{system.url}/panel/schedule?zone=ban-dong-an&start={monday.isoformat()}")
+    slots = page.locator(f'.slot[data-entry="{entry}"]')
+    expect(slots).to_have_count(7)
+    wednesday = page.locator(".day").nth(2).locator(f'.slot[data-entry="{entry}"]')
+    wednesday.locator("summary").click()
+    expect(wednesday.get_by_role("radio", name=re.compile("Chỉ ngày"))).to_be_checked()
+    wednesday.get_by_role("button", name="Hủy…").click()
+    expect(page.get_by_role("heading", name="Hủy mục lịch phát")).to_be_visible()
+    page.get_by_role("button", name="Có, hủy").click()
+    expect(page.locator("#sched-message")).to_contain_text("các ngày khác vẫn phát")
+    expect(slots).to_have_count(6)
+    expect(page.locator(".day").nth(2).locator(f'.slot[data-entry="{entry}"]')).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
