@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.api.deps import ControllerDep, Operator, SessionDep
-from controller.api.scoping import ScopeDep, require_target_ids
+from controller.api.scoping import ScopeDep, checked_targets
 from controller.services.pronunciation import entries_for_ids
 
 router = APIRouter(prefix="/api/v1", tags=["tts"])
@@ -66,7 +66,7 @@ def _http_error(exc: Exception) -> HTTPException:
 
 
 def _entries(session: SessionDep, scope: ScopeDep, targets: list[str]) -> dict[str, str]:
-    require_target_ids(session, scope, targets)
+    checked_targets(session, scope, targets)
     return entries_for_ids(session, targets)
 
 
