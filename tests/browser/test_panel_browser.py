@@ -279,3 +279,39 @@ def test_cancel_asks_first_and_one_day_of_a_series_stays_one_day(
     expect(slots).to_have_count(6)
     expect(page.locator(".day").nth(2).locator(f'.slot[data-entry="{entry}"]')).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_dashboard_shows_an_emergency_on_air_then_not(
+    page: Page, system: System, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, system.url, "minh")
+    expect(page.locator("#count-online")).to_have_text("2")
+    title = f"Sạt lở đường vào bản {width}"
+    with system.controller.api() as api:
+        r = api.post(
+            "/api/v1/emergencies",
+            json={"zones": ["xa-dong-tien"], "text": "Sạt lở, bà con tránh xa.", "title": title},
+        )
+        assert r.status_code in (200, 201), r.text
+    seen_on_air = False
+    for _ in range(90):
+        page.reload()
+        count = int(page.locator("#count-playing").inner_text())
+        listed = page.locator("#on-air .muted").all_inner_texts()
+        names = sum(text.count("Loa ") for text in listed)
+        assert count == names, (count, listed)  # the count and the list never disagree
+        banner = page.locator("#dash-emergency")
+        if banner.count():
+            expect(banner).to_contain_text(title)
+            seen_on_air = True
+            shot(page, f"dashboard-emergency-{width}")
+        elif seen_on_air:
+            break
+        page.wait_for_timeout(500)
+    assert seen_on_air, "the emergency never showed as on air"
+    # the single play finished everywhere: nothing left shown as playing
+    expect(page.locator("#dash-emergency")).to_have_count(0)
+    assert int(page.locator("#count-playing").inner_text()) == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
