@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from controller.db.models import Announcement, Emergency, Node, Zone
+from controller.db.models import Announcement, Emergency, Node, ScheduleEntryRow, Zone
 from controller.db.models import Command as CommandRow
-from controller.services.schedule_store import ANNOUNCEMENT_PREFIX, ScheduleEntryRow
+from controller.services.schedule_store import ANNOUNCEMENT_PREFIX
 
 PLAY_NOW_PREFIX = "now-"
 EMERGENCY_PREFIX = "emg-"
