@@ -39,13 +39,19 @@ class Speakers:
                 .values(online=True, last_heartbeat_at=now, status_changed_at=now)
             )
 
-    def report(self, node: str, kind: str, item: str, ago_s: float = 0) -> None:
+    def report(self, node: str, kind: str, item: str, ago_s: float = 0, detail: str = "") -> None:
         self.seq += 1
         at = self.ctl.clock.now() - timedelta(seconds=ago_s)
         with self.ctl.sessions.begin() as session:
             session.add(
                 PlaybackEvent(
-                    node_id=node, seq=self.seq, kind=kind, at=at, item_id=item, received_at=at
+                    node_id=node,
+                    seq=self.seq,
+                    kind=kind,
+                    at=at,
+                    item_id=item,
+                    detail=detail,
+                    received_at=at,
                 )
             )
 
@@ -114,3 +120,15 @@ def test_count_list_and_emergency_agree_with_what_speakers_report(panel: Panel) 
     # the single play is over everywhere: not shown as playing, though not yet expired
     speakers.report("cay-thi-1", "finished", "emg-d1")
     assert _board(panel) == (0, [], "")
+
+
+def test_recent_failures_read_as_names_and_words(panel: Panel) -> None:
+    speakers = Speakers(panel)
+    speakers.seq = 1000  # after the first test's events
+    speakers.report(
+        "khe-ngo-1", "missed", "ann-424242@20261201T000000Z#0", 30, "slot passed without playing"
+    )
+    html = panel.as_("viewer").get("/panel/live").text
+    failures = html.split("Lỗi phát gần đây")[1].split("</section>")[0]
+    assert "Loa nhà văn hóa Khe Ngọ" in failures and "Lỡ giờ" in failures
+    assert "Hết giờ phát mà chưa phát được" in failures and "slot passed" not in failures
