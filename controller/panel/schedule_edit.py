@@ -102,6 +102,63 @@ def cancel(ctl: Controller, scope: Scope, entry_id: str) -> Edited:
     return Edited(title, None, nodes)
 
 
+@dataclass(frozen=True)
+class Described:
+    """What the cancel confirmation shows about an entry."""
+
+    title: str
+    recurring: bool
+    cancelled: bool
+
+
+def describe(ctl: Controller, scope: Scope, entry_id: str) -> Described:
+    with ctl.sessions() as session:
+        found, _ = _find(session, scope, entry_id)
+        rule = _rule_json(found)
+        recurring = rule is not None and rule.get("freq") != "once"
+        return Described(found.title, recurring, found.cancelled_at is not None)
+
+
+def _rule_json(found: Announcement | ScheduleEntryRow) -> dict[str, Any] | None:
+    if isinstance(found, Announcement):
+        return dict(found.rule) if found.rule is not None else None
+    rule = found.spec.get("rule")
+    return dict(rule) if isinstance(rule, dict) else None
+
+
+def cancel_day(ctl: Controller, scope: Scope, entry_id: str, day: date) -> Edited:
+    """Skip one local day of a repeating entry (an exception date); the series stays.
+
+    A one-off has no series: ``MoveRefused`` tells the caller to cancel it whole."""
+    now = ctl.clock.now()
+    with ctl.sessions() as session:
+        found, nodes = _find(session, scope, entry_id)
+        rule = _rule_json(found)
+        if found.cancelled_at is not None:
+            raise EntryNotFound(entry_id)
+        if rule is None or rule.get("freq") == "once":
+            raise MoveRefused("a one-off entry has no other days: cancel it whole")
+        exdates = sorted({*rule.get("exdates", []), day.isoformat()})
+        changed = exdates != sorted(rule.get("exdates", []))
+        rule = rule | {"exdates": exdates}
+        if isinstance(found, Announcement):
+            try:
+                checked = recurrence.checked_rule(rule, now)
+            except recurrence.RecurrenceError as exc:
+                raise MoveRefused(exc.reason) from None
+            found.rule = checked.model_dump(mode="json")
+        else:
+            data = entry_model(found).model_dump(mode="json") | {"rule": rule}
+            try:
+                save_entry(session, build_entry(data), now)
+            except ScheduleInputError as exc:
+                raise MoveRefused(exc.reason) from None
+        session.commit()
+        title = found.title
+    ctl.publisher.refresh(nodes)
+    return Edited(title, None, nodes, changed=changed)
+
+
 def move(ctl: Controller, scope: Scope, entry_id: str, at: time, day: date | None) -> Edited:
     """Give the entry a new time of day (and a new date when it plays once)."""
     now = ctl.clock.now()

@@ -71,21 +71,31 @@ def test_compose_preview_send_now_and_see_it_played(page: Page, system: System) 
     shot(page, "logs")
 
 
-def test_filter_logs_and_download_csv(page: Page, system: System) -> None:
+@pytest.mark.parametrize("width", [1100, 360])
+def test_filter_logs_and_download_csv(page: Page, system: System, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
     login(page, system.url, "minh")
     page.goto(f"{system.url}/panel/logs")
     page.get_by_label("Cụm loa").select_option("dong-an-1")
     page.get_by_label("Trạng thái").select_option("finished")
+    # The export carries the form's current values without "Lọc" being pressed first.
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Tải CSV").click()
+    data = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(data)))
+    assert [(r["Mã cụm loa"], r["Trạng thái"]) for r in table] == [("dong-an-1", "Đã phát xong")]
+    assert table[0]["Cụm loa"] == "Loa dong-an-1" and table[0]["Thôn/bản"] == "Bản Đồng An"
+    assert table[0]["Nội dung"] == TEXT
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", table[0]["Thời gian"])
     page.get_by_role("button", name="Lọc").click()
     expect(page).to_have_url(re.compile(r"node=dong-an-1.*status=finished"))
     rows = page.locator("#log-table tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("dong-an-1")
-    with page.expect_download() as info:
-        page.get_by_role("link", name="Tải CSV").click()
-    data = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    table = list(csv.DictReader(io.StringIO(data)))
-    assert [(r["node_id"], r["status"]) for r in table] == [("dong-an-1", "finished")]
+    expect(rows.first).to_contain_text("Loa dong-an-1")
+    expect(rows.first.locator("strong")).to_have_text(TEXT)
+    width_used = page.evaluate("document.documentElement.scrollWidth")
+    assert width_used <= width
+    shot(page, f"logs-{width}")
 
 
 def test_viewer_is_refused_an_operator_action(page: Page, system: System) -> None:
@@ -168,3 +178,140 @@ def test_main_pages_fit_a_phone_and_have_labels(page: Page, system: System) -> N
     page.goto(system.url + "/panel/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def _tabs_to(page: Page, element_id: str, limit: int = 150) -> int:
+    """Tab presses from a fresh page until ``element_id`` has the focus."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return presses
+    raise AssertionError(f"#{element_id} not reached in {limit} Tab presses")
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_compose_shows_only_the_chosen_source_and_send_is_few_tabs_away(
+    page: Page, system: System, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/announcements/new")
+    text = page.get_by_label("Nội dung (tiếng Việt)")
+    expect(text).to_be_visible()
+    expect(page.locator("#file")).to_be_hidden()
+    expect(page.locator("#record")).to_be_hidden()
+    page.get_by_label("Tải lên bản ghi âm").check()
+    expect(page.locator("#file")).to_be_visible()
+    expect(text).to_be_hidden()
+    expect(page.locator("#record")).to_be_hidden()
+    page.get_by_label("Ghi âm từ micro").check()
+    expect(page.locator("#record")).to_be_visible()
+    expect(page.locator("#file")).to_be_hidden()
+    page.goto(f"{system.url}/panel/announcements/new")
+    tabs = _tabs_to(page, "send")
+    print(f"compose: {tabs} Tab presses to 'send' at {width} px")
+    assert tabs <= 25, tabs
+    # choosing a date and time reveals its field (and the recurring ones stay out of the way)
+    expect(page.locator("#at")).to_be_hidden()
+    expect(page.locator("#recurring")).to_be_hidden()
+    page.get_by_label("Vào lúc", exact=True).check()
+    expect(page.locator("#at")).to_be_visible()
+    shot(page, f"compose-{width}")
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_cancel_asks_first_and_one_day_of_a_series_stays_one_day(
+    page: Page, system: System, width: int
+) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    page.set_viewport_size({"width": width, "height": 800})
+    title = f"Họp chi bộ {width}"
+    start = datetime.now(UTC) + timedelta(hours=3)
+    with system.controller.api() as api:
+        r = api.post(
+            "/api/v1/announcements",
+            json={
+                "text": "Kính thưa bà con.",
+                "title": title,
+                "targets": ["ban-dong-an"],
+                "start": start.isoformat(),
+            },
+        )
+        assert r.status_code == 201, r.text
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/announcements")
+    row = page.locator("tr", has_text=title)
+    row.get_by_role("link", name="Huỷ").click()
+    expect(page.get_by_role("heading", name="Hủy thông báo")).to_be_visible()
+    shot(page, f"cancel-confirm-{width}")
+    page.get_by_role("button", name="Có, hủy thông báo").click()
+    expect(page.locator("#ann-created")).to_contain_text(f"Đã hủy thông báo «{title}»")
+    expect(row.get_by_role("link", name="Huỷ")).to_have_count(0)
+    # a daily series next week; cancel only its Wednesday in the calendar
+    today = date.today()
+    monday = today + timedelta(days=7 - today.weekday())
+    at = "19:05" if width == 1100 else "20:05"
+    page.goto(f"{system.url}/panel/announcements/new")
+    page.get_by_label("Nội dung (tiếng Việt)").fill(f"Loa truyền thanh {width}.")
+    page.get_by_label("Bản Đồng An").check()
+    page.get_by_label("Lặp lại", exact=True).check()
+    page.get_by_label("Lặp", exact=True).select_option("daily")
+    page.get_by_label("Giờ phát", exact=True).fill(at)
+    page.get_by_label("Từ ngày (để trống: hôm nay)").fill(monday.isoformat())
+    page.get_by_label("Đến ngày (không bắt buộc, tính cả ngày đó)").fill(
+        (monday + timedelta(days=6)).isoformat()
+    )
+    page.get_by_role("button", name="Lưu và phát").click()
+    created = re.search(r"#(\d+)", page.locator("#ann-created").inner_text())
+    assert created
+    entry = f"ann-{created.group(1)}"
+    page.goto(f"{system.url}/panel/schedule?zone=ban-dong-an&start={monday.isoformat()}")
+    slots = page.locator(f'.slot[data-entry="{entry}"]')
+    expect(slots).to_have_count(7)
+    wednesday = page.locator(".day").nth(2).locator(f'.slot[data-entry="{entry}"]')
+    wednesday.locator("summary").click()
+    expect(wednesday.get_by_role("radio", name=re.compile("Chỉ ngày"))).to_be_checked()
+    wednesday.get_by_role("button", name="Hủy…").click()
+    expect(page.get_by_role("heading", name="Hủy mục lịch phát")).to_be_visible()
+    page.get_by_role("button", name="Có, hủy").click()
+    expect(page.locator("#sched-message")).to_contain_text("các ngày khác vẫn phát")
+    expect(slots).to_have_count(6)
+    expect(page.locator(".day").nth(2).locator(f'.slot[data-entry="{entry}"]')).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_dashboard_shows_an_emergency_on_air_then_not(
+    page: Page, system: System, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, system.url, "minh")
+    expect(page.locator("#count-online")).to_have_text("2")
+    title = f"Sạt lở đường vào bản {width}"
+    with system.controller.api() as api:
+        r = api.post(
+            "/api/v1/emergencies",
+            json={"zones": ["xa-dong-tien"], "text": "Sạt lở, bà con tránh xa.", "title": title},
+        )
+        assert r.status_code in (200, 201), r.text
+    seen_on_air = False
+    for _ in range(90):
+        page.reload()
+        count = int(page.locator("#count-playing").inner_text())
+        listed = page.locator("#on-air .muted").all_inner_texts()
+        names = sum(text.count("Loa ") for text in listed)
+        assert count == names, (count, listed)  # the count and the list never disagree
+        banner = page.locator("#dash-emergency")
+        if banner.count():
+            expect(banner).to_contain_text(title)
+            seen_on_air = True
+            shot(page, f"dashboard-emergency-{width}")
+        elif seen_on_air:
+            break
+        page.wait_for_timeout(500)
+    assert seen_on_air, "the emergency never showed as on air"
+    # the single play finished everywhere: nothing left shown as playing
+    expect(page.locator("#dash-emergency")).to_have_count(0)
+    assert int(page.locator("#count-playing").inner_text()) == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -56,3 +56,10 @@ def recent(session: Session, scope: Scope, limit: int = 50) -> list[Announcement
     if seen is not None:
         query = query.where(seen)
     return list(session.scalars(query))
+
+
+def aired(ann: Announcement, now: datetime) -> bool:
+    """A one-off whose last repeat has ended: nothing is left to cancel."""
+    if ann.rule is not None:
+        return ann.valid_until is not None and ann.valid_until <= now
+    return ann.start + timedelta(seconds=ann.duration_s * max(1, ann.repeat)) <= now

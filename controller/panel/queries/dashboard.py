@@ -10,22 +10,46 @@ from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import Alert, Node, PlaybackEvent
+from controller.panel.queries import item_names
 from controller.panel.queries.announcements import Airing, airing_between
+from controller.panel.queries.playing_now import Playing, playing_now
 from controller.panel.timefmt import local_midnight_utc, today_local
 
 FAILURE_KINDS = ("failed", "missed", "skipped", "command_rejected")
 
 
 @dataclass(frozen=True)
+class OnAir:
+    """One item being played now, with the speakers playing it."""
+
+    item_id: str
+    title: str
+    emergency: bool
+    nodes: list[Playing]
+
+    @property
+    def emergency_id(self) -> str:
+        return self.item_id.removeprefix(item_names.EMERGENCY_PREFIX)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     online: int
     offline: int
-    playing: int
-    on_air: list[Airing]
+    on_air: list[OnAir]
     upcoming: list[Airing]
     today: list[Airing]
     failures: list[PlaybackEvent]
     alerts: list[Alert]
+
+    @property
+    def playing(self) -> int:
+        """Speakers playing now: counted from the same list the page shows."""
+        return sum(len(a.nodes) for a in self.on_air)
+
+    @property
+    def emergencies(self) -> list[OnAir]:
+        return [a for a in self.on_air if a.emergency]
 
 
 def scoped_nodes(session: Session, scope: Scope) -> list[Node]:
@@ -38,11 +62,10 @@ def scoped_nodes(session: Session, scope: Scope) -> list[Node]:
 def build(session: Session, scope: Scope, now: datetime) -> Dashboard:
     nodes = scoped_nodes(session, scope)
     online = [n for n in nodes if n.online]
-    playing = [n for n in online if (n.last_heartbeat or {}).get("current_item")]
+    on_air = _on_air(session, playing_now(session, nodes, now))
     day_start = local_midnight_utc(today_local(now))
     today = airing_between(session, scope, day_start, day_start + timedelta(days=1))
     window = airing_between(session, scope, now, now + timedelta(days=2))
-    on_air = [a for a in window if a.start <= now < a.end]
     upcoming = [a for a in window if a.start > now][:5]
     failures_q = (
         select(PlaybackEvent)
@@ -60,10 +83,21 @@ def build(session: Session, scope: Scope, now: datetime) -> Dashboard:
     return Dashboard(
         online=len(online),
         offline=len(nodes) - len(online),
-        playing=len(playing),
         on_air=on_air,
         upcoming=upcoming,
         today=today,
         failures=list(session.scalars(failures_q)),
         alerts=list(session.scalars(alerts_q.limit(10))),
     )
+
+
+def _on_air(session: Session, playing: list[Playing]) -> list[OnAir]:
+    names = item_names.resolve(session, [], [p.item_id for p in playing], [])
+    grouped: dict[str, list[Playing]] = {}
+    for p in playing:
+        grouped.setdefault(p.item_id, []).append(p)
+    out = []
+    for item_id, group in grouped.items():
+        name = names.item(item_id)
+        out.append(OnAir(item_id, name.title if name else item_id, group[0].emergency, group))
+    return out

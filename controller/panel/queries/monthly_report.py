@@ -1,23 +1,34 @@
 """The monthly report a commune sends up: per node, items planned vs played vs failed.
 
-Planned counts the one-off announcements whose start falls in the month and whose targets
-reach the node (zone targets reach every node below them). Played counts distinct items the
-node reported ``finished``; failed counts ``failed``/``missed``/``skipped`` events.
+Planned is every occurrence meant for the node in the month (see ``planned_items``): each
+day of a daily announcement once, plus every play-now item and emergency its command
+reached. Played counts the planned occurrences the node reported ``finished`` — so
+"played of planned" can never pass 100 %; failed counts planned occurrences that only
+reported ``failed``/``missed``/``skipped``. Finished items the plan does not know (an
+announcement edited since it aired) are shown apart as "other", never mixed into the rate.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.db.models import Announcement, Node, PlaybackEvent, Zone
+from controller.db.models import Node, PlaybackEvent, Zone
+from controller.panel.queries.planned_items import (
+    REPORTED_PREFIXES,
+    occurrence_key,
+    plan,
+)
 from controller.panel.timefmt import local_midnight_utc
-from controller.services.zones import ZoneTree, node_zone_ids, nodes_reached
+from controller.services.zones import ZoneTree, nodes_reached
 
 FAILED = ("failed", "missed", "skipped")
+LATE_REPORT = timedelta(days=1)
+"""An occurrence late in the month may finish (and be reported) after it ends."""
 
 
 @dataclass(frozen=True)
@@ -25,8 +36,10 @@ class ReportRow:
     node_id: str
     name: str
     planned: int
+    ad_hoc: int
     played: int
     failed: int
+    other: int
 
     @property
     def rate(self) -> float | None:
@@ -45,8 +58,10 @@ class MonthlyReport:
             "",
             "",
             sum(r.planned for r in self.rows),
+            sum(r.ad_hoc for r in self.rows),
             sum(r.played for r in self.rows),
             sum(r.failed for r in self.rows),
+            sum(r.other for r in self.rows),
         )
 
 
@@ -61,53 +76,44 @@ def build(session: Session, commune: Zone, month: date) -> MonthlyReport:
     tree = ZoneTree.load(session)
     node_ids = sorted(nodes_reached(session, tree, [commune.id], []))
     nodes = {n.id: n for n in session.scalars(select(Node).where(Node.id.in_(node_ids)))}
-    anns = list(
-        session.scalars(
-            select(Announcement).where(
-                Announcement.cancelled_at.is_(None),
-                Announcement.start >= start,
-                Announcement.start < end,
-            )
+    planned = plan(session, tree, list(nodes.values()), start, end)
+    finished: dict[str, set[str]] = defaultdict(set)
+    finished_in_month: dict[str, set[str]] = defaultdict(set)
+    failed: dict[str, set[str]] = defaultdict(set)
+    events = session.execute(
+        select(
+            PlaybackEvent.node_id, PlaybackEvent.kind, PlaybackEvent.item_id, PlaybackEvent.at
+        ).where(
+            PlaybackEvent.node_id.in_(node_ids),
+            PlaybackEvent.kind.in_(("finished", *FAILED)),
+            PlaybackEvent.item_id.is_not(None),
+            PlaybackEvent.at >= start,
+            PlaybackEvent.at < end + LATE_REPORT,
         )
-    )
-    played = dict(
-        session.execute(
-            select(PlaybackEvent.node_id, func.count(func.distinct(PlaybackEvent.item_id)))
-            .where(
-                PlaybackEvent.node_id.in_(node_ids),
-                PlaybackEvent.kind == "finished",
-                PlaybackEvent.at >= start,
-                PlaybackEvent.at < end,
-            )
-            .group_by(PlaybackEvent.node_id)
-        ).all()
-    )
-    failed = dict(
-        session.execute(
-            select(PlaybackEvent.node_id, func.count())
-            .where(
-                PlaybackEvent.node_id.in_(node_ids),
-                PlaybackEvent.kind.in_(FAILED),
-                PlaybackEvent.at >= start,
-                PlaybackEvent.at < end,
-            )
-            .group_by(PlaybackEvent.node_id)
-        ).all()
-    )
+    ).all()
+    for node_id, kind, item_id, at in events:
+        if not item_id or not item_id.startswith(REPORTED_PREFIXES):
+            continue
+        key = occurrence_key(item_id)
+        if kind == "finished":
+            finished[node_id].add(key)
+            if at < end:
+                finished_in_month[node_id].add(key)
+        else:
+            failed[node_id].add(key)
     rows = []
     for node_id in node_ids:
-        node = nodes[node_id]
-        zones = node_zone_ids(session, tree, node)
-        planned = sum(
-            1 for a in anns if any(t.node_id == node_id or (t.zone_id in zones) for t in a.targets)
-        )
+        keys = planned.keys(node_id)
+        played = finished[node_id] & keys
         rows.append(
             ReportRow(
                 node_id,
-                node.name,
-                planned,
-                int(played.get(node_id, 0)),
-                int(failed.get(node_id, 0)),
+                nodes[node_id].name,
+                planned=len(keys),
+                ad_hoc=len(planned.ad_hoc.get(node_id, set())),
+                played=len(played),
+                failed=len((failed[node_id] & keys) - played),
+                other=len(finished_in_month[node_id] - keys),
             )
         )
     return MonthlyReport(commune, month.replace(day=1), rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controller.auth.scope import Scope
 from controller.db.models import PlaybackEvent
-from controller.panel.timefmt import fmt_iso_local, local_midnight_utc
+from controller.panel.timefmt import local_midnight_utc
 from controller.services.zones import ZoneTree, nodes_reached
 
 PAGE_SIZE = 50
@@ -188,51 +188,31 @@ def page(
     return LogPage(rows, newer, older)
 
 
-CSV_HEADER = (
-    "time_local",
-    "time_utc",
-    "node_id",
-    "status",
-    "item_id",
-    "command_id",
-    "playlist_version",
-    "detail",
-)
-
-
-def csv_lines(
+def csv_chunks(
     sessions: sessionmaker[Session], scope: Scope, flt: LogFilter, chunk: int = CSV_CHUNK
-) -> Iterator[str]:
-    """Every matching row, newest first, a few thousand per query (memory stays flat)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_HEADER)
-    yield "\ufeff" + flush()  # BOM: Excel opens Vietnamese text as UTF-8
+) -> Iterator[tuple[Session, list[LogRow]]]:
+    """Every matching row, newest first, a few thousand per query (memory stays flat);
+    each chunk comes with its open session so the caller can look names up in it."""
     before: Cursor | None = None
     while True:
         with sessions() as session:
             result = page(session, scope, replace(flt), before=before, size=chunk)
-        for r in result.rows:
-            writer.writerow(
-                (
-                    fmt_iso_local(r.at),
-                    r.at.isoformat(),
-                    r.node_id,
-                    r.kind,
-                    r.item_id or "",
-                    r.command_id or "",
-                    "" if r.playlist_version is None else r.playlist_version,
-                    r.detail,
-                )
-            )
-        yield flush()
+            yield session, result.rows
         if result.older is None:
             return
         before = result.older
+
+
+def csv_text(rows: Iterator[Sequence[object]]) -> Iterator[str]:
+    """CSV lines from row tuples, one string per batch; a BOM first so Excel reads UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    prefix = "\ufeff"
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 64_000:
+            yield prefix + buffer.getvalue()
+            prefix = ""
+            buffer.seek(0)
+            buffer.truncate()
+    yield prefix + buffer.getvalue()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
-from controller.db.models import Node, Zone
+from controller.db.models import Announcement, Node, Zone
 
 
 @dataclass
@@ -31,3 +31,16 @@ def build(session: Session, scope: Scope) -> list[TreeZone]:
         if node.zone_id in by_id and scope.allows_node(node.id):
             by_id[node.zone_id].nodes.append(node)
     return roots
+
+
+def target_names(session: Session, ann: Announcement) -> list[str]:
+    """The announcement's targets as people name them (zone or speaker names, else ids)."""
+    names = []
+    for target in ann.targets:
+        if target.zone_id:
+            zone = session.get(Zone, target.zone_id)
+            names.append(zone.name if zone else target.zone_id)
+        elif target.node_id:
+            node = session.get(Node, target.node_id)
+            names.append(node.name if node else target.node_id)
+    return names

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
@@ -33,15 +34,25 @@ _CHUNK = 1024 * 1024
 
 
 @router.get("")
-def list_page(page: ViewerPage, created: int | None = None, nodes: int = 0) -> HTMLResponse:
+def list_page(
+    page: ViewerPage, created: int | None = None, nodes: int = 0, cancelled: int | None = None
+) -> HTMLResponse:
+    now = page.ctl.clock.now()
     with page.ctl.sessions() as session:
-        items = ann_q.recent(session, page.scope(session))
+        scope = page.scope(session)
+        items = ann_q.recent(session, scope)
         message = ""
         if created is not None:
             ann = session.get(Announcement, created)
             if ann is not None:
                 message = page.t("ann.sent", id=ann.id, nodes=nodes, start=fmt_datetime(ann.start))
-    return page.render("announcements.html", items=items, message=message)
+        if cancelled is not None:
+            # the title from the database, and only of an announcement this user may see
+            done = next((a for a in items if a.id == cancelled and a.cancelled_at), None)
+            if done is not None:
+                message = page.t("ann.cancel_done", title=done.title or f"#{done.id}")
+        played = {a.id for a in items if ann_q.aired(a, now)}
+    return page.render("announcements.html", items=items, message=message, played=played)
 
 
 def _compose(page: Page, status_code: int = 200, error: str = "", **form: object) -> HTMLResponse:
@@ -247,20 +258,57 @@ def _clash_json(page: Page, clash: clashes_q.Clash) -> dict[str, object]:
     }
 
 
-@router.post("/{ann_id}/cancel")
-def cancel(page: OperatorPage, ann_id: int) -> Response:
+def _cancellable(page: Page, session: Session, ann_id: int) -> tuple[Announcement, list[str]]:
+    """The announcement and the nodes it reaches; 404 when missing or outside the scope."""
+    ann = session.get(Announcement, ann_id)
+    if ann is None:
+        raise PanelNotFound(str(ann_id))
+    zone_ids = [t.zone_id for t in ann.targets if t.zone_id]
+    node_ids = [t.node_id for t in ann.targets if t.node_id]
+    if not page.scope(session).allows_targets(zone_ids, node_ids):
+        raise PanelNotFound(str(ann_id))
+    return ann, sorted(nodes_reached(session, ZoneTree.load(session), zone_ids, node_ids))
+
+
+@router.get("/{ann_id}/cancel")
+def cancel_confirm(page: OperatorPage, ann_id: int) -> HTMLResponse:
+    """The confirmation step: what will stop, where, and a button that really cancels."""
+    now = page.ctl.clock.now()
     with page.ctl.sessions() as session:
-        ann = session.get(Announcement, ann_id)
-        scope = page.scope(session)
-        if ann is None:
-            raise PanelNotFound(str(ann_id))
-        zone_ids = [t.zone_id for t in ann.targets if t.zone_id]
-        node_ids = [t.node_id for t in ann.targets if t.node_id]
-        if not scope.allows_targets(zone_ids, node_ids):
-            raise PanelNotFound(str(ann_id))
-        ann.cancelled_at = page.ctl.clock.now()
+        ann, nodes = _cancellable(page, session, ann_id)
+        zone_names = target_tree.target_names(session, ann)
+        refused = _refusal(page, ann, now)
+        return page.render(
+            "announcement_cancel.html",
+            409 if refused else 200,
+            ann=ann,
+            node_count=len(nodes),
+            targets=zone_names,
+            refused=refused,
+        )
+
+
+def _refusal(page: Page, ann: Announcement, now: datetime) -> str:
+    if ann.cancelled_at is not None:
+        return page.t("ann.cancel_already")
+    if ann_q.aired(ann, now):
+        return page.t("ann.cancel_played")
+    return ""
+
+
+@router.post("/{ann_id}/cancel")
+def cancel(
+    page: OperatorPage, ann_id: int, confirm: Annotated[str, Form(max_length=8)] = ""
+) -> Response:
+    if confirm != "yes":  # a bare POST (old page, hand-made request) gets the question first
+        return RedirectResponse(f"/panel/announcements/{ann_id}/cancel", 303)
+    now = page.ctl.clock.now()
+    with page.ctl.sessions() as session:
+        ann, nodes = _cancellable(page, session, ann_id)
+        if _refusal(page, ann, now):
+            return cancel_confirm(page, ann_id)
+        ann.cancelled_at = now
         page.audit(session, "announcement.cancel", f"announcement:{ann_id}", ann.title[:200])
         session.commit()
-        nodes = sorted(nodes_reached(session, ZoneTree.load(session), zone_ids, node_ids))
     page.ctl.publisher.refresh(nodes)
     return RedirectResponse(f"/panel/announcements?cancelled={quote(str(ann_id))}", 303)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from controller.panel.i18n import translate
+from controller.panel.log_view import CSV_COLUMNS, shown
 from controller.panel.page import ViewerPage
 from controller.panel.queries import nodes as node_queries
 from controller.panel.queries import playback_log as log_q
@@ -55,6 +59,7 @@ def logs_page(page: ViewerPage, q: LogQueryDep, before: str = "", after: str = "
     with page.ctl.sessions() as session:
         scope = page.scope(session)
         result = log_q.page(session, scope, flt, before=older, after=newer)
+        rows = shown(session, page.t, result.rows)
         nodes = node_queries.list_nodes(session, scope, node_queries.NodeFilter())
         zones = node_queries.zones_in_scope(session, scope)
     query = {
@@ -68,6 +73,7 @@ def logs_page(page: ViewerPage, q: LogQueryDep, before: str = "", after: str = "
     return page.render(
         "logs.html",
         result=result,
+        rows=rows,
         flt=flt,
         query={k: v for k, v in query.items() if v},
         nodes=nodes,
@@ -87,8 +93,15 @@ def logs_csv(page: ViewerPage, q: LogQueryDep) -> StreamingResponse:
     with page.ctl.sessions() as session:
         scope = page.scope(session)
     stamp = page.ctl.clock.now().astimezone(LOCAL).strftime("%Y%m%d-%H%M")
+    t = partial(translate, page.lang)
+
+    def lines() -> Iterator[Sequence[object]]:
+        yield [t(key) for key in CSV_COLUMNS]
+        for session, chunk in log_q.csv_chunks(page.ctl.sessions, scope, flt):
+            yield from (r.csv() for r in shown(session, t, chunk))
+
     return StreamingResponse(
-        log_q.csv_lines(page.ctl.sessions, scope, flt),
+        log_q.csv_text(lines()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="loa-playback-{stamp}.csv"'},
     )

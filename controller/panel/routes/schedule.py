@@ -25,7 +25,11 @@ from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/panel/schedule", include_in_schema=False)
 # The banners a redirect may ask for, by name: message keys of the i18n catalogue.
-NOTICES = {"cancelled": "sched.cancelled", "moved": "sched.moved"}
+NOTICES = {
+    "cancelled": "sched.cancelled",
+    "cancelled_day": "sched.cancelled_day",
+    "moved": "sched.moved",
+}
 
 
 def _monday(value: str, today: date) -> date:
@@ -89,6 +93,7 @@ def _week_page(
         message=_notice_text(page, notice, found),
         error=error,
         can_edit=page.can(Role.OPERATOR),
+        now=now,
     )
 
 
@@ -114,15 +119,51 @@ async def cancel(
     entry: Annotated[str, Form(max_length=64)],
     zone: Annotated[str, Form(max_length=64)] = "",
     start: Annotated[str, Form(max_length=10)] = "",
+    occurrence: Annotated[str, Form(max_length=40)] = "",
+    what: Annotated[str, Form(max_length=8)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
+    """First POST: the confirmation page (this day or the whole series); second: do it."""
     scope = _scope(page)
     try:
-        done = await run_in_threadpool(schedule_edit.cancel, page.ctl, scope, entry)
+        at = datetime.fromisoformat(occurrence) if occurrence else None
+        if at is not None and at.tzinfo is None:
+            raise ValueError("no offset")
+    except ValueError:
+        at = None
+    try:
+        about = await run_in_threadpool(schedule_edit.describe, page.ctl, scope, entry)
     except schedule_edit.EntryNotFound:
         raise PanelNotFound(entry) from None
+    one_day = about.recurring and at is not None and what != "series"
+    if confirm != "yes":
+        return page.render(
+            "schedule_cancel.html",
+            entry=entry,
+            about=about,
+            zone=zone,
+            start=start,
+            occurrence=at,
+            one_day=one_day,
+        )
+    try:
+        if one_day and at is not None:
+            day = at.astimezone(LOCAL).date()
+            done = await run_in_threadpool(schedule_edit.cancel_day, page.ctl, scope, entry, day)
+        else:
+            done = await run_in_threadpool(schedule_edit.cancel, page.ctl, scope, entry)
+    except schedule_edit.EntryNotFound:
+        raise PanelNotFound(entry) from None
+    except schedule_edit.MoveRefused as exc:
+        reason = page.t("sched.error_cancel", reason=exc.reason)
+        return _week_page(page, zone, start, error=reason, status_code=422)
     if done.changed:
+        action = "schedule.cancel_day" if one_day and at else "schedule.cancel"
+        detail = f"{at.astimezone(LOCAL).date()} {done.title}" if one_day and at else done.title
         with page.ctl.sessions.begin() as session:
-            page.audit(session, "schedule.cancel", f"schedule:{entry}", done.title[:200])
+            page.audit(session, action, f"schedule:{entry}", detail[:200])
+    if one_day and at is not None:
+        return _back(zone, start, done="cancelled_day", entry=entry, at=at.isoformat())
     return _back(zone, start, done="cancelled", entry=entry)
 
 

@@ -23,6 +23,18 @@
   };
   sources.forEach((r) => r.addEventListener("change", showSource));
 
+  // Date/time and repeat fields only when that timing is chosen: fewer Tab stops to "send".
+  // Without JavaScript every field stays visible and the server reads the chosen one.
+  const whens = form.querySelectorAll('input[name="when"]');
+  const showWhen = () => {
+    const chosen = form.querySelector('input[name="when"]:checked');
+    for (const box of form.querySelectorAll("[data-when]")) {
+      box.hidden = !chosen || box.dataset.when !== chosen.value;
+    }
+  };
+  whens.forEach((r) => r.addEventListener("change", showWhen));
+  showWhen();
+
   // Listen before sending: the controller renders exactly what the loudspeakers will play.
   document.getElementById("preview").addEventListener("click", async (ev) => {
     const button = ev.currentTarget;

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi.testclient import TestClient
+
+from controller.db.models import Command as CommandRow
+from controller.db.models import CommandDelivery
+from protocol.models import Command
 
 PASSWORD = "mat-khau-thu-1"
 # role name -> (db role, communes, all_communes)
@@ -50,3 +55,28 @@ class Panel:
             self.csrf[role] = match.group(1)
         self.client.cookies.set("loa_session", self.cookies[role])
         return self.client
+
+
+def store_command(ctl: Any, command: Command, delivered_to: list[str] = ()) -> str:  # type: ignore[assignment]
+    """A signed command row as ``issue_command`` stores it (and acked deliveries), unpublished:
+    for tests that seed history at a chosen time."""
+    with ctl.sessions.begin() as session:
+        session.add(
+            CommandRow(
+                id=command.id,
+                action=command.action.value,
+                node_id=command.node_id,
+                zone_id=command.zone_id,
+                payload=ctl.signer.sign(command).decode(),
+                issued_at=command.issued_at,
+                expires_at=command.expires_at,
+            )
+        )
+        session.flush()
+        for node in delivered_to:
+            session.add(
+                CommandDelivery(
+                    command_id=command.id, node_id=node, state="acked", updated_at=command.issued_at
+                )
+            )
+    return command.id

@@ -104,7 +104,7 @@ def test_csv_has_every_filtered_row(
     r = panel.as_("viewer").get("/panel/logs.csv?status=failed")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
-    assert len(rows) == 13 and {row["status"] for row in rows} == {"failed"}
-    assert rows[0]["time_utc"] >= rows[-1]["time_utc"]
-    assert rows[0]["time_local"].endswith("+07:00")
+    assert len(rows) == 13 and {row["Trạng thái"] for row in rows} == {"Lỗi"}
+    assert rows[0]["Thời gian (UTC)"] >= rows[-1]["Thời gian (UTC)"]
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", rows[0]["Thời gian"])
     assert panel.as_("other").get("/panel/logs.csv").text.count("\n") == 1  # header only

@@ -178,6 +178,12 @@ def test_cancel_removes_it_and_is_audited(panel: Panel, recurring: int) -> None:
     monday = _next_monday(panel)
     client = panel.as_("operator")
     data = {"csrf": panel.csrf["operator"], "entry": f"ann-{recurring}"}
+    # the first POST only asks (this day or the whole series); nothing changes yet
+    asked = client.post("/panel/schedule/cancel", data=data)
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.text
+    assert _slots(_week(panel, "viewer", monday), f"ann-{recurring}") == ["07:40:00"] * 3
+    data |= {"confirm": "yes", "what": "series"}
+    client = panel.as_("operator")
     assert client.post("/panel/schedule/cancel", data=data).status_code == 303
     assert _slots(_week(panel, "viewer", monday), f"ann-{recurring}") == []
     ctl = panel.client.app.state.controller  # type: ignore[attr-defined]
@@ -190,3 +196,53 @@ def test_cancel_removes_it_and_is_audited(panel: Panel, recurring: int) -> None:
         "/panel/schedule/cancel", data=data
     )  # a second click changes nothing
     assert again.status_code == 303
+
+
+def test_cancel_one_day_of_a_daily_series_keeps_the_other_days(panel: Panel) -> None:
+    """The calendar's "only this day" adds an exception date; the series keeps playing."""
+    monday = _next_monday(panel)
+    client = panel.as_("operator")
+    form = _compose(panel, monday, freq="daily", weekdays=[], time_of_day="19:05")
+    r = client.post("/panel/announcements", data=form)
+    assert r.status_code == 303, r.text
+    match = re.search(r"created=(\d+)", r.headers["location"])
+    assert match
+    entry = f"ann-{match.group(1)}"
+    assert _slots(_week(panel, "operator", monday), entry) == ["19:05:00"] * 7
+    html = _week(panel, "operator", monday)
+    wednesday = monday + timedelta(days=2)
+    occurrences = re.findall(
+        rf'name="entry" value="{entry}">.*?name="occurrence" value="([^"]+)"', html, flags=re.S
+    )
+    assert len(occurrences) == 7 and 'value="day" checked' in html
+    data = {
+        "csrf": panel.csrf["operator"],
+        "entry": entry,
+        "zone": ZONE,
+        "start": monday.isoformat(),
+        "occurrence": occurrences[2],
+        "what": "day",
+    }
+    asked = client.post("/panel/schedule/cancel", data=data)
+    assert asked.status_code == 200
+    assert f"Chỉ ngày {wednesday.strftime('%d/%m/%Y')}" in asked.text
+    assert _slots(_week(panel, "viewer", monday), entry) == ["19:05:00"] * 7  # only asked
+    client = panel.as_("operator")
+    done = client.post("/panel/schedule/cancel", data=data | {"confirm": "yes"})
+    assert done.status_code == 303 and "done=cancelled_day" in done.headers["location"]
+    after = client.get(done.headers["location"]).text
+    assert "các ngày khác vẫn phát" in after
+    assert _slots(after, entry) == ["19:05:00"] * 6
+    days = re.findall(
+        r'aria-label="[^"]* (\d\d/\d\d)">(?:(?!</section>).)*?' + entry + '"', after, flags=re.S
+    )
+    assert wednesday.strftime("%d/%m") not in days and len(days) == 6
+    ctl = panel.client.app.state.controller  # type: ignore[attr-defined]
+    with ctl.sessions() as session:
+        ann = session.get(Announcement, int(match.group(1)))
+        assert ann is not None and ann.cancelled_at is None
+        assert ann.rule is not None and ann.rule["exdates"] == [wednesday.isoformat()]
+    # the whole series, when chosen, goes
+    whole = client.post("/panel/schedule/cancel", data=data | {"confirm": "yes", "what": "series"})
+    assert whole.status_code == 303
+    assert _slots(_week(panel, "viewer", monday), entry) == []
