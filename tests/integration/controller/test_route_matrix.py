@@ -60,6 +60,8 @@ class Policy:
     scoped: Scoped
     make: Maker
     ok: tuple[int, ...] = (200, 201, 204)
+    # callers allowed by role and scope whose answer differs for a stated reason
+    special: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 def fixed(path: str, **kwargs: Any) -> Maker:
@@ -282,24 +284,64 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("PATCH", f"{V}/users/{{username}}"): Policy(
         Role.ADMIN, Scoped.NO, fixed(f"{V}/users/other-viewer", json={"full_name": "Người xem"})
     ),
-    ("GET", f"{V}/alerts/geocodes"): Policy(Role.ADMIN, Scoped.NO, fixed(f"{V}/alerts/geocodes")),
-    ("POST", f"{V}/alerts/geocodes"): Policy(
+    ("GET", f"{V}/upstream-alerts/geocodes"): Policy(
+        Role.ADMIN, Scoped.NO, fixed(f"{V}/upstream-alerts/geocodes")
+    ),
+    ("POST", f"{V}/upstream-alerts/geocodes"): Policy(
         Role.ADMIN,
         Scoped.NO,
         fixed(
-            f"{V}/alerts/geocodes",
+            f"{V}/upstream-alerts/geocodes",
             json={"zone_id": "xa-dong-tien", "value_name": "MA_XA", "value": "19765"},
         ),
     ),
     # upstream token or admin; a malformed alert is refused (422) only after the role check
-    ("POST", f"{V}/alerts/cap"): Policy(
+    ("POST", f"{V}/upstream-alerts/cap"): Policy(
         Role.ADMIN,
         Scoped.NO,
-        fixed(f"{V}/alerts/cap", content=b"<alert/>", headers={"content-type": "application/xml"}),
+        fixed(
+            f"{V}/upstream-alerts/cap",
+            content=b"<alert/>",
+            headers={"content-type": "application/xml"},
+        ),
         ok=(422,),
     ),
-    ("POST", f"{V}/alerts/json"): Policy(
-        Role.ADMIN, Scoped.NO, fixed(f"{V}/alerts/json", json=CAP_JSON), ok=(422,)
+    ("POST", f"{V}/upstream-alerts/json"): Policy(
+        Role.ADMIN, Scoped.NO, fixed(f"{V}/upstream-alerts/json", json=CAP_JSON), ok=(422,)
+    ),
+    # per-user API tokens: every user manages their own; the shared upstream token is not a
+    # user, so it cannot hold tokens (403)
+    ("GET", f"{V}/tokens"): Policy(Role.VIEWER, Scoped.NO, fixed(f"{V}/tokens")),
+    ("POST", f"{V}/tokens"): Policy(
+        Role.VIEWER,
+        Scoped.NO,
+        lambda env: Call(f"{V}/tokens", {"json": {"name": f"t-{_fresh(env)}"}}),
+        special=(("token", (403,)),),
+    ),
+    ("DELETE", f"{V}/tokens/{{token_id}}"): Policy(
+        Role.VIEWER, Scoped.NO, fixed(f"{V}/tokens/not-a-token"), ok=(404,)
+    ),
+    # the pronunciation dictionary: operators, for their own communes' zones
+    ("GET", f"{V}/pronunciations"): Policy(Role.OPERATOR, Scoped.NO, fixed(f"{V}/pronunciations")),
+    ("POST", f"{V}/pronunciations"): Policy(
+        Role.OPERATOR,
+        Scoped.BODY,
+        lambda env: Call(f"{V}/pronunciations", {"json": _word(env)}),
+    ),
+    ("POST", f"{V}/pronunciations/preview"): Policy(
+        Role.OPERATOR,
+        Scoped.BODY,
+        lambda env: Call(
+            f"{V}/pronunciations/preview", {"json": {**_word(env), "sample": "Thôn Nà Pồng."}}
+        ),
+    ),
+    ("PATCH", f"{V}/pronunciations/{{entry_id}}"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        lambda env: Call(f"{V}/pronunciations/{_entry(env)}", {"json": {"spoken": "na pông"}}),
+    ),
+    ("DELETE", f"{V}/pronunciations/{{entry_id}}"): Policy(
+        Role.OPERATOR, Scoped.PATH, lambda env: Call(f"{V}/pronunciations/{_entry(env)}")
     ),
 }
 
@@ -311,6 +353,18 @@ ELSEWHERE = ("/panel",)
 def _fresh(env: Communes) -> str:
     env.ids["seq"] = env.ids.get("seq", 0) + 1
     return f"m{env.ids['seq']}"
+
+
+def _word(env: Communes) -> dict[str, str]:
+    return {"written": f"Nà Pồng {_fresh(env)}", "spoken": "na pông", "zone_id": "xa-dong-tien"}
+
+
+def _entry(env: Communes) -> int:
+    """A dictionary entry of commune A, made by the admin."""
+    r = env.call("admin", "POST", f"{V}/pronunciations", json=_word(env))
+    assert r.status_code == 201, r.text
+    entry_id: int = r.json()["id"]
+    return entry_id
 
 
 def _put_schedule(env: Communes) -> Call:
@@ -346,6 +400,8 @@ def _expected(policy: Policy, who: str) -> tuple[int, ...]:
         return (401,)
     if ROLE_OF[who] < policy.role:
         return (403,)
+    if who in dict(policy.special):
+        return dict(policy.special)[who]
     if who == "other" and policy.scoped is Scoped.PATH:
         return (404,)
     if who == "other" and policy.scoped is Scoped.BODY:
