@@ -61,6 +61,7 @@ class Source:
 ResolveFn = Callable[[PlaylistItem], Source | None]
 """Where to play an item from; None if nothing verified is available."""
 
+PRELOAD_S = 1.5  # hand the next item to the player this long ahead (agent.backends.mpv_ipc)
 MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
 POLL_S = 0.5  # how often a running player is checked for an early exit
 EPSILON_S = 0.001
@@ -129,6 +130,7 @@ class Playout:
         self.base_volume = self.config.default_volume
         self._last_end: datetime | None = None
         self._media_wait_until: datetime | None = None
+        self._next_item: PlaylistItem | None = None
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
@@ -174,6 +176,7 @@ class Playout:
         self._drop_if_removed(now)
         next_start = self._schedule(now)
         self._drive_amplifier(now, next_start)
+        self._prepare_next(now, next_start)
         wake = self._next_wake(now, next_start)
         if self._recurring:
             soonest = min(r.next_at for r in self._recurring.values())
@@ -246,11 +249,13 @@ class Playout:
         now_ts = now.timestamp()
         due: list[PlaylistItem] = []
         next_start: datetime | None = None
+        self._next_item = None
         new_cursor, advancing = cursor, True
         for index in range(cursor, len(plan)):
             start_ts, end_ts, item = plan[index]
             if start_ts > now_ts + EPSILON_S:
                 next_start = item.start
+                self._next_item = item
                 break
             state = self.played.state(item)
             if state not in FINAL_STATES:
@@ -430,6 +435,33 @@ class Playout:
             detail = "; ".join(d for d in (command.action.value, source.note) if d)
             self.emit(EventKind.STARTED, item.id, command.id, detail)
 
+    # -- preloading (persistent players) -------------------------------------------------
+    def _prepare_next(self, now: datetime, next_start: datetime | None) -> None:
+        """Within ``PRELOAD_S`` of the next start, with nothing playing, let the player load
+        it paused at its start, so the start itself is only an unpause (sound on time)."""
+        item = self._next_item
+        if item is None or next_start is None or self.playing is not None:
+            return
+        if item.kind in (ItemKind.SILENCE, ItemKind.STREAM):
+            return
+        if (next_start - now).total_seconds() > PRELOAD_S or self.played.state(item):
+            return
+        source = self.resolve(item)
+        if source is None:
+            return
+        request = PlayRequest(
+            item.id,
+            item.kind.value,
+            source.location,
+            0.0,
+            item.duration_s,
+            self._volume_for(item),
+        )
+        try:
+            self.player.prepare(request)
+        except OSError as exc:
+            log.warning("preload of %s failed: %s", item.id, exc)
+
     # -- amplifier and sleeping ----------------------------------------------------------
     def _drive_amplifier(self, now: datetime, next_start: datetime | None) -> None:
         if self.amp_forced is not None and not (self.playing and self.playing.command):
@@ -451,6 +483,7 @@ class Playout:
         if next_start is not None:
             deadlines.append(next_start)
             deadlines.append(next_start - timedelta(seconds=self.config.amp_lead_s))
+            deadlines.append(next_start - timedelta(seconds=PRELOAD_S))
         if self.playing is not None:
             deadlines.append(self.playing.end_at)
             deadlines.append(now + timedelta(seconds=POLL_S))
@@ -479,6 +512,7 @@ class Playout:
             self.playing.playback.stop()
             self.playing = None
         self.amplifier.set(False)
+        self.player.close()
 
 
 def _unavailable(item: PlaylistItem, late_s: float) -> str:

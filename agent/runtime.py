@@ -137,11 +137,12 @@ class AgentRuntime:
             settings.cache_max_mb * 1024 * 1024,
             verify=settings.http_verify(),
         )
+        player = make_player(settings)
         self.playout = Playout(
             self.clock,
-            make_player(settings),
+            player,
             make_amplifier(settings),
-            make_volume(settings),
+            make_volume(settings, player),
             self.played,
             self._emit,
             self._resolve,

@@ -59,6 +59,12 @@ class Player(ABC):
     def play(self, request: PlayRequest) -> Playback:
         """Start playing at once (must return quickly: the start time is measured here)."""
 
+    def prepare(self, request: PlayRequest) -> None:
+        """Get ready to ``play(request)`` soon (a persistent player preloads it); optional."""
+
+    def close(self) -> None:
+        """Release what the player keeps between items (a persistent process); optional."""
+
 
 class SilentPlayback(Playback):
     """Plays nothing until stopped: the playout clock ends it at the item's end."""

@@ -1,0 +1,356 @@
+"""A persistent ``mpv`` driven over its JSON IPC socket: sound starts within milliseconds.
+
+Spawning a player per item costs its whole start-up (hundreds of ms on a Pi) between the
+scheduled instant and the first sample, and two speakers in earshot that start tens of ms
+apart are heard as an echo. Here one ``mpv --idle`` runs for the agent's lifetime; ahead of
+an item the playout clock calls :meth:`PersistentMpvPlayer.prepare`, which loads the file
+paused at its start offset (decoder primed, audio output opened), and :meth:`play` only
+unpauses it: one small write on a unix socket.
+
+If mpv is gone or the IPC fails, the item is played by a freshly spawned ``mpv`` instead
+(the old, slower path) and the persistent process is restarted for the next item.
+One process only: a real card opened by ``hw:`` takes one client, so two mpv instances
+(one playing, one preloaded) would not work everywhere. An item that follows another
+without a gap is therefore loaded at its instant (still no process start-up).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.backends.player import Playback, Player, PlayRequest, require_local_file
+from agent.backends.process_player import BackendUnavailable, MpvPlayer
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 10.0
+REPLY_TIMEOUT_S = 2.0
+LOAD_TIMEOUT_S = 5.0
+
+
+class IpcError(OSError):
+    """mpv did not answer, answered with an error, or is gone."""
+
+
+@dataclass
+class _Load:
+    """One file handed to mpv: its request, and how its playback ended (once it did)."""
+
+    request: PlayRequest
+    ready: threading.Event
+    ended: int | None = None
+
+
+class MpvProcess:
+    """One ``mpv --idle`` process and its IPC connection (reader thread keeps events)."""
+
+    def __init__(self, binary: str, extra_args: list[str], socket_dir: Path) -> None:
+        self._ids = itertools.count(1)
+        self._replies: dict[int, tuple[threading.Event, list[dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self.path = socket_dir / f"mpv-{os.getpid()}-{id(self)}.sock"
+        self.on_event: Any = None
+        argv = [
+            binary,
+            "--idle=yes",
+            "--no-video",
+            "--no-terminal",
+            "--really-quiet",
+            "--keep-open=no",
+            "--pause=yes",
+            f"--input-ipc-server={self.path}",
+            *extra_args,
+        ]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.sock = self._connect()
+        self._reader = threading.Thread(target=self._read, name="mpv-ipc", daemon=True)
+        self._reader.start()
+
+    def _connect(self) -> socket.socket:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise IpcError(f"mpv exited at start with status {self.proc.returncode}")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(str(self.path))
+                return sock
+            except OSError:
+                sock.close()
+                time.sleep(0.02)
+        self.kill()
+        raise IpcError("mpv IPC socket did not appear")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                self._dispatch(line)
+        with self._lock:  # wake every waiter: no answer will come
+            for event, _box in self._replies.values():
+                event.set()
+
+    def _dispatch(self, line: bytes) -> None:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(msg, dict):
+            return
+        if "request_id" in msg and "event" not in msg:
+            with self._lock:
+                waiter = self._replies.get(int(msg["request_id"]))
+            if waiter is not None:
+                waiter[1].append(msg)
+                waiter[0].set()
+        elif "event" in msg and self.on_event is not None:
+            self.on_event(msg)
+
+    def command(self, *args: Any, timeout: float = REPLY_TIMEOUT_S) -> Any:
+        """Send one command and wait for its reply; raises ``IpcError`` on any failure."""
+        request_id = next(self._ids)
+        event: threading.Event = threading.Event()
+        box: list[dict[str, Any]] = []
+        with self._lock:
+            self._replies[request_id] = (event, box)
+        try:
+            line = json.dumps({"command": list(args), "request_id": request_id}) + "\n"
+            try:
+                with self._send_lock:
+                    self.sock.sendall(line.encode())
+            except OSError as exc:
+                raise IpcError(f"mpv IPC write failed: {exc}") from None
+            if not event.wait(timeout) or not box:
+                raise IpcError(f"mpv did not answer {args[0]!r}")
+        finally:
+            with self._lock:
+                self._replies.pop(request_id, None)
+        reply = box[0]
+        if reply.get("error") != "success":
+            raise IpcError(f"mpv {args[0]!r}: {reply.get('error')}")
+        return reply.get("data")
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close() if hasattr(self, "sock") else None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+def _same_load(a: PlayRequest, b: PlayRequest) -> bool:
+    """The preloaded request is the one to play (its duration is recomputed at the start)."""
+    return (
+        a.item_id == b.item_id
+        and a.source == b.source
+        and a.volume == b.volume
+        and abs(a.offset_s - b.offset_s) < 0.05
+    )
+
+
+class IpcPlayback(Playback):
+    def __init__(self, player: PersistentMpvPlayer, load: _Load) -> None:
+        self._player = player
+        self._load = load
+
+    def poll(self) -> int | None:
+        if self._load.ended is None and not self._player.process_alive():
+            self._load.ended = 1
+        return self._load.ended
+
+    def stop(self) -> None:
+        self._player.stop_load(self._load)
+
+
+class PersistentMpvPlayer(Player):
+    """``mpv`` kept running in idle mode; items are preloaded paused and unpaused on time.
+
+    ``extra_args`` go to mpv (e.g. ``--ao=alsa``, ``--audio-device=alsa/default``).
+    ``stats`` counts how items were started (``preloaded``, ``loaded``, ``spawned``).
+    """
+
+    name = "mpv"
+
+    def __init__(self, extra_args: list[str] | None = None, socket_dir: Path | None = None):
+        binary = shutil.which("mpv")
+        if binary is None:
+            raise BackendUnavailable("player 'mpv' is not installed")
+        self.binary = binary
+        self.extra_args = list(extra_args or [])
+        self._own_dir = socket_dir is None
+        self.socket_dir = socket_dir or Path(tempfile.mkdtemp(prefix="loa-mpv-"))
+        self._proc: MpvProcess | None = None
+        self._current: _Load | None = None
+        self._lock = threading.RLock()
+        self.fallback = MpvPlayer()
+        self.stats = {"preloaded": 0, "loaded": 0, "spawned": 0}
+        self.volume_level: int | None = None
+
+    # -- process management --------------------------------------------------------------
+    def _process(self) -> MpvProcess:
+        proc = self._proc
+        if proc is not None and proc.alive():
+            return proc
+        if proc is not None:
+            log.warning("persistent mpv died (status %s): restarting", proc.proc.returncode)
+            proc.kill()
+        self._proc = None
+        proc = MpvProcess(self.binary, self.extra_args, self.socket_dir)
+        proc.on_event = self._on_event
+        self._proc = proc
+        return proc
+
+    def process_alive(self) -> bool:
+        proc = self._proc
+        return proc is not None and proc.alive()
+
+    def start(self) -> None:
+        """Start mpv now (else it starts at the first ``prepare``/``play``)."""
+        with self._lock:
+            self._process()
+
+    def _on_event(self, msg: dict[str, Any]) -> None:
+        load = self._current
+        if load is None:
+            return
+        name = msg.get("event")
+        if name == "playback-restart":
+            load.ready.set()
+        elif name == "end-file":
+            reason = msg.get("reason")
+            if reason == "eof":
+                load.ended = 0
+            elif reason == "error":
+                load.ended = 1
+                load.ready.set()
+            # "stop"/"redirect"/"quit": stopped by us (or replaced): nothing to report
+
+    # -- Player --------------------------------------------------------------------------
+    def prepare(self, request: PlayRequest) -> None:
+        """Load ``request`` paused at its offset so :meth:`play` only has to unpause."""
+        require_local_file(request)
+        with self._lock:
+            current = self._current
+            if current is not None and _same_load(current.request, request) and current.ended is None:
+                return
+            if current is not None and current.ended is None and current.ready.is_set():
+                if not self._is_paused():
+                    return  # something is playing: never cut it for a preload
+            try:
+                self._load(request, paused=True)
+            except IpcError as exc:
+                log.warning("mpv preload of %s failed: %s", request.item_id, exc)
+                self._reset()
+
+    def _is_paused(self) -> bool:
+        try:
+            return bool(self._process().command("get_property", "pause"))
+        except IpcError:
+            return True
+
+    def _load(self, request: PlayRequest, paused: bool) -> _Load:
+        proc = self._process()
+        load = _Load(request, threading.Event())
+        proc.command("set_property", "pause", paused)
+        proc.command("set_property", "start", f"{request.offset_s:.3f}")
+        volume = request.volume if request.volume is not None else self.volume_level
+        volume = 100 if volume is None else volume
+        proc.command("set_property", "volume", volume)
+        self._current = load
+        proc.command("loadfile", request.source, "replace")
+        if paused and not load.ready.wait(LOAD_TIMEOUT_S):
+            raise IpcError(f"mpv did not load {request.source}")
+        if load.ended is not None:
+            raise IpcError(f"mpv could not play {request.source}")
+        return load
+
+    def play(self, request: PlayRequest) -> Playback:
+        require_local_file(request)
+        with self._lock:
+            try:
+                load = self._current
+                if (
+                    load is not None
+                    and _same_load(load.request, request)
+                    and load.ended is None
+                    and load.ready.is_set()
+                    and self.process_alive()
+                ):
+                    self._process().command("set_property", "pause", False)
+                    self.stats["preloaded"] += 1
+                    return IpcPlayback(self, load)
+                load = self._load(request, paused=False)
+                self.stats["loaded"] += 1
+                return IpcPlayback(self, load)
+            except IpcError as exc:
+                log.warning("persistent mpv failed (%s): spawning a player for %s", exc, request)
+                self._reset()
+                self.stats["spawned"] += 1
+                return self.fallback.play(request)
+
+    def stop_load(self, load: _Load) -> None:
+        with self._lock:
+            if self._current is not load:
+                return
+            self._current = None
+            if load.ended is None:
+                load.ended = 0
+            try:
+                if self.process_alive():
+                    self._process().command("stop")
+            except IpcError:
+                self._reset()
+
+    def set_volume(self, percent: int) -> bool:
+        """Change the level of what plays now (mpv's software gain); False if mpv is gone."""
+        with self._lock:
+            self.volume_level = percent
+            try:
+                if self.process_alive():
+                    self._process().command("set_property", "volume", percent)
+                    return True
+            except IpcError:
+                self._reset()
+            return False
+
+    def _reset(self) -> None:
+        proc, self._proc, self._current = self._proc, None, None
+        if proc is not None:
+            proc.kill()
+
+    def close(self) -> None:
+        with self._lock:
+            self._reset()
+            if self._own_dir:
+                shutil.rmtree(self.socket_dir, ignore_errors=True)
