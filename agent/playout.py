@@ -501,6 +501,7 @@ class Playout:
     # -- the real-time loop --------------------------------------------------------------
     def start(self, stepper: Stepper | None = None) -> None:
         """Run :meth:`step` whenever it is due (own thread unless a shared ``stepper``)."""
+        self.player.warm_up()  # a persistent player is up before the first preload
         self._runner.start(stepper)
 
     def alive(self) -> bool:

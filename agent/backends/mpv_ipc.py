@@ -156,8 +156,10 @@ class MpvProcess:
         return reply.get("data")
 
     def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.close() if hasattr(self, "sock") else None
+        sock: socket.socket | None = getattr(self, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -216,9 +218,12 @@ class PersistentMpvPlayer(Player):
         self.fallback = MpvPlayer()
         self.stats = {"preloaded": 0, "loaded": 0, "spawned": 0}
         self.volume_level: int | None = None
+        self._closed = False
 
     # -- process management --------------------------------------------------------------
     def _process(self) -> MpvProcess:
+        if self._closed:
+            raise IpcError("player closed")
         proc = self._proc
         if proc is not None and proc.alive():
             return proc
@@ -239,6 +244,17 @@ class PersistentMpvPlayer(Player):
         """Start mpv now (else it starts at the first ``prepare``/``play``)."""
         with self._lock:
             self._process()
+
+    def warm_up(self) -> None:
+        """Start mpv in the background: its start-up must not delay the playout clock."""
+
+        def start() -> None:
+            try:
+                self.start()
+            except (IpcError, OSError) as exc:
+                log.warning("persistent mpv did not start: %s", exc)
+
+        threading.Thread(target=start, name="mpv-start", daemon=True).start()
 
     def _on_event(self, msg: dict[str, Any]) -> None:
         load = self._current
@@ -262,11 +278,15 @@ class PersistentMpvPlayer(Player):
         require_local_file(request)
         with self._lock:
             current = self._current
-            if current is not None and _same_load(current.request, request) and current.ended is None:
+            if (
+                current is not None
+                and _same_load(current.request, request)
+                and current.ended is None
+            ):
                 return
-            if current is not None and current.ended is None and current.ready.is_set():
-                if not self._is_paused():
-                    return  # something is playing: never cut it for a preload
+            playing = current is not None and current.ended is None and current.ready.is_set()
+            if playing and not self._is_paused():
+                return  # something is playing: never cut it for a preload
             try:
                 self._load(request, paused=True)
             except IpcError as exc:
@@ -298,6 +318,14 @@ class PersistentMpvPlayer(Player):
     def play(self, request: PlayRequest) -> Playback:
         require_local_file(request)
         with self._lock:
+            if not self.process_alive():
+                # mpv died (or is still starting): starting one now would hold the clock
+                # thread for its whole start-up; a one-shot player is no slower, and the
+                # persistent one comes back in the background for the next item
+                self._reset()
+                self.stats["spawned"] += 1
+                self.warm_up()
+                return self.fallback.play(request)
             try:
                 load = self._current
                 if (
@@ -351,6 +379,7 @@ class PersistentMpvPlayer(Player):
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._reset()
             if self._own_dir:
                 shutil.rmtree(self.socket_dir, ignore_errors=True)

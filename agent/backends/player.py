@@ -61,9 +61,15 @@ class Player(ABC):
 
     def prepare(self, request: PlayRequest) -> None:
         """Get ready to ``play(request)`` soon (a persistent player preloads it); optional."""
+        return None
+
+    def warm_up(self) -> None:
+        """Start what the player keeps between items, without blocking; optional."""
+        return None
 
     def close(self) -> None:
         """Release what the player keeps between items (a persistent process); optional."""
+        return None
 
 
 class SilentPlayback(Playback):

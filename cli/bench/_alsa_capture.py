@@ -102,6 +102,15 @@ class AlsaCapture:
         with self._lock:
             return list(self.chunks[index:])
 
+    def wait_sound(self, index: int, timeout: float = 10.0) -> bool:
+        """Wait until audio louder than silence arrived after ``mark()`` gave ``index``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if first_sound_at(self.since(index)) is not None:
+                return True
+            time.sleep(0.02)
+        return False
+
     def wait_quiet(self, quiet_s: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until nothing arrived for ``quiet_s`` (a player finished writing)."""
         deadline = time.monotonic() + timeout
@@ -148,7 +157,9 @@ def write_square_wav(path: Path, seconds: float, amplitude: int = 8000, hz: int 
 
     frames = int(seconds * RATE)
     half = RATE // (2 * hz)
-    pcm = array.array("h", (amplitude if (i // half) % 2 == 0 else -amplitude for i in range(frames)))
+    pcm = array.array(
+        "h", (amplitude if (i // half) % 2 == 0 else -amplitude for i in range(frames))
+    )
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)

@@ -152,7 +152,11 @@ def measure(work: Path, items: int, spacing: float) -> dict[str, Any]:
         "not_heard": unheard,
         "starts": stats,
         "start_latency_ms": result,
-        "baseline_spawn_ms": {**percentiles(spawned), "heard": len(spawned), "not_heard": unheard_spawn},
+        "baseline_spawn_ms": {
+            **percentiles(spawned),
+            "heard": len(spawned),
+            "not_heard": unheard_spawn,
+        },
         "method": "first non-silent frame reaching an ALSA file-plugin FIFO minus the scheduled"
         " start (wall clock); a real card adds its constant output delay",
         "target_p99_ms": TARGET_P99_MS,
