@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,6 +64,7 @@ ResolveFn = Callable[[PlaylistItem], Source | None]
 
 PRELOAD_S = 1.5  # hand the next item to the player this long ahead (agent.backends.mpv_ipc)
 MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
+STALL_S = 2 * MAX_SLEEP_S  # no step finished for this long: the clock is stuck (watchdog)
 POLL_S = 0.5  # how often a running player is checked for an early exit
 EPSILON_S = 0.001
 
@@ -134,7 +136,9 @@ class Playout:
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
-        self._runner = Runner("playout", self.step)
+        self._runner = Runner("playout", self._timed_step)
+        self.stall_after_s = STALL_S
+        self._last_step_done = time.monotonic()
 
     # -- inputs (any thread) -------------------------------------------------------------
     def set_playlist(self, playlist: Playlist) -> None:
@@ -502,10 +506,19 @@ class Playout:
     def start(self, stepper: Stepper | None = None) -> None:
         """Run :meth:`step` whenever it is due (own thread unless a shared ``stepper``)."""
         self.player.warm_up()  # a persistent player is up before the first preload
+        self._last_step_done = time.monotonic()
         self._runner.start(stepper)
 
+    def _timed_step(self) -> float:
+        wake = self.step()
+        self._last_step_done = time.monotonic()
+        return wake
+
     def alive(self) -> bool:
-        return self._runner.alive()
+        """The clock thread runs and is not stuck: steps come at least every MAX_SLEEP_S, so
+        none finishing for ``stall_after_s`` means a step hangs (e.g. in a player call)."""
+        fresh = time.monotonic() - self._last_step_done < self.stall_after_s
+        return self._runner.alive() and fresh
 
     def stop(self) -> None:
         self._runner.stop()

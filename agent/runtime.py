@@ -34,7 +34,7 @@ from agent.playout import Playout, PlayoutConfig, Source
 from agent.report import Reporter, collect_health
 from agent.stepping import SharedStepper
 from agent.sync import SyncHandler
-from agent.systemd_notify import notify, watchdog_interval_s
+from agent.systemd_notify import notify, watchdog_loop
 from protocol import topics
 from protocol.clock import Clock, SystemClock
 from protocol.models import Command, CommandAction, EventKind, ItemKind, Playlist, PlaylistItem
@@ -346,11 +346,8 @@ class AgentRuntime:
         self.start()
         freeze_startup_heap()
         notify("READY=1")
-        ping = watchdog_interval_s()
         try:
-            while not stop.wait(ping or 60.0):
-                if ping and self.healthy():
-                    notify("WATCHDOG=1")
+            watchdog_loop(stop, self.healthy)
         finally:
             notify("STOPPING=1")
             self.stop()
