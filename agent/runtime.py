@@ -22,7 +22,7 @@ import httpx
 
 from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
-from agent.clock_health import clock_offset_ms
+from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
 from agent.heap import freeze_startup_heap
 from agent.inbox import Inbox
@@ -296,9 +296,19 @@ class AgentRuntime:
             playlist_version=current.version if current else None,
             cache_bytes=cache_bytes,
             cache_items=cache_items,
-            clock_offset_ms=clock_offset_ms(),
         )
+        fields.update(self._clock_fields())
         return fields
+
+    def _clock_fields(self) -> dict[str, Any]:
+        """Offset (chrony's own, else the kernel's) and the daemon's sync state."""
+        sync = SYNC.state()
+        offset = sync.offset_ms if sync.offset_ms is not None else clock_offset_ms()
+        return {
+            "clock_offset_ms": offset,
+            "clock_source": sync.source,
+            "clock_synced": sync.synced,
+        }
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
