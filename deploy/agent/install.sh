@@ -100,6 +100,7 @@ fi
 
 echo "==> systemd unit"
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
+sh "$SCRIPT_DIR/timesync.sh" "${LOA_NTP_SERVER:-}"   # clock sync: neighbours must not echo
 install -m 0644 "$SCRIPT_DIR/loa-agent.service" /etc/systemd/system/loa-agent.service
 systemctl daemon-reload
 systemctl enable --now loa-agent.service
