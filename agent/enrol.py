@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import ssl
 import sys
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from protocol import private_file
 from protocol.enrol_token import BadToken, EnrolToken, cert_pin, key_pin
 from protocol.models import Slug
 
@@ -243,13 +243,5 @@ def write_enrolment(
 
 
 def write_private(path: Path, text: str) -> None:
-    """Create ``path`` with mode 0600 from the start (never briefly world-readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    """Replace ``path`` with ``text``, mode 0600 from the first byte (also over a looser file)."""
+    private_file.write_private(path, text.encode("utf-8"))

@@ -9,8 +9,9 @@ engine, voice, rate and output settings is synthesised once.
 from __future__ import annotations
 
 import logging
+import time
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -74,6 +75,8 @@ class SpeechRenderer:
         self.normaliser = normaliser or TextNormaliser()
         self.loudness = loudness or LoudnessTarget()
         self.index = RenderIndex(store.root / "index")
+        # Told of every render_text (the media and its wall time): the controller's metrics.
+        self.on_render: Callable[[RenderedMedia, float], None] | None = None
         self.uploads = UploadImporter(
             store, self.format, bitrate_kbps, self.loudness, upload_limits
         )
@@ -101,6 +104,20 @@ class SpeechRenderer:
         output: str | None = None,
     ) -> RenderedMedia:
         """Render (or fetch from the cache) ``text``; ``engine`` pins one engine."""
+        started = time.perf_counter()
+        media = self._render_text(text, engine, voice, rate_wpm, output)
+        if self.on_render is not None:
+            self.on_render(media, time.perf_counter() - started)
+        return media
+
+    def _render_text(
+        self,
+        text: str,
+        engine: str | None,
+        voice: str | None,
+        rate_wpm: int | None,
+        output: str | None,
+    ) -> RenderedMedia:
         words = self.normalise(text)
         rate = self.rate_wpm if rate_wpm is None else _checked_rate(rate_wpm)
         fmt = self.format if output is None else output_format(output)

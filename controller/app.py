@@ -15,7 +15,9 @@ from protocol.clock import Clock
 
 ROUTER_PACKAGES = ("controller.api.routes", "controller.panel.routes")
 # Modules with ``install(app, settings)``: middleware, static files, auth resolvers.
-INSTALL_HOOKS = ("controller.panel.setup",)
+# The body limit goes last so it is the outermost middleware: oversized bodies are refused
+# before anything else reads them.
+INSTALL_HOOKS = ("controller.panel.setup", "controller.ops.setup", "controller.api.body_limit")
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -6,14 +6,38 @@ Mosquitto on loopback. See ``docs/configuration.md`` for the full list.
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from protocol.settings_source import LoaSettings
 
+# Shared secrets compared with what a caller sends: long and varied enough not to be guessed.
+MIN_TOKEN_CHARS = 32
+MIN_TOKEN_DISTINCT = 10
+MIN_PASSWORD_CHARS = 16
+HOW_TO_GENERATE = "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def check_shared_secret(value: SecretStr | None, min_chars: int, distinct: int) -> None:
+    """Refuse an empty, short or repetitive secret (it would let anyone in)."""
+    if value is None:
+        return
+    text = value.get_secret_value()
+    if not text.strip():
+        raise ValueError(f"is set but empty: set a random value or unset it ({HOW_TO_GENERATE})")
+    if len(text) < min_chars:
+        raise ValueError(f"is shorter than {min_chars} characters ({HOW_TO_GENERATE})")
+    if len(set(text)) < distinct:
+        raise ValueError(f"has fewer than {distinct} different characters ({HOW_TO_GENERATE})")
+
 
 class ControllerSettings(LoaSettings):
+    # Never echo a refused value (it may be a secret) in the start-up error.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
+
     data_dir: Path = Field(Path("var/controller"), description="database, media, keys")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
     http_host: str = "127.0.0.1"
@@ -50,7 +74,6 @@ class ControllerSettings(LoaSettings):
     broker_pid_file: Path | None = Field(None, description="SIGHUP this PID to reload the files")
     broker_hook_token: SecretStr | None = Field(
         None,
-        min_length=32,
         description="bearer secret EMQX sends to /api/v1/broker/authn|authz (unset = hooks off)",
     )
     broker_public_host: str | None = Field(None, description="MQTT host handed out at enrolment")
@@ -91,7 +114,9 @@ class ControllerSettings(LoaSettings):
         None, description="bearer token for CAP/JSON alerts from upstream systems"
     )
     api_token: SecretStr | None = Field(
-        None, description="bearer token for /api/v1 when set (the panel uses sessions)"
+        None,
+        description="shared admin bearer token for upstream systems only (32+ characters); "
+        "people use their own per-user tokens from the panel",
     )
 
     panel_session_key_path: Path | None = Field(
@@ -104,8 +129,68 @@ class ControllerSettings(LoaSettings):
     panel_map_tile_url: str | None = Field(
         None, description="optional XYZ tile URL template for the map ({z}/{x}/{y})"
     )
-    panel_login_max_failures: int = Field(5, ge=1, le=100, description="per username+IP")
+    panel_login_max_failures: int = Field(
+        5, ge=1, le=100, description="failures per (username, client address) before a delay"
+    )
     panel_login_window_s: float = Field(300, gt=0, description="login failure window")
+    panel_login_max_delay_s: float = Field(
+        900, gt=0, description="longest refusal after repeated failures (doubles each time)"
+    )
+    panel_login_tracked_max: int = Field(
+        10_000, ge=100, description="(username, address) pairs the limiter remembers (LRU)"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses/networks of reverse proxies whose X-Forwarded-For is believed",
+    )
+    http_max_body_kib: int = Field(
+        256, ge=1, le=64 * 1024, description="largest request body outside upload routes"
+    )
+
+    @field_validator("api_token", "upstream_alert_token", "broker_hook_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        check_shared_secret(value, MIN_TOKEN_CHARS, MIN_TOKEN_DISTINCT)
+        return value
+
+    @field_validator("mqtt_password")
+    @classmethod
+    def _strong_password(cls, value: SecretStr | None) -> SecretStr | None:
+        check_shared_secret(value, MIN_PASSWORD_CHARS, 6)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_tokens(self) -> ControllerSettings:
+        """Each shared token grants different rights: one value must not open them all."""
+        named = {
+            name: secret.get_secret_value()
+            for name in ("api_token", "upstream_alert_token", "broker_hook_token")
+            if (secret := getattr(self, name)) is not None
+        }
+        if len(set(named.values())) < len(named):
+            raise ValueError(f"{', '.join(named)} must all differ (each grants other rights)")
+        return self
+
+    # operations (docs/operations.md)
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="serve Prometheus /metrics on metrics_host:PORT without auth; unset = "
+        "/metrics on the API port for admins only",
+    )
+    metrics_host: str = Field("127.0.0.1", description="keep the separate metrics port local")
+    log_format: str = Field("text", pattern="^(text|json)$", description="json = JSON lines")
+    health_min_free_disk_mb: float = Field(
+        500, ge=0, description="/api/v1/health reports the disk as degraded below this"
+    )
 
     @property
     def resolved_database_url(self) -> str:

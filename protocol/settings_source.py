@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -54,3 +55,17 @@ class LoaSettings(BaseSettings):
             return cls(**overrides)
         finally:
             cls._toml_path = previous
+
+
+def describe_settings_error(exc: ValidationError, env_prefix: str = "LOA_") -> str:
+    """One line per refused setting, named as the operator sets it (``LOA_API_TOKEN: ...``).
+
+    Inputs are never echoed: a refused value may be a secret.
+    """
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = ".".join(str(part) for part in error["loc"])
+        name = f"{env_prefix}{field.upper()}" if field else "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "\n".join(lines)

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from protocol.codec import MAX_PAYLOAD_BYTES, canonical_json, load_json, validate
 from protocol.errors import BadSignature, InvalidMessage
+from protocol.private_file import make_private, write_private
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -58,6 +59,7 @@ class Signer:
     def load_or_create(cls, path: Path) -> Signer:
         """Load the PEM key at ``path``, creating it (mode 0600) on first start."""
         if path.exists():
+            make_private(path)
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
             if not isinstance(key, Ed25519PrivateKey):
                 raise ValueError(f"{path} is not an Ed25519 private key")
@@ -69,10 +71,7 @@ class Signer:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        tmp = path.with_suffix(".tmp")
-        tmp.touch(mode=0o600)
-        tmp.write_bytes(pem)
-        tmp.replace(path)
+        write_private(path, pem)
         return signer
 
     @property

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import logging
 import signal
+import sys
 import tempfile
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,21 +32,81 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser("demo", help="run broker + controller + 3 simulated agents")
     parser.add_argument("--data-dir", type=Path, help="keep state here (default: a temp dir)")
     parser.add_argument("--port", type=int, default=8080, help="HTTP port of the controller")
-    parser.add_argument("--host", default="127.0.0.1", help="HTTP listen address")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="HTTP listen address (loopback unless --force-open)"
+    )
+    parser.add_argument(
+        "--force-open",
+        action="store_true",
+        help="allow a non-loopback --host although the demo API is open admin to anyone",
+    )
     parser.add_argument("--mqtt-port", type=int, default=0, help="broker port (0 = free port)")
     parser.add_argument("--heartbeat", type=float, default=5.0, help="agent heartbeat seconds")
     parser.add_argument("--run-for", type=float, default=0, help="stop after N seconds (0 = never)")
     parser.set_defaults(handler=run)
 
 
+def check_bind(host: str, force_open: bool) -> None:
+    """Refuse to serve the demo's open (no-login admin) API beyond this machine unless told.
+
+    With ``force_open`` it goes ahead but says so loudly on stderr.
+    """
+    if _is_loopback(host):
+        return
+    if not force_open:
+        raise CliError(
+            f"--host {host} would serve the demo's API, which acts as admin without any "
+            "login, to the network: anyone reaching it could make every loudspeaker speak. "
+            "Use --host 127.0.0.1, or add --force-open if you really mean it."
+        )
+    banner = "!" * 78
+    print(
+        f"{banner}\nWARNING: the demo API on {host} is OPEN: anyone who can reach this "
+        f"address acts as admin\nwithout a login and can broadcast on every loudspeaker. "
+        f"Never do this on a real network.\n{banner}",
+        file=sys.stderr,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere
+
+
+def prepare_demo_admin(data_dir: Path, now: datetime) -> tuple[str, str]:
+    """Create (or reset) the demo admin before the controller starts.
+
+    The controller makes a random first admin, and logs its password, only when no user
+    exists; doing this first means the demo prints one password, the one that works.
+    """
+    from controller.auth.users import ensure_demo_admin
+    from controller.config import ControllerSettings
+    from controller.db.engine import make_engine, make_session_factory
+    from controller.db.migrate import upgrade
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = ControllerSettings(data_dir=data_dir).resolved_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            return ensure_demo_admin(session, now)
+    finally:
+        engine.dispose()
+
+
 def run(args: argparse.Namespace) -> int:
+    check_bind(args.host, args.force_open)
     import uvicorn
     from pydantic import SecretStr
 
     from agent.config import AgentSettings
     from agent.runtime import AgentRuntime
     from controller.app import create_app
-    from controller.auth.users import ensure_demo_admin
     from controller.broker.access_files import BrokerAccessWriter
     from controller.broker.passwords import mosquitto_hash, new_secret
     from controller.broker.process import BrokerError, MosquittoProcess
@@ -72,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         agents: list[AgentRuntime] = []
         server: uvicorn.Server | None = None
         try:
+            username, password = prepare_demo_admin(root / "controller", datetime.now(UTC))
             settings = ControllerSettings(
                 data_dir=root / "controller",
                 http_host=args.host,
@@ -95,7 +159,6 @@ def run(args: argparse.Namespace) -> int:
             ctl.broker_reload = broker.reload
             with ctl.sessions.begin() as session:
                 seed_demo(session, ctl.clock.now())
-                username, password = ensure_demo_admin(session, ctl.clock.now())
                 now, pins = ctl.clock.now(), ctl.identity().pins
                 credentials = {
                     node.id: provisioning.enrol(

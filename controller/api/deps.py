@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ class Principal:
     role: Role
     communes: frozenset[str] = field(default_factory=frozenset)
     all_communes: bool = False
+    token_id: str | None = None  # the per-user API token the call came with, if any
 
 
 def get_controller(request: Request) -> Controller:
@@ -53,20 +54,44 @@ PrincipalResolver = Callable[[Request, Controller], Principal | None]
 principal_resolvers: list[PrincipalResolver] = []
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; None when absent, "" when blank."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, given = header.strip().partition(" ")
+    return given.strip() if scheme.lower() == "bearer" else ""
+
+
 def _bearer_principal(request: Request, ctl: Controller) -> Principal | None:
-    token = ctl.settings.api_token
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if token is None:
-        # Without a token only an explicit development switch opens the API (demo, tests).
-        if ctl.settings.api_anonymous_admin:
+    given = bearer_token(request)
+    if given is None:
+        # No credentials: only an explicit development switch opens the API (demo, tests).
+        if ctl.settings.api_anonymous_admin and ctl.settings.api_token is None:
             return Principal("local", Role.ADMIN, all_communes=True)
         return None
-    if scheme.lower() == "bearer" and secrets.compare_digest(
+    if not given:
+        raise_unauthorized("empty or malformed bearer token")
+    from controller.auth.api_tokens import TOKEN_PREFIX, principal_for_token
+
+    if given.startswith(TOKEN_PREFIX):
+        principal = principal_for_token(ctl, given)
+        if principal is None:
+            raise_unauthorized("unknown, revoked or disabled user's token")
+        return principal
+    token = ctl.settings.api_token  # the shared token for upstream systems only
+    if token is not None and secrets.compare_digest(
         given.encode(), token.get_secret_value().encode()
     ):
         return Principal("api", Role.ADMIN, all_communes=True)
-    return None
+    # Wrong credentials are refused even where anonymous calls would be let in.
+    raise_unauthorized("invalid bearer token")
+
+
+def raise_unauthorized(reason: str) -> NoReturn:
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def current_principal(request: Request, ctl: ControllerDep) -> Principal:
@@ -74,11 +99,7 @@ def current_principal(request: Request, ctl: ControllerDep) -> Principal:
         principal = resolver(request, ctl)
         if principal is not None:
             return principal
-    raise HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        "authentication required",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    raise_unauthorized("authentication required")
 
 
 def require_role(role: Role) -> Callable[..., Principal]:

@@ -8,17 +8,14 @@ client address behind a trusted proxy) can change in one place.
 
 from __future__ import annotations
 
-from fastapi import Request
-
+from controller.auth.client_address import client_address
 from controller.auth.rate_limit import LoginRateLimiter
 from protocol.clock import Clock
 
 _ACCOUNT = "(enrolment)"  # the limiter keys on (account, address); one account here
 
 
-def client_address(request: Request) -> str:
-    """The address enrolment attempts are counted against (the TCP peer for now)."""
-    return request.client.host if request.client else "unknown"
+__all__ = ["EnrolThrottle", "client_address"]  # the real client, behind trusted proxies too
 
 
 class EnrolThrottle:

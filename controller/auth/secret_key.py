@@ -9,11 +9,14 @@ import os
 import secrets
 from pathlib import Path
 
+from protocol.private_file import make_private
+
 KEY_BYTES = 32
 
 
 def load_or_create_key(path: Path) -> bytes:
     if path.exists():
+        make_private(path)
         key = path.read_bytes()
         if len(key) < KEY_BYTES:
             raise ValueError(f"session key file {path} is shorter than {KEY_BYTES} bytes")

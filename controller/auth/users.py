@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 ROLES = {r.name.lower(): r for r in Role}
 DEMO_ADMIN = ("admin", "loa-demo")
+# Names of callers that are not users (shared API token, demo, upstream): never a user's name.
+RESERVED = frozenset({"api", "local", "upstream"})
 
 
 class UserError(ValueError):
@@ -76,6 +78,8 @@ def create_user(
     name = username.strip().lower()
     if not USERNAME.match(name):
         raise UserError("username: 2-64 of a-z, 0-9, '.', '_' or '-'")
+    if name in RESERVED:
+        raise UserError(f"the username {name!r} is reserved")
     if session.scalar(select(User).where(User.username == name)) is not None:
         raise UserError(f"user {name!r} already exists")
     parsed = parse_role(role)

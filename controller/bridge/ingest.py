@@ -75,6 +75,9 @@ class Ingestor:
         self._max_batch = max_batch
         self._thread: threading.Thread | None = None
         self.idle = threading.Event()
+        # Told, after each commit, of how old each stored message was ("heartbeat"/"events",
+        # seconds from the agent's sent_at): the controller's ingest-lag metric.
+        self.observe_lag: Callable[[str, float], None] | None = None
 
     # called on the MQTT network thread: cheap
     def on_message(self, topic: str, payload: bytes) -> None:
@@ -209,6 +212,15 @@ class Ingestor:
         self.stats.heartbeats += len(pending.heartbeats)
         self.stats.events += stored_events
         self.stats.batches_committed += 1
+        if self.observe_lag is not None:
+            for hb in pending.heartbeats:
+                self.observe_lag("heartbeat", (now - hb.sent_at).total_seconds())
+            for batch in pending.batches:
+                self.observe_lag("events", (now - batch.sent_at).total_seconds())
+
+    def backlog(self) -> int:
+        """Messages received and not yet handed to the writer (the ingest queue depth)."""
+        return self._queue.qsize()
 
     @staticmethod
     def _store_heartbeats(session: Session, heartbeats: list[HeartbeatMsg], now: datetime) -> None:

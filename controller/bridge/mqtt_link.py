@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,12 +28,18 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[str, bytes], None]
 
 SESSION_EXPIRY_S = 24 * 3600
+MAX_TIMED_PUBLISHES = 10_000  # publishes awaiting PUBACK that we time (a bound, not a limit)
+PublishObserver = Callable[[str, float], None]
 
 
 class MqttLink:
     def __init__(self, settings: ControllerSettings, on_message: MessageHandler) -> None:
         self._on_message_cb = on_message
         self.connected = threading.Event()
+        # Told of each QoS 1 publish the broker confirmed: (topic, seconds to PUBACK).
+        self.publish_observer: PublishObserver | None = None
+        self._timed: dict[int, tuple[str, float]] = {}
+        self._early_acks: dict[int, float] = {}
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.mqtt_client_id,
@@ -52,6 +59,7 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_publish = self._on_publish
         self._client = client
         self._host = settings.mqtt_host
         self._port = settings.mqtt_port
@@ -68,11 +76,37 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
+        self._timed.clear()
+        self._early_acks.clear()
 
     def publish(
         self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
     ) -> mqtt.MQTTMessageInfo:
-        return self._client.publish(topic, payload, qos=qos, retain=retain)
+        started = time.monotonic()
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        observer = self.publish_observer
+        if observer is not None and qos > 0 and info.rc == mqtt.MQTT_ERR_SUCCESS:
+            # The PUBACK may beat us here (it is read on the network thread): no lock, as
+            # paho holds its own while calling on_publish and we hold nothing across publish.
+            acked_at = self._early_acks.pop(info.mid, None)
+            if acked_at is not None:
+                observer(topic, acked_at - started)
+            elif len(self._timed) < MAX_TIMED_PUBLISHES:
+                self._timed[info.mid] = (topic, started)
+        return info
+
+    def _on_publish(
+        self, _client: mqtt.Client, _ud: Any, mid: int, _reason: Any, _props: Any
+    ) -> None:
+        observer = self.publish_observer
+        if observer is None:
+            return
+        now = time.monotonic()
+        timed = self._timed.pop(mid, None)
+        if timed is not None:
+            observer(timed[0], now - timed[1])
+        elif len(self._early_acks) < MAX_TIMED_PUBLISHES:
+            self._early_acks[mid] = now
 
     def _on_connect(
         self, client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any

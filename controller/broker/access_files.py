@@ -9,13 +9,12 @@ next publish or delivery is refused.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from protocol import topics
+from protocol.private_file import write_private
 from protocol.topics import NodeTopicKind
 
 NODE_READS: tuple[NodeTopicKind, ...] = ("playlist", "cmd", "events/ack")
@@ -60,16 +59,7 @@ def render_acl_file(controller_user: str, nodes: Iterable[NodeAccess]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, text.encode("utf-8"))  # 0600, atomic: the broker reads it on SIGHUP
 
 
 @dataclass

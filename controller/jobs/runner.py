@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -127,6 +128,8 @@ class JobRunner:
         scheduler = BackgroundScheduler(
             jobstores={"default": store}, timezone=UTC, job_defaults={"max_instances": 1}
         )
+        for listener in self._ctl.scheduler_listeners:
+            scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         scheduler.start(paused=True)
         for job_id, func, every_s, grace in _job_specs(self._ctl, self.settings):
             self._ensure_job(scheduler, job_id, func, every_s, grace)

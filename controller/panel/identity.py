@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request, status
 from controller.api.deps import Principal
 from controller.auth.session_cookie import COOKIE_NAME, SessionData, password_fingerprint
 from controller.auth.users import principal_for
-from controller.db.models import User
+from controller.db.models import RevokedSession, User
 from controller.panel.state import panel_state
 from controller.services.container import Controller
 
@@ -43,6 +43,7 @@ def read_identity(request: Request, ctl: Controller) -> Identity | None:
         user = session.get(User, data.user_id)
         if (
             user is None
+            or session.get(RevokedSession, data.nonce) is not None
             or user.disabled_at is not None
             or password_fingerprint(user.password_hash) != data.password_fingerprint
         ):

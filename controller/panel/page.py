@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from controller.api.deps import Principal, Role
 from controller.auth import audit
+from controller.auth.client_address import client_address
 from controller.auth.scope import Scope, scope_for
 from controller.panel.i18n import COOKIE, pick_language, translate
 from controller.panel.identity import CSRF_HEADER, SAFE_METHODS, Identity, read_identity
@@ -137,7 +138,7 @@ class Page:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 def _controller(request: Request) -> Controller:

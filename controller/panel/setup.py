@@ -45,7 +45,11 @@ def build_state(settings: ControllerSettings, ctl: Controller) -> PanelState:
     return PanelState(
         SessionSigner(key, timedelta(hours=settings.panel_session_hours)),
         LoginRateLimiter(
-            ctl.clock, settings.panel_login_max_failures, settings.panel_login_window_s
+            ctl.clock,
+            settings.panel_login_max_failures,
+            settings.panel_login_window_s,
+            max_delay_s=settings.panel_login_max_delay_s,
+            max_entries=settings.panel_login_tracked_max,
         ),
         settings.panel_secure_cookies,
         ConfirmationTokens(key),

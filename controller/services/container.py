@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +52,8 @@ class Controller:
     broker_reload: Callable[[], None] | None = None
     jobs: JobRunner | None = None
     enrol_throttle: EnrolThrottle | None = None
+    # APScheduler listeners added to the scheduler whenever this process runs it (metrics).
+    scheduler_listeners: list[Callable[[Any], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:

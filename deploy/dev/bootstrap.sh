@@ -24,9 +24,10 @@ if [ "$mode" = test ]; then
   need chromium
   need postgresql
   need icecast2
+  need nginx
+  need systemd      # systemd-analyze verify of the agent unit
   need alsa-utils   # aplay/amixer: agent audio tests through a file-backed ALSA PCM
   need mpv          # the agent's persistent player (tests and loa bench sound-start)
-  need systemd      # systemd-analyze verify of the agent unit
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need_pkgs[*]}"

@@ -10,8 +10,9 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
-from browser.conftest import System, login
+from browser.conftest import NODES, System, login
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -109,10 +110,41 @@ def test_viewer_is_refused_an_operator_action(page: Page, system: System) -> Non
     assert status == [403, 403]
 
 
+def test_a_user_makes_an_api_token_in_the_panel_uses_it_and_revokes_it(
+    page: Page, system: System
+) -> None:
+    login(page, system.url, "minh")
+    page.locator("#account-tokens").click()  # the account menu in the header
+    expect(page.get_by_role("heading", name="Mã truy cập API của tôi")).to_be_visible()
+    page.get_by_label("Tên (chương trình nào dùng)").fill("bảng tin nhà văn hóa")
+    page.get_by_role("button", name="Tạo", exact=True).click()
+    token = page.locator("#new-token-value").inner_text()
+    assert token.startswith("loa_")
+    api = httpx.Client(base_url=system.url, headers={"Authorization": f"Bearer {token}"})
+    with api:
+        nodes = api.get("/api/v1/nodes")
+        assert nodes.status_code == 200 and {n["id"] for n in nodes.json()} == set(NODES)
+        write = api.post("/api/v1/zones", json={"id": "z-minh", "name": "x"})
+        assert write.status_code == 403  # the viewer's role, not the open test API's admin
+        page.goto(f"{system.url}/panel/tokens")
+        expect(page.locator("#new-token-value")).to_have_count(0)  # shown once only
+        row = page.locator("tr", has_text="bảng tin nhà văn hóa")
+        expect(row).not_to_contain_text("chưa dùng")  # last use is shown
+        row.get_by_role("button", name="Thu hồi").click()
+        expect(page.locator("tr", has_text="bảng tin nhà văn hóa")).to_contain_text("đã thu hồi")
+        assert api.get("/api/v1/nodes").status_code == 401
+
+
 def test_main_pages_fit_a_phone_and_have_labels(page: Page, system: System) -> None:
     login(page, system.url, "lan")
     page.set_viewport_size({"width": 360, "height": 740})
-    for path in ("/panel/", "/panel/nodes", "/panel/logs", "/panel/announcements/new"):
+    for path in (
+        "/panel/",
+        "/panel/nodes",
+        "/panel/logs",
+        "/panel/announcements/new",
+        "/panel/tokens",
+    ):
         page.goto(system.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)

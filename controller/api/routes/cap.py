@@ -17,7 +17,15 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.deps import Admin, ControllerDep, Principal, Role, SessionDep, current_principal
+from controller.api.deps import (
+    Admin,
+    ControllerDep,
+    Principal,
+    Role,
+    SessionDep,
+    bearer_token,
+    current_principal,
+)
 from controller.api.schemas import Slug, StrictBody
 from controller.cap.errors import AlertRejected
 from controller.cap.intake import IntakeResult, accept_alert
@@ -32,11 +40,11 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
 def upstream_or_admin(request: Request, ctl: ControllerDep) -> Principal:
-    token = getattr(ctl.settings, "upstream_alert_token", None)
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    token = ctl.settings.upstream_alert_token
+    given = bearer_token(request)
     if (
         token is not None
-        and scheme.lower() == "bearer"
+        and given  # never an empty token, whatever the settings say
         and secrets.compare_digest(given.encode(), token.get_secret_value().encode())
     ):
         return Principal("upstream", Role.OPERATOR, all_communes=True)

@@ -7,14 +7,16 @@ from typing import Any
 from fastapi import APIRouter
 
 from controller.api.deps import ControllerDep
+from controller.ops.health import health_report
 
 router = APIRouter(prefix="/api/v1", tags=["system"])
 
 
 @router.get("/health")
 def health(ctl: ControllerDep) -> dict[str, Any]:
+    """Each part's state in words; ``status`` is "degraded" and ``degraded`` lists why."""
     return {
-        "status": "ok",
+        **health_report(ctl),
         "mqtt_connected": ctl.mqtt.connected.is_set(),
         "rejected_messages": ctl.rejects.snapshot(),
         "ingest": vars(ctl.ingestor.stats),

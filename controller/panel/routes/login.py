@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from controller.auth.passwords import WeakPassword, verify_password
+from controller.auth.revoked_sessions import end_session
 from controller.auth.users import authenticate, set_password
 from controller.db.models import User
 from controller.panel.cookies import LOGIN_CSRF_COOKIE, clear_session, set_login_csrf, set_session
@@ -61,9 +62,11 @@ def login(
     ip = client_ip(request)
     wait = state.limiter.retry_after_s(username, ip)
     if wait > 0:
-        return _login_form(
+        refused = _login_form(
             page, safe_next(next), page.t("login.throttled", minutes=int(wait // 60) + 1), 429
         )
+        refused.headers["Retry-After"] = str(int(wait) + 1)
+        return refused
     now = page.ctl.clock.now()
     with page.ctl.sessions.begin() as session:
         user = authenticate(session, username, password)
@@ -86,7 +89,12 @@ def login(
 
 @router.post("/logout")
 def logout(page: AnyUserPage) -> Response:
+    """End the session on the server too: a copy of the cookie stops working now."""
+    assert page.identity is not None
+    state = panel_state(page.request)
+    now = page.ctl.clock.now()
     with page.ctl.sessions.begin() as session:
+        end_session(session, page.identity.session, state.signer.lifetime, now)
         page.audit(session, "logout", page.principal.username)
     response = RedirectResponse("/panel/login", status_code=303)
     clear_session(response)

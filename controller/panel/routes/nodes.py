@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.db.models import Command, CommandDelivery, Node
 from controller.panel.node_commands import ControlError, ControlRequest, send_control
-from controller.panel.page import OperatorPage, PanelNotFound, ViewerPage
+from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import heartbeat_chart
 from controller.panel.queries import nodes as q
 from controller.services.commands import CommandTargetError
@@ -41,7 +41,15 @@ def nodes_page(
 
 
 @router.get("/nodes/{node_id}")
-def node_page(page: ViewerPage, node_id: str, sent: str = "", error: str = "") -> HTMLResponse:
+def node_page(page: ViewerPage, node_id: str, sent: str = "") -> HTMLResponse:
+    """``sent`` only switches on the fixed "command sent" banner; nothing from the address
+    bar is shown as text (a refused command is answered on the POST itself)."""
+    return _node_page(page, node_id, sent=bool(sent))
+
+
+def _node_page(
+    page: Page, node_id: str, *, sent: bool = False, error: str = "", status_code: int = 200
+) -> HTMLResponse:
     now = page.ctl.clock.now()
     with page.ctl.sessions() as session:
         page.require_node(session, node_id)
@@ -62,6 +70,7 @@ def node_page(page: ViewerPage, node_id: str, sent: str = "", error: str = "") -
         commands = q.recent_commands(session, node_id, now)
     return page.render(
         "node.html",
+        status_code,
         node=node,
         hb=node.last_heartbeat or {},
         charts=charts,
@@ -72,7 +81,7 @@ def node_page(page: ViewerPage, node_id: str, sent: str = "", error: str = "") -
         events=events,
         commands=commands,
         sent=sent,
-        error=error[:300],
+        error=error,
         playing=q.is_playing(node),
         now=now,
     )
@@ -94,9 +103,9 @@ async def node_command(
             send_control, page.ctl, node_id, req, page.principal.username
         )
     except (ControlError, CommandTargetError) as exc:
-        return RedirectResponse(f"/panel/nodes/{node_id}?error={exc}", status_code=303)
+        return _node_page(page, node_id, error=str(exc), status_code=422)
     except (AudioRejected, AudioToolError, SynthesisFailed) as exc:
-        return RedirectResponse(f"/panel/nodes/{node_id}?error={exc.reason}", status_code=303)
+        return _node_page(page, node_id, error=exc.reason, status_code=422)
     with page.ctl.sessions.begin() as session:
         detail = f"volume={volume}" if action == "volume" else text[:200]
         page.audit(session, f"command.{action}", node_id, detail)

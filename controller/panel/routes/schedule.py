@@ -6,7 +6,7 @@ targets lie inside their communes (an entry outside answers 404, as everywhere).
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -24,6 +24,8 @@ from controller.panel.timefmt import LOCAL, fmt_datetime, local_midnight_utc, to
 from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/panel/schedule", include_in_schema=False)
+# The banners a redirect may ask for, by name: message keys of the i18n catalogue.
+NOTICES = {"cancelled": "sched.cancelled", "moved": "sched.moved"}
 
 
 def _monday(value: str, today: date) -> date:
@@ -36,7 +38,26 @@ def _monday(value: str, today: date) -> date:
 
 @router.get("")
 def week(
-    page: ViewerPage, zone: str = "", start: str = "", msg: str = "", error: str = ""
+    page: ViewerPage,
+    zone: str = "",
+    start: str = "",
+    done: str = "",
+    entry: str = "",
+    at: datetime | None = None,
+) -> HTMLResponse:
+    """``done``/``entry``/``at`` name the change just made: only known message keys and
+    server-side values reach the banner, never text from the address bar."""
+    return _week_page(page, zone, start, notice=(done, entry, at))
+
+
+def _week_page(
+    page: Page,
+    zone: str,
+    start: str,
+    *,
+    notice: tuple[str, str, datetime | None] = ("", "", None),
+    error: str = "",
+    status_code: int = 200,
 ) -> HTMLResponse:
     now = page.ctl.clock.now()
     today = today_local(now)
@@ -46,6 +67,7 @@ def week(
         zones = node_q.zones_in_scope(session, scope)
         chosen = zone or (zones[0].id if zones else "")
         days: list[tuple[date, list[week_q.Occurrence]]] = []
+        found: list[week_q.Occurrence] = []
         if chosen:
             if not scope.allows_zone(chosen):
                 raise PanelNotFound(chosen)
@@ -56,6 +78,7 @@ def week(
                 days.append((day, [o for o in found if o.start.astimezone(LOCAL).date() == day]))
     return page.render(
         "schedule.html",
+        status_code,
         zones=zones,
         zone=chosen,
         monday=monday,
@@ -63,10 +86,21 @@ def week(
         today=today,
         prev=(monday - timedelta(days=7)).isoformat(),
         next=(monday + timedelta(days=7)).isoformat(),
-        message=msg[:300],
-        error=error[:300],
+        message=_notice_text(page, notice, found),
+        error=error,
         can_edit=page.can(Role.OPERATOR),
     )
+
+
+def _notice_text(
+    page: Page, notice: tuple[str, str, datetime | None], shown: list[week_q.Occurrence]
+) -> str:
+    done, entry, at = notice
+    if done not in NOTICES:
+        return ""
+    # A title only from entries this user sees on this page (never from the query string).
+    title = next((o.title for o in shown if o.entry.id == entry), page.t("sched.the_entry"))
+    return page.t(NOTICES[done], title=title, start=fmt_datetime(at) if at else "-")
 
 
 def _back(zone: str, start: str, **extra: str) -> RedirectResponse:
@@ -89,7 +123,7 @@ async def cancel(
     if done.changed:
         with page.ctl.sessions.begin() as session:
             page.audit(session, "schedule.cancel", f"schedule:{entry}", done.title[:200])
-    return _back(zone, start, msg=page.t("sched.cancelled", title=done.title))
+    return _back(zone, start, done="cancelled", entry=entry)
 
 
 @router.post("/move")
@@ -107,13 +141,14 @@ async def move(
         day = date.fromisoformat(new_date.strip()) if new_date.strip() else None
     except ValueError:
         reason = page.t("sched.error_move", reason=f"{new_time} {new_date}".strip())
-        return _back(zone, start, error=reason)
+        return _week_page(page, zone, start, error=reason, status_code=422)
     try:
         done = await run_in_threadpool(schedule_edit.move, page.ctl, scope, entry, at, day)
     except schedule_edit.EntryNotFound:
         raise PanelNotFound(entry) from None
     except schedule_edit.MoveRefused as exc:
-        return _back(zone, start, error=page.t("sched.error_move", reason=exc.reason))
+        reason = page.t("sched.error_move", reason=exc.reason)
+        return _week_page(page, zone, start, error=reason, status_code=422)
     with page.ctl.sessions.begin() as session:
         page.audit(
             session,
@@ -121,8 +156,8 @@ async def move(
             f"schedule:{entry}",
             f"time={at:%H:%M} date={day or ''} next={done.next_start or ''} {done.title[:150]}",
         )
-    next_play = fmt_datetime(done.next_start)
-    return _back(zone, start, msg=page.t("sched.moved", title=done.title, start=next_play))
+    extra = {"at": done.next_start.isoformat()} if done.next_start else {}
+    return _back(zone, start, done="moved", entry=entry, **extra)
 
 
 def _scope(page: Page) -> Scope:

@@ -81,3 +81,47 @@ def test_demo_serves_api_agents_come_online_and_play(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
     assert proc.returncode == 0
+
+
+def test_demo_prints_one_admin_password_and_it_works(tmp_path: Path) -> None:
+    """The controller's random first-admin password used to be logged and then replaced by
+    the demo's: the printed one must be the only one, and it must log in."""
+    import re
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
+    env["LOA_TTS_ENGINE_ORDER"] = '["espeak-ng"]'
+    log_path = tmp_path / "demo.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "demo", "--port", str(port)],
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        printed = wait_until(
+            lambda: re.search(r"login (\S+) / (\S+)\)", log_path.read_text(errors="replace")),
+            90,
+        )
+        log = log_path.read_text(errors="replace")
+        assert "with password" not in log, log[-3000:]  # no second, dead password
+        with httpx.Client(base_url=url, follow_redirects=False) as client:
+            form = client.get("/panel/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf
+            r = client.post(
+                "/panel/login",
+                data={
+                    "username": printed.group(1),
+                    "password": printed.group(2),
+                    "csrf": csrf.group(1),
+                },
+            )
+            assert r.status_code == 303 and r.headers["location"] == "/panel/", r.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -231,13 +231,13 @@ def test_alerts_need_admin_or_the_upstream_token(
         tts_engine_order=["espeak-ng"],
         mqtt_port=mosquitto.port,
         mqtt_client_id="ctl-cap-auth",
-        api_token="admin-secret",
+        api_token="admin-secret-for-the-cap-test-0123456789",  # type: ignore[arg-type]
     )
     with TestClient(create_app(settings)) as c:
         data = example("a2_severe_thunderstorm.xml")
         assert c.post("/api/v1/alerts/cap", content=data).status_code == 401
         wrong = {"authorization": "Bearer nope"}
         assert c.post("/api/v1/alerts/cap", content=data, headers=wrong).status_code == 401
-        admin = {"authorization": "Bearer admin-secret"}
+        admin = {"authorization": "Bearer admin-secret-for-the-cap-test-0123456789"}
         r = c.post("/api/v1/alerts/cap", content=data, headers=admin)
         assert r.status_code == 200 and r.json()["reason"].startswith("expired")  # real clock

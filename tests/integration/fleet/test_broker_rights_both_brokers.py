@@ -37,7 +37,7 @@ from protocol.clock import FakeClock
 pytestmark = pytest.mark.integration
 
 CTL_USER, CTL_PASSWORD = "loa-controller", "controller-secret-for-the-rights-test"
-HOOK_TOKEN = "h" * 40
+HOOK_TOKEN = "broker-hook-token-for-the-test-0123456789"  # a test value, not a secret
 FROM_NODE, FROM_CTL = b"sent by node-a", b"sent by the controller"
 A, B = "node-a", "node-b"  # node-a lives in thon-a, node-b in thon-b, both under xa
 

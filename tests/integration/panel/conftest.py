@@ -7,8 +7,10 @@ builds one app and logs each role in once. ``Panel.as_(role)`` switches the clie
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +24,7 @@ from controller.config import ControllerSettings
 from controller.services.schedule_editing import build_entry
 from controller.services.schedule_store import save_entry
 from controller.services.seed import seed_demo
+from protocol.clock import Clock
 
 # Programme entries of xã Đồng Tiến that the role table moves and cancels.
 PROGRAMME = {"roles-move": "05:30", "roles-cancel": "17:00"}
@@ -53,21 +56,35 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoProces
         proc.stop()
 
 
-def make_settings(root: Path, broker: MosquittoProcess) -> ControllerSettings:
+def make_settings(root: Path, broker: MosquittoProcess, **overrides: Any) -> ControllerSettings:
     return ControllerSettings(
         data_dir=root / "ctl",
         tts_engine_order=["espeak-ng"],
         mqtt_port=broker.port,
         mqtt_client_id=f"ctl-{root.name}",
         immediate_lead_s=2,
+        **overrides,
     )
 
 
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory, broker: MosquittoProcess) -> Iterator[Panel]:
-    root = tmp_path_factory.mktemp("panel")
-    app = create_app(make_settings(root, broker))
-    with TestClient(app, follow_redirects=False) as client:
+    with seeded_panel(tmp_path_factory.mktemp("panel"), broker) as built:
+        yield built
+
+
+@contextmanager
+def seeded_panel(
+    root: Path,
+    broker: MosquittoProcess,
+    clock: Clock | None = None,
+    peer: tuple[str, int] = ("testclient", 50000),
+    **overrides: Any,
+) -> Iterator[Panel]:
+    """The app with the demo commune and the USERS table, as a logged-out ``Panel``
+    (``peer`` is the TCP address the app sees the client at)."""
+    app = create_app(make_settings(root, broker, **overrides), clock)
+    with TestClient(app, follow_redirects=False, client=peer) as client:
         ctl = app.state.controller
         with ctl.sessions.begin() as session:
             seed_demo(session, ctl.clock.now())

@@ -1,0 +1,1 @@
+"""Operations: health, metrics, request ids and logs, backup and restore, installation."""
