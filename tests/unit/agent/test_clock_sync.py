@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 from agent.clock_health import (
     SyncMonitor,
@@ -75,3 +76,23 @@ def test_old_heartbeats_without_the_fields_still_parse() -> None:
         }
     )
     assert new.clock_synced is True
+
+
+def test_the_agent_heartbeat_carries_the_sync_state(tmp_path: Path) -> None:
+    from agent.config import AgentSettings
+    from agent.runtime import AgentRuntime
+    from protocol.signing import Signer
+
+    settings = AgentSettings(
+        node_id="n1",
+        data_dir=tmp_path,
+        trusted_keys=[Signer.generate().public_key_b64],
+        player="null",
+    )
+    runtime = AgentRuntime(settings)
+    fields = runtime._heartbeat_fields()
+    state = read_sync_state()
+    assert fields["clock_source"] == state.source
+    assert fields["clock_synced"] == state.synced
+    hb = Heartbeat.model_validate({"node_id": "n1", "sent_at": "2026-03-01T05:00:00Z", **fields})
+    assert hb.clock_source == state.source
