@@ -47,11 +47,14 @@ class IpcError(OSError):
 
 @dataclass
 class _Load:
-    """One file handed to mpv: its request, and how its playback ended (once it did)."""
+    """One file handed to mpv: its request, which mpv process and playlist entry play it
+    (mpv's events name the entry, so a late event of the previous file is never taken for
+    this one's), and whether we stopped it."""
 
     request: PlayRequest
-    ready: threading.Event
-    ended: int | None = None
+    proc: MpvProcess
+    entry_id: int | None = None
+    stopped: bool = False
 
 
 class MpvProcess:
@@ -187,9 +190,7 @@ class IpcPlayback(Playback):
         self._load = load
 
     def poll(self) -> int | None:
-        if self._load.ended is None and not self._player.process_alive():
-            self._load.ended = 1
-        return self._load.ended
+        return self._player.ended(self._load)
 
     def stop(self) -> None:
         self._player.stop_load(self._load)
@@ -219,6 +220,11 @@ class PersistentMpvPlayer(Player):
         self.stats = {"preloaded": 0, "loaded": 0, "spawned": 0}
         self.volume_level: int | None = None
         self._closed = False
+        # what mpv's events said, by playlist entry id (guarded by _events)
+        self._events = threading.Condition()
+        self._started: int | None = None
+        self._ready_ids: set[int] = set()
+        self._ended_ids: dict[int, int] = {}
 
     # -- process management --------------------------------------------------------------
     def _process(self) -> MpvProcess:
@@ -231,6 +237,10 @@ class PersistentMpvPlayer(Player):
             log.warning("persistent mpv died (status %s): restarting", proc.proc.returncode)
             proc.kill()
         self._proc = None
+        with self._events:  # entry ids start again at 1 in a new process
+            self._started = None
+            self._ready_ids.clear()
+            self._ended_ids.clear()
         proc = MpvProcess(self.binary, self.extra_args, self.socket_dir)
         proc.on_event = self._on_event
         self._proc = proc
@@ -257,20 +267,33 @@ class PersistentMpvPlayer(Player):
         threading.Thread(target=start, name="mpv-start", daemon=True).start()
 
     def _on_event(self, msg: dict[str, Any]) -> None:
-        load = self._current
-        if load is None:
-            return
+        """Reader thread: note which entry started, is ready (paused at its offset), ended."""
         name = msg.get("event")
-        if name == "playback-restart":
-            load.ready.set()
-        elif name == "end-file":
-            reason = msg.get("reason")
-            if reason == "eof":
-                load.ended = 0
-            elif reason == "error":
-                load.ended = 1
-                load.ready.set()
-            # "stop"/"redirect"/"quit": stopped by us (or replaced): nothing to report
+        entry = msg.get("playlist_entry_id")
+        with self._events:
+            if name == "start-file" and isinstance(entry, int):
+                self._started = entry
+            elif name == "playback-restart" and self._started is not None:
+                self._ready_ids.add(self._started)  # (this event names no entry)
+            elif name == "end-file" and isinstance(entry, int):
+                reason = msg.get("reason")
+                if reason in ("eof", "error"):
+                    self._ended_ids[entry] = 0 if reason == "eof" else 1
+                # "stop"/"redirect"/"quit": stopped by us (or replaced): nothing to report
+            self._events.notify_all()
+
+    def ended(self, load: _Load) -> int | None:
+        """None while ``load`` plays; 0 finished or stopped; 1 failed or mpv died."""
+        if load.stopped:
+            return 0
+        if load.proc is not self._proc or not load.proc.alive():
+            return 1
+        with self._events:
+            return self._ended_ids.get(load.entry_id) if load.entry_id is not None else None
+
+    def _ready(self, load: _Load) -> bool:
+        with self._events:
+            return load.entry_id in self._ready_ids
 
     # -- Player --------------------------------------------------------------------------
     def prepare(self, request: PlayRequest) -> None:
@@ -278,13 +301,10 @@ class PersistentMpvPlayer(Player):
         require_local_file(request)
         with self._lock:
             current = self._current
-            if (
-                current is not None
-                and _same_load(current.request, request)
-                and current.ended is None
-            ):
+            live = current is not None and self.ended(current) is None
+            if live and current is not None and _same_load(current.request, request):
                 return
-            playing = current is not None and current.ended is None and current.ready.is_set()
+            playing = live and current is not None and self._ready(current)
             if playing and not self._is_paused():
                 return  # something is playing: never cut it for a preload
             try:
@@ -301,17 +321,33 @@ class PersistentMpvPlayer(Player):
 
     def _load(self, request: PlayRequest, paused: bool) -> _Load:
         proc = self._process()
-        load = _Load(request, threading.Event())
+        load = _Load(request, proc)
         proc.command("set_property", "pause", paused)
         proc.command("set_property", "start", f"{request.offset_s:.3f}")
         volume = request.volume if request.volume is not None else self.volume_level
         volume = 100 if volume is None else volume
         proc.command("set_property", "volume", volume)
         self._current = load
-        proc.command("loadfile", request.source, "replace")
-        if paused and not load.ready.wait(LOAD_TIMEOUT_S):
+        reply = proc.command("loadfile", request.source, "replace")
+        entry = reply.get("playlist_entry_id") if isinstance(reply, dict) else None
+        if not isinstance(entry, int):
+            raise IpcError("mpv gave no playlist entry id (mpv >= 0.33 needed)")
+        load.entry_id = entry
+        with self._events:
+            for old in [e for e in self._ready_ids if e < entry]:
+                self._ready_ids.discard(old)
+            for old in [e for e in self._ended_ids if e < entry]:
+                del self._ended_ids[old]
+            if paused:
+                self._events.wait_for(
+                    lambda: (
+                        entry in self._ready_ids or entry in self._ended_ids or not proc.alive()
+                    ),
+                    LOAD_TIMEOUT_S,
+                )
+        if paused and not self._ready(load):
             raise IpcError(f"mpv did not load {request.source}")
-        if load.ended is not None:
+        if self.ended(load) is not None:
             raise IpcError(f"mpv could not play {request.source}")
         return load
 
@@ -331,9 +367,8 @@ class PersistentMpvPlayer(Player):
                 if (
                     load is not None
                     and _same_load(load.request, request)
-                    and load.ended is None
-                    and load.ready.is_set()
-                    and self.process_alive()
+                    and self.ended(load) is None
+                    and self._ready(load)
                 ):
                     self._process().command("set_property", "pause", False)
                     self.stats["preloaded"] += 1
@@ -349,11 +384,10 @@ class PersistentMpvPlayer(Player):
 
     def stop_load(self, load: _Load) -> None:
         with self._lock:
+            load.stopped = True
             if self._current is not load:
                 return
             self._current = None
-            if load.ended is None:
-                load.ended = 0
             try:
                 if self.process_alive():
                     self._process().command("stop")

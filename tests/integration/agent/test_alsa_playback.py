@@ -204,3 +204,30 @@ def test_mpv_that_died_is_replaced_by_a_spawned_player(
         assert player.stats["preloaded"] == 1
     finally:
         player.close()
+
+
+def test_end_of_file_and_undecodable_files_are_reported_by_poll(
+    tmp_path: Path, capture: AlsaCapture, tone: Path
+) -> None:
+    """mpv's end-file events reach the playout through ``poll``: 0 at the end of the file,
+    1 for bytes mpv cannot decode (the clock then reports the item failed)."""
+    import time
+
+    from agent.backends.player import PlayRequest
+
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    player = PersistentMpvPlayer(MPV_ALSA)
+    try:
+        good = player.play(PlayRequest("g", "audio", str(tone), 0.0, 5.0))
+        deadline = time.monotonic() + 10
+        while good.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert good.poll() == 0
+        bad = player.play(PlayRequest("b", "audio", str(junk), 0.0, 5.0))
+        while bad.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert bad.poll() == 1
+        assert good.poll() == 0  # the next file's events are not taken for the old one
+    finally:
+        player.close()
