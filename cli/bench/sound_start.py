@@ -18,11 +18,13 @@ import argparse
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent.backends.player import Playback, Player, PlayRequest
 from cli.bench._alsa_capture import AlsaCapture, first_sound_at, write_square_wav
 
 TARGET_P99_MS = 20.0
@@ -49,9 +51,31 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": pick(0.5), "p99": pick(0.99), "max": round(ordered[-1], 2)}
 
 
+class _Timed(Player):
+    """Wraps the player: notes when the playout clock called ``play`` (wall clock), so the
+    scheduler's share of a latency can be told from the player's."""
+
+    def __init__(self, inner: Player) -> None:
+        self.inner = inner
+        self.calls: dict[str, float] = {}
+
+    def play(self, request: PlayRequest) -> Playback:
+        self.calls[request.item_id] = time.time()
+        return self.inner.play(request)
+
+    def prepare(self, request: PlayRequest) -> None:
+        self.inner.prepare(request)
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def _run_player(
-    cap: AlsaCapture, work: Path, make_player: Callable[[], Any], items: int, spacing: float
-) -> tuple[list[float], int, dict[str, int]]:
+    cap: AlsaCapture, work: Path, make_player: Callable[[], Player], items: int, spacing: float
+) -> tuple[list[float], int, dict[str, int], list[float]]:
     """Play ``items`` through the real playout clock; latencies (ms) and items never heard."""
     from agent.backends.amplifier import NoopAmplifier
     from agent.backends.volume import NoopVolume
@@ -82,7 +106,8 @@ def _run_player(
         window_end=now + timedelta(hours=1),
         items=plan,
     )
-    player = make_player()
+    inner = make_player()
+    player = _Timed(inner)
     played = PlayedLog(work / "played.sqlite")
     playout = Playout(
         SystemClock(),
@@ -97,8 +122,6 @@ def _run_player(
     playout.set_playlist(playlist)
     playout.start()
     try:
-        import time
-
         while datetime.now(UTC) < starts[-1] + timedelta(seconds=duration + 1.0):
             time.sleep(0.2)
     finally:
@@ -106,6 +129,11 @@ def _run_player(
         played.close()
     chunks = cap.since(mark)
     latencies: list[float] = []
+    called = [
+        (player.calls[f"s-{n}"] - s.timestamp()) * 1000
+        for n, s in enumerate(starts)
+        if f"s-{n}" in player.calls
+    ]
     unheard = 0
     for start in starts:
         t0 = start.timestamp()
@@ -115,7 +143,7 @@ def _run_player(
             unheard += 1
         else:
             latencies.append((heard - t0) * 1000)
-    return latencies, unheard, dict(getattr(player, "stats", {}))
+    return latencies, unheard, dict(getattr(inner, "stats", {})), called
 
 
 def measure(work: Path, items: int, spacing: float) -> dict[str, Any]:
@@ -133,10 +161,10 @@ def measure(work: Path, items: int, spacing: float) -> dict[str, Any]:
         saved = os.environ.get("ALSA_CONFIG_PATH")
         os.environ["ALSA_CONFIG_PATH"] = str(cap.config)  # players inherit it
         try:
-            persistent, unheard, stats = _run_player(
+            persistent, unheard, stats, called = _run_player(
                 cap, work / "persistent", lambda: PersistentMpvPlayer(alsa), items, spacing
             )
-            spawned, unheard_spawn, _ = _run_player(
+            spawned, unheard_spawn, _, _ = _run_player(
                 cap, work / "spawn", spawn_player, items, spacing
             )
         finally:
@@ -152,13 +180,15 @@ def measure(work: Path, items: int, spacing: float) -> dict[str, Any]:
         "not_heard": unheard,
         "starts": stats,
         "start_latency_ms": result,
+        "play_called_ms": percentiles(called),
         "baseline_spawn_ms": {
             **percentiles(spawned),
             "heard": len(spawned),
             "not_heard": unheard_spawn,
         },
         "method": "first non-silent frame reaching an ALSA file-plugin FIFO minus the scheduled"
-        " start (wall clock); a real card adds its constant output delay",
+        " start (wall clock); a real card adds its constant output delay. play_called_ms: when"
+        " the playout clock called play() (the scheduler's share)",
         "target_p99_ms": TARGET_P99_MS,
         "ok": unheard == 0 and result["p99"] < TARGET_P99_MS,
     }
