@@ -31,6 +31,8 @@ class PlayerVolume(Volume):
         self._apply = apply
 
     def set(self, percent: int) -> None:
+        if percent == self.level:
+            return  # no IPC round trip between the scheduled instant and the unpause
         self._apply(percent)
         self.level = percent
 
