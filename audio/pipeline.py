@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 import wave
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from audio.formats import OutputFormat, output_format
 from audio.mastering import LoudnessTarget, decode, master
 from audio.media import RenderedMedia
 from audio.media_store import MediaStore
-from audio.normalise import TextNormaliser
+from audio.normalise import TextNormaliser, lexicon
 from audio.pcm import WORK_RATE, Pcm, silence
 from audio.render_cache import RenderIndex, cache_key
 from audio.uploads import UploadImporter, UploadLimits
@@ -36,6 +37,8 @@ MAX_TEXT_CHARS = 10_000
 RATE_RANGE = (80, 260)
 GAP_AFTER_INTRO_S = 0.35
 GAP_BEFORE_OUTRO_S = 0.5
+NORMALISER_CACHE = 32
+"""Normalisers built for distinct sets of dictionary entries (a province's communes)."""
 
 
 class SpeechRenderer:
@@ -73,6 +76,7 @@ class SpeechRenderer:
             engines or build_engines(engine_order, voice, piper_voices_dir, gtts_timeout_s)
         )
         self.normaliser = normaliser or TextNormaliser()
+        self._with_lexicon: OrderedDict[str, TextNormaliser] = OrderedDict()
         self.loudness = loudness or LoudnessTarget()
         self.index = RenderIndex(store.root / "index")
         # Told of every render_text (the media and its wall time): the controller's metrics.
@@ -81,15 +85,31 @@ class SpeechRenderer:
             store, self.format, bitrate_kbps, self.loudness, upload_limits
         )
 
-    def normalise(self, text: str) -> str:
-        """The words that will be spoken (shown to operators by ``--show-text``)."""
+    def normaliser_for(self, entries: Mapping[str, str] | None) -> TextNormaliser:
+        """The normaliser with an operator dictionary applied first (cached per entry set)."""
+        key = lexicon.digest(entries or {})
+        if key is None or not entries:
+            return self.normaliser
+        found = self._with_lexicon.get(key)
+        if found is None:
+            vocabulary = self.normaliser.vocabulary.extended(lexicon=entries)
+            found = TextNormaliser(vocabulary, self.normaliser.verbaliser)
+            self._with_lexicon[key] = found
+            while len(self._with_lexicon) > NORMALISER_CACHE:
+                self._with_lexicon.popitem(last=False)
+        self._with_lexicon.move_to_end(key)
+        return found
+
+    def normalise(self, text: str, entries: Mapping[str, str] | None = None) -> str:
+        """The words that will be spoken (shown to operators by ``--show-text``);
+        ``entries`` is the operators' dictionary for where the text is sent."""
         if not text.strip():
             raise AudioRejected("the text is empty")
         if len(text) > MAX_TEXT_CHARS:
             raise AudioRejected(
                 f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}"
             )
-        words = self.normaliser.normalise(text)
+        words = self.normaliser_for(entries).normalise(text)
         if not words:
             raise AudioRejected("the text has nothing to say")
         return words
@@ -102,10 +122,15 @@ class SpeechRenderer:
         voice: str | None = None,
         rate_wpm: int | None = None,
         output: str | None = None,
+        entries: Mapping[str, str] | None = None,
     ) -> RenderedMedia:
-        """Render (or fetch from the cache) ``text``; ``engine`` pins one engine."""
+        """Render (or fetch from the cache) ``text``; ``engine`` pins one engine.
+
+        ``entries`` (operators' dictionary for the text's scope) change the words; the
+        cache key holds a digest of the entries that occur in the text, so editing one
+        re-renders exactly the texts that use it."""
         started = time.perf_counter()
-        media = self._render_text(text, engine, voice, rate_wpm, output)
+        media = self._render_text(text, engine, voice, rate_wpm, output, entries)
         if self.on_render is not None:
             self.on_render(media, time.perf_counter() - started)
         return media
@@ -117,14 +142,16 @@ class SpeechRenderer:
         voice: str | None,
         rate_wpm: int | None,
         output: str | None,
+        entries: Mapping[str, str] | None = None,
     ) -> RenderedMedia:
-        words = self.normalise(text)
+        words = self.normalise(text, entries)
+        dictionary = lexicon.digest(lexicon.applied(text, entries or {}))
         rate = self.rate_wpm if rate_wpm is None else _checked_rate(rate_wpm)
         fmt = self.format if output is None else output_format(output)
         kbps = self.bitrate_kbps if fmt == self.format else None
         candidates = self.chain.candidates(engine, voice)
         for cand in candidates:
-            record = self.index.get(self._key(words, cand, rate, fmt, kbps))
+            record = self.index.get(self._key(words, cand, rate, fmt, kbps, dictionary))
             if record is not None and self.store.resolve(f"{record['sha256']}.{record['ext']}"):
                 return RenderedMedia.from_record(record, cached=True)
         spoken = self.chain.synthesise(words, candidates, rate)
@@ -145,7 +172,7 @@ class SpeechRenderer:
             fmt.mime,
         )
         used = next(c for c in candidates if c.engine.name == spoken.engine)
-        self.index.put(self._key(words, used, rate, fmt, kbps), media.to_record())
+        self.index.put(self._key(words, used, rate, fmt, kbps, dictionary), media.to_record())
         return media
 
     def preview(self, text: str, **options: str | int | None) -> tuple[bytes, str]:
@@ -159,9 +186,17 @@ class SpeechRenderer:
         return self.uploads.import_upload(data, filename)
 
     def _key(
-        self, words: str, cand: Candidate, rate: int, fmt: OutputFormat, kbps: int | None
+        self,
+        words: str,
+        cand: Candidate,
+        rate: int,
+        fmt: OutputFormat,
+        kbps: int | None,
+        dictionary: str | None,
     ) -> str:
+        extra = {} if dictionary is None else {"dictionary": dictionary}
         return cache_key(
+            **extra,
             text=words,
             engine=cand.engine.name,
             voice=cand.voice,

@@ -3,33 +3,27 @@
 Why first: hamster reads general Vietnamese well but, measured on commune text, it reads
 "KH" as "khách hàng", spells "BHYT"/"HTX"/"SĐT" letter by letter, leaves "7h-11h" half
 read, keeps a "/" in "15-16/12/2025" and says "tháng bốn". Each rule below turns one such
-pattern into plain words, which hamster then passes through untouched.
+pattern into plain words, which hamster then passes through untouched. Context-dependent
+readings (x/y, ranges, ordinals, Roman numerals, dialled numbers, per-unit chains, web
+addresses) live in their own modules; this one fixes the order they run in.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
+from audio.normalise import codes, per_unit, quantities, roman, slashes, web
 from audio.normalise.numbers import read_digit_string, read_digits, read_month, read_number
+from audio.normalise.rule import Replace, Rule
 from audio.normalise.vocabulary import Vocabulary
 
-Replace = Callable[[re.Match[str]], str]
-_CODE = r"[A-ZĐ][A-Za-zĐđ&]*"
+__all__ = ["Rule", "apply_rules", "build_rules"]
+
+_CODE = r"[A-ZĐ][A-Za-zĐđ&]*\d*"
 _NUM = r"\d+(?:,\d+)?"
 _TIME = r"([01]?\d|2[0-4])\s*(?:h|g|:)\s*([0-5]\d)?(?:\s*(?:phút|p)\b)?"
 _DAY_WORDS = ("ngày", "các ngày", "hai ngày", "từ ngày")
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    pattern: re.Pattern[str]
-    replace: Replace
-
-    def apply(self, text: str) -> str:
-        return self.pattern.sub(self.replace, text)
 
 
 def _read_int(digits: str) -> str:
@@ -43,8 +37,17 @@ def _time(hour: str, minute: str | None) -> str:
     return words
 
 
-def _words_for_codes(codes: str, table: Mapping[str, str]) -> str:
-    return " ".join(table.get(code, code) for code in codes.split("-"))
+def _words_for_codes(parts: str, table: Mapping[str, str]) -> str:
+    """Code parts as words: "KH-UBND" -> "kế hoạch ủy ban nhân dân", "QH14" -> "quốc hội
+    khóa mười bốn"."""
+    words = []
+    for part in parts.split("-"):
+        m = re.fullmatch(r"(\D+?)(\d*)", part)
+        letters, digits = (m[1], m[2]) if m else (part, "")
+        words.append(
+            table.get(letters, letters) + (f" {read_number(int(digits))}" if digits else "")
+        )
+    return " ".join(words)
 
 
 def _document_number(vocab: Vocabulary) -> Replace:
@@ -55,7 +58,8 @@ def _document_number(vocab: Vocabulary) -> Replace:
         words = _read_int(m["num"])
         if m["year"]:
             words += f" năm {read_number(int(m['year']))}"
-        return f"{words}, {_words_for_codes(m['codes'], vocab.abbreviations)}"
+        table = {**vocab.abbreviations, **vocab.document_codes}
+        return f"{words}, {_words_for_codes(m['codes'], table)}"
 
     return replace
 
@@ -110,17 +114,20 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
     def phone(m: re.Match[str]) -> str:
         return _phone(m) if _phone_shape_ok(m) else m.group(0)
 
-    def per_unit_price(m: re.Match[str]) -> str:
-        unit = vocab.units.get(m["unit"], m["unit"])
-        return f"{m['amount']} đồng một {unit}"
-
     def unit(m: re.Match[str]) -> str:
         return f"{m[1]} {vocab.units[m[2]]}"
 
-    def abbreviation(m: re.Match[str]) -> str:
-        return vocab.abbreviations[m.group(0)]
+    single = re.compile(rf"(?:{abbreviations})(?![\w&])") if abbreviations else None
 
-    rules = [
+    def abbreviation(m: re.Match[str]) -> str:
+        """One key, or a hyphenated chain of keys ("DS-KHHGĐ") read as one phrase."""
+        whole = m.group(0)
+        if whole in vocab.abbreviations or single is None:
+            return vocab.abbreviations.get(whole, whole)
+        return " ".join(vocab.abbreviations[k.group(0)] for k in single.finditer(whole))
+
+    rules = [*_lexicon_rules(vocab.lexicon), *web.build(vocab.web_words)]
+    rules += [
         Rule(
             "document number",
             re.compile(
@@ -133,6 +140,12 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             re.compile(r"(?<![\w.,/+])0\d{2,3}(?:[ .]?\d{3,4}){2}(?![\w]|[.,]\d)"),
             phone,
         ),
+        *codes.RULES,
+        Rule(
+            "hour range",  # "7-9h": the unit is written once, after the second hour
+            re.compile(r"(?<![\w/.,:])([01]?\d|2[0-4])\s*[-–]\s*([01]?\d|2[0-4])\s*h(?!\w)"),
+            lambda m: f"{read_number(int(m[1]))} đến {read_number(int(m[2]))} giờ",
+        ),
         Rule(
             "time range",
             re.compile(rf"(?<![\w/.,:]){_TIME}\s*[-–]\s*{_TIME}(?!\w)"),
@@ -143,6 +156,7 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             re.compile(r"(?<![\w/.,:])([01]?\d|2[0-4])(?:h|g)([0-5]\d)?(?!\w)"),
             _single_time,
         ),
+        slashes.RATIO,
         Rule(
             "clock time",
             re.compile(r"(?<![\w/.,:])([01]?\d|2[0-3]):([0-5]\d)(?![\w:])"),
@@ -156,28 +170,45 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             ),
             _date_range,
         ),
-        Rule("month", re.compile(r"\b([Tt]háng)\s+(\d{1,2})(?![\w/,.])"), _month),
+        *quantities.RULES_EARLY,
+        slashes.X_OF_Y,
+        *roman.RULES,
         Rule(
             "percent range",
             re.compile(rf"({_NUM})\s*%\s*[-–]\s*({_NUM})\s*%"),
             lambda m: f"{m[1]}% đến {m[2]}%",
         ),
-        Rule(
-            "price per unit",
-            re.compile(r"(?P<amount>\d[\d.,]*)\s*(?:đồng|đ|VNĐ|VND|vnđ)\s*/\s*(?P<unit>[^\W\d]+)"),
-            per_unit_price,
-        ),
+        *quantities.RULES,
+        Rule("month", re.compile(r"\b([Tt]háng)\s+(\d{1,2})(?![\w/,.])"), _month),
         Rule("currency", re.compile(r"(\d)\s*(?:VNĐ|VND|vnđ|đ)(?!\w)"), lambda m: f"{m[1]} đồng"),
+        *per_unit.build(vocab.units),
     ]
     if units:
         rules.append(Rule("unit", re.compile(rf"(\d)\s*({units})(?![\w²³])"), unit))
     if abbreviations:
         rules.append(
             Rule(
-                "abbreviation", re.compile(rf"(?<![\w&])(?:{abbreviations})(?![\w&])"), abbreviation
+                "abbreviation",
+                re.compile(rf"(?<![\w&-])(?:{abbreviations})(?:-(?:{abbreviations}))*(?![\w&])"),
+                abbreviation,
             )
         )
+    rules += quantities.RULES_LATE
     return rules
+
+
+def _lexicon_rules(lexicon: Mapping[str, str]) -> list[Rule]:
+    """Operators' words first, whole words as written, so no later rule splits them."""
+    if not lexicon:
+        return []
+    keys = _alternation(lexicon)
+    return [
+        Rule(
+            "lexicon",
+            re.compile(rf"(?<![\w'’-])(?:{keys})(?![\w'’-])"),
+            lambda m: lexicon[m.group(0)],
+        )
+    ]
 
 
 def apply_rules(text: str, rules: list[Rule]) -> str:

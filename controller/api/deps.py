@@ -31,7 +31,8 @@ class Principal:
     role: Role
     communes: frozenset[str] = field(default_factory=frozenset)
     all_communes: bool = False
-    token_id: str | None = None  # the per-user API token the call came with, if any
+    token_id: str | None = None
+    """The per-user API token the call came with (None: cookie, shared token, local)."""
 
 
 def get_controller(request: Request) -> Controller:

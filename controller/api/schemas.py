@@ -19,6 +19,11 @@ def _aware(value: datetime) -> datetime:
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 Slug = Annotated[str, Field(pattern=SLUG_RE.pattern, max_length=64)]
+# A zone or node id, optionally with its kind ("zone:xa-dong-tien", "node:dong-an-1"): the
+# kind is needed when a zone and a node share an id.
+TargetRef = Annotated[
+    str, Field(pattern="^(zone:|node:)?" + SLUG_RE.pattern.removeprefix("^"), max_length=69)
+]
 
 
 class StrictBody(BaseModel):

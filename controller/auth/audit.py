@@ -18,8 +18,15 @@ def record(
     target: str | None = None,
     detail: str = "",
     ip: str | None = None,
+    token_id: str | None = None,
 ) -> None:
-    """Add an entry to ``session``; it commits with the change it describes."""
+    """Add an entry to ``session``; it commits with the change it describes.
+
+    ``token_id`` (a per-user API token the change came with) is written at the head of
+    ``detail`` as ``token=ID``, so the log names both the user and the token.
+    """
+    if token_id:
+        detail = f"token={token_id} {detail}".rstrip()
     session.add(
         AuditEntry(
             at=now,

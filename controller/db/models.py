@@ -372,3 +372,24 @@ class RevokedSession(Base):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Pronunciation(Base):
+    """An operator's word and how it is read ("Pác Nặm" -> "Pắc Nặm"), for texts sent to a
+    province or commune zone and everything below it. Applied at the next render."""
+
+    __tablename__ = "pronunciations"
+    __table_args__ = (
+        UniqueConstraint("scope_zone_id", "written", name="uq_pronunciations_scope_written"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    written: Mapped[str] = mapped_column(String(100))
+    spoken: Mapped[str] = mapped_column(String(300))
+    scope_zone_id: Mapped[str] = mapped_column(
+        ForeignKey("zones.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]

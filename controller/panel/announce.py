@@ -17,6 +17,7 @@ from controller.auth.scope import Scope
 from controller.db.models import Announcement, AnnouncementTarget, Media
 from controller.services.announcements import Targets, ensure_media, resolve_targets
 from controller.services.container import Controller
+from controller.services.pronunciation import entries_for_targets
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import ItemKind, Priority
 
@@ -105,7 +106,10 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
         else:
             if not draft.text.strip():
                 raise ComposeError("ann.error_text")
-            rendered: RenderedMedia = ctl.renderer.render_text(draft.text, engine=draft.engine)
+            entries = entries_for_targets(session, targets.zone_ids, targets.node_ids)
+            rendered: RenderedMedia = ctl.renderer.render_text(
+                draft.text, engine=draft.engine, entries=entries
+            )
             media = ensure_media(session, rendered, "tts", now)
             ann = _announcement(
                 draft, media, rendered.duration_s, ItemKind.TTS, targets, now, username

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from controller.services.announcements import ensure_media
 from controller.services.commands import IssuedCommand, issue_command
 from controller.services.container import Controller
+from controller.services.pronunciation import entries_for_targets
 from protocol.models import CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
 
 ACTIONS = ("volume", "amp_on", "amp_off", "stop", "play_now")
@@ -28,8 +29,10 @@ class ControlRequest:
     text: str = ""
 
 
-def play_now_item(ctl: Controller, text: str) -> PlaylistItem:
-    rendered = ctl.renderer.render_text(text)
+def play_now_item(ctl: Controller, text: str, node_id: str | None = None) -> PlaylistItem:
+    with ctl.sessions() as session:
+        entries = entries_for_targets(session, (), [node_id] if node_id else [])
+    rendered = ctl.renderer.render_text(text, entries=entries)
     now = ctl.clock.now()
     with ctl.sessions.begin() as session:
         ensure_media(session, rendered, "tts", now)
@@ -75,7 +78,7 @@ def send_control(
     if req.action == "play_now":
         if not req.text.strip():
             raise ControlError("text is empty")
-        item = play_now_item(ctl, req.text)
+        item = play_now_item(ctl, req.text, node_id)
         return issue_command(
             ctl, action=CommandAction.PLAY_NOW, node_id=node_id, item=item, created_by=username
         )

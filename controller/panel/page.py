@@ -34,6 +34,7 @@ NAV = (
     ("schedule", "/panel/schedule", Role.VIEWER),
     ("logs", "/panel/logs", Role.VIEWER),
     ("emergency", "/panel/emergency", Role.OPERATOR),
+    ("dictionary", "/panel/dictionary", Role.OPERATOR),
     ("report", "/panel/reports/monthly", Role.VIEWER),
     ("audit", "/panel/audit", Role.ADMIN),
     ("users", "/panel/users", Role.ADMIN),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from audio.pipeline import RenderedMedia, SpeechRenderer
 from controller.db.models import Announcement, AnnouncementTarget, Media, Node, Zone
+from controller.services.pronunciation import entries_for_targets
 from protocol.models import ItemKind, PlaylistItem, Priority
 
 
@@ -29,15 +30,44 @@ class Targets:
     node_ids: list[str]
 
 
+ZONE_PREFIX = "zone:"
+NODE_PREFIX = "node:"
+
+
 def resolve_targets(session: Session, target_ids: list[str]) -> Targets:
-    """Split ids into zones and nodes; any unknown id is an error naming it."""
-    ids = list(dict.fromkeys(target_ids))
-    zones = set(session.scalars(select(Zone.id).where(Zone.id.in_(ids))))
-    nodes = set(session.scalars(select(Node.id).where(Node.id.in_(ids))))
-    unknown = [i for i in ids if i not in zones and i not in nodes]
+    """Split ids into zones and nodes; any unknown or ambiguous id is an error naming it.
+
+    ``zone:ID`` and ``node:ID`` name the kind explicitly. A bare id is looked up as both;
+    when it names a zone *and* a node it is refused, so the scope check and the stored
+    targets can never disagree about what an id means.
+    """
+    wanted_zones: list[str] = []
+    wanted_nodes: list[str] = []
+    bare: list[str] = []
+    for raw in dict.fromkeys(target_ids):
+        if raw.startswith(ZONE_PREFIX):
+            wanted_zones.append(raw.removeprefix(ZONE_PREFIX))
+        elif raw.startswith(NODE_PREFIX):
+            wanted_nodes.append(raw.removeprefix(NODE_PREFIX))
+        else:
+            bare.append(raw)
+    names = [*wanted_zones, *wanted_nodes, *bare]
+    zones = set(session.scalars(select(Zone.id).where(Zone.id.in_(names))))
+    nodes = set(session.scalars(select(Node.id).where(Node.id.in_(names))))
+    unknown = [f"zone:{i}" for i in wanted_zones if i not in zones]
+    unknown += [f"node:{i}" for i in wanted_nodes if i not in nodes]
+    unknown += [i for i in bare if i not in zones and i not in nodes]
     if unknown:
         raise TargetError(f"unknown zone or node: {', '.join(unknown)}")
-    return Targets([i for i in ids if i in zones], [i for i in ids if i in nodes])
+    both = [i for i in bare if i in zones and i in nodes]
+    if both:
+        raise TargetError(
+            f"ambiguous target (a zone and a node share the id): {', '.join(both)}; "
+            "write zone:ID or node:ID"
+        )
+    zone_ids = [*wanted_zones, *(i for i in bare if i in zones)]
+    node_ids = [*wanted_nodes, *(i for i in bare if i in nodes)]
+    return Targets(list(dict.fromkeys(zone_ids)), list(dict.fromkeys(node_ids)))
 
 
 def ensure_media(session: Session, rendered: RenderedMedia, source: str, now: datetime) -> Media:
@@ -77,7 +107,8 @@ def create_text_announcement(
     ``rule`` (a ``schedules`` rule as JSON, with a time of day) makes it recurring; the
     caller has validated it.
     """
-    rendered = renderer.render_text(text)
+    entries = entries_for_targets(session, targets.zone_ids, targets.node_ids)
+    rendered = renderer.render_text(text, entries=entries)
     media = ensure_media(session, rendered, "tts", now)
     ann = Announcement(
         kind=ItemKind.TTS.value,

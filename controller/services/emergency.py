@@ -24,6 +24,7 @@ from controller.db.models import CommandDelivery, Media, PlaybackEvent, Zone
 from controller.services.announcements import ensure_media
 from controller.services.commands import issue_command, store_and_publish
 from controller.services.emergency_records import Emergency
+from controller.services.pronunciation import entries_for_zones
 from controller.services.zones import ZoneTree
 from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
 
@@ -255,7 +256,9 @@ def _media_for(
     ctl: Controller, session: Session, request: EmergencyRequest, now: datetime
 ) -> Media:
     if request.text is not None:
-        return ensure_media(session, ctl.renderer.render_text(request.text), "tts", now)
+        entries = entries_for_zones(session, request.zone_ids)
+        rendered = ctl.renderer.render_text(request.text, entries=entries)
+        return ensure_media(session, rendered, "tts", now)
     media = session.get(Media, request.media_sha256)
     if media is None:
         raise EmergencyError(f"no uploaded media {request.media_sha256!r}")

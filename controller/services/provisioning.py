@@ -77,6 +77,9 @@ def create_node(
     """Add a node and return it with its one-time enrolment token (caller commits)."""
     if session.get(Node, node_id) is not None:
         raise ProvisioningError(f"node {node_id!r} already exists")
+    if session.get(Zone, node_id) is not None:
+        # Targets name zones and nodes alike: a shared id would need a kind prefix forever.
+        raise ProvisioningError(f"zone {node_id!r} already exists: pick another node id")
     for z in (zone_id, *(extra_zone_ids or [])):
         if session.get(Zone, z) is None:
             raise ProvisioningError(f"unknown zone {z!r}")

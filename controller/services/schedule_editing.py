@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from audio.pipeline import SpeechRenderer
 from controller.db.models import Media, Node, Zone
 from controller.services.announcements import ensure_media
+from controller.services.pronunciation import entries_for_targets
 from controller.services.schedule_store import (
     ANNOUNCEMENT_PREFIX,
     ProgrammeSlotRow,
@@ -127,7 +128,8 @@ def with_speech(
     Raises the audio package's errors (``AudioRejected``, ``SynthesisFailed``...)."""
     if entry.kind.value != "tts" or entry.media is not None or entry.text is None:
         return entry
-    rendered = renderer.render_text(entry.text)
+    entries = entries_for_targets(session, entry.targets.zones, entry.targets.nodes)
+    rendered = renderer.render_text(entry.text, entries=entries)
     media = ensure_media(session, rendered, "tts", now)
     return entry.model_copy(update={"media": MediaRef.model_validate(media_ref_of(media))})
 

@@ -17,10 +17,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 SCALE = float(os.environ.get("LOA_FUZZ_SCALE", "1"))
 
 
-def fuzz_settings(base_examples: int) -> Callable[[F], F]:
-    """``@settings`` with ``base_examples`` x scale cases, no deadline, fixtures allowed."""
+def fuzz_settings(base_examples: int, minimum: int = 10) -> Callable[[F], F]:
+    """``@settings`` with ``base_examples`` x scale cases (at least ``minimum``), no deadline,
+    fixtures allowed. A smaller ``minimum`` is for one share of a budget split several ways."""
     return settings(  # type: ignore[return-value]
-        max_examples=max(10, int(base_examples * SCALE)),
+        max_examples=max(minimum, int(base_examples * SCALE)),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         derandomize=False,

@@ -3,18 +3,26 @@
 The app is ``create_app`` with a real SQLite file, a real Mosquitto and espeak-ng only,
 served by uvicorn in this process on a loopback port; schemathesis generates requests for
 every operation (valid and invalid bodies, paths, queries) and each answer must be < 500.
+
+It runs once per role, authenticated as a real panel user would call the API (session cookie
+plus CSRF header; the anonymous-admin switch is off), over two seeded communes: a viewer and
+an operator of xã Đồng Tiến, then the admin. The case budget is split between the roles so
+the whole run costs about what the single anonymous run did.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 import uvicorn
 from fuzz.budget import fuzz_settings
+from integration.controller.two_communes import login, seed
 from schemathesis.openapi import from_dict
 from support.processes import wait_until
 
@@ -52,19 +60,28 @@ def _settings(base: Path, mqtt_port: int) -> ControllerSettings:
         data_dir=base / "controller",
         mqtt_port=mqtt_port,
         tts_engine_order=["espeak-ng"],
-        api_anonymous_admin=True,
+        api_anonymous_admin=False,
         scheduler_enabled=False,
     )
 
 
+@dataclass(frozen=True)
+class Api:
+    url: str
+    headers: dict[str, dict[str, str]]
+
+
 @pytest.fixture(scope="module")
-def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     base: Path = tmp_path_factory.mktemp("schemathesis")
     broker = MosquittoProcess(base / "mosquitto")
     broker.start()
     try:
         with LoopbackServer(_settings(base, broker.port)) as server:
-            yield server.url
+            seed(server.server.config.app.state.controller)
+            with httpx.Client(base_url=server.url, follow_redirects=False) as client:
+                headers = {who: login(client, who) for who in ("viewer", "operator", "admin")}
+            yield Api(server.url, headers)
     finally:
         broker.stop()
 
@@ -73,10 +90,27 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 schema = from_dict(create_app(_settings(Path("unused"), 1883)).openapi())
 
 
-@schema.parametrize()
-@fuzz_settings(25)
-def test_no_server_errors(api_url: str, case: schemathesis.Case) -> None:
-    response = case.call(base_url=api_url, timeout=60)
+def _check(api: Api, who: str, case: schemathesis.Case) -> None:
+    response = case.call(base_url=api.url, headers=api.headers[who], timeout=60)
     assert response.status_code < 500, (
-        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
+        f"{who}: {case.method} {case.formatted_path} -> {response.status_code}: "
+        f"{response.text[:500]}"
     )
+
+
+@schema.parametrize()
+@fuzz_settings(5, minimum=2)
+def test_no_server_errors_as_viewer(api: Api, case: schemathesis.Case) -> None:
+    _check(api, "viewer", case)
+
+
+@schema.parametrize()
+@fuzz_settings(8, minimum=3)
+def test_no_server_errors_as_operator(api: Api, case: schemathesis.Case) -> None:
+    _check(api, "operator", case)
+
+
+@schema.parametrize()
+@fuzz_settings(12, minimum=5)
+def test_no_server_errors_as_admin(api: Api, case: schemathesis.Case) -> None:
+    _check(api, "admin", case)

@@ -10,22 +10,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
+from controller.api import audit_trail
+from controller.api.deps import ControllerDep, Operator, Principal, SessionDep, Viewer
 from controller.api.schemas import AnnouncementIn, AnnouncementOut
-from controller.api.scoping import ScopeDep, require_target_ids
+from controller.api.scoping import (
+    ScopeDep,
+    announcement_targets,
+    checked_targets,
+    require_editable,
+    visible_announcements,
+)
 from controller.db.models import Announcement
 from controller.services.announcements import (
-    TargetError,
     Targets,
     create_text_announcement,
     next_free_start,
-    resolve_targets,
 )
 from controller.services.container import Controller
 from controller.services.playlist_builder import build_playlists
@@ -84,9 +89,13 @@ def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView
 
 @router.get("")
 def list_announcements(
-    session: SessionDep, ctl: ControllerDep, _: Viewer, limit: int = 100
+    session: SessionDep, ctl: ControllerDep, _: Viewer, scope: ScopeDep, limit: int = 100
 ) -> list[AnnouncementView]:
+    """Newest first, only those reaching the caller's communes."""
     query = select(Announcement).order_by(Announcement.id.desc()).limit(min(max(limit, 1), 1000))
+    visible = visible_announcements(scope)
+    if visible is not None:
+        query = query.where(visible)
     base = ctl.settings.resolved_public_url
     return [_out(a, base, []) for a in session.scalars(query)]
 
@@ -125,10 +134,15 @@ def _first_occurrence(rule: Rule, now: datetime) -> datetime:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_announcement(
-    body: AnnouncementBody, ctl: ControllerDep, who: Operator, scope: ScopeDep, session: SessionDep
+    body: AnnouncementBody,
+    request: Request,
+    ctl: ControllerDep,
+    who: Operator,
+    scope: ScopeDep,
+    session: SessionDep,
 ) -> AnnouncementView:
     """Render the text, store the announcement and publish the affected nodes' playlists."""
-    require_target_ids(session, scope, body.targets)
+    targets = checked_targets(session, scope, body.targets)
     if not body.text.strip():
         raise HTTPException(_422, "text is empty")
     now = ctl.clock.now()
@@ -137,16 +151,19 @@ async def create_announcement(
         raise HTTPException(_422, "start is in the past")
     if body.valid_until is not None and body.valid_until.tzinfo is None:
         raise HTTPException(_422, "valid_until must include its UTC offset")
-    return await run_in_threadpool(_create, ctl, body, start, who.username)
+    return await run_in_threadpool(_create, ctl, body, targets, start, who, request)
 
 
-def _create(ctl: Controller, body: AnnouncementBody, start: datetime, who: str) -> AnnouncementView:
+def _create(
+    ctl: Controller,
+    body: AnnouncementBody,
+    targets: Targets,
+    start: datetime,
+    who: Principal,
+    request: Request,
+) -> AnnouncementView:
     now = ctl.clock.now()
     with ctl.sessions() as session:
-        try:
-            targets = resolve_targets(session, body.targets)
-        except TargetError as exc:
-            raise HTTPException(_422, str(exc)) from None
         rule = _checked_rule(body, targets, now)
         nodes = sorted(
             nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)
@@ -164,7 +181,7 @@ def _create(ctl: Controller, body: AnnouncementBody, start: datetime, who: str) 
                 now=now,
                 title=body.title,
                 priority=body.priority,
-                created_by=who,
+                created_by=who.username,
                 rule=None if rule is None else rule.model_dump(mode="json"),
                 repeat=body.repeat,
                 volume=body.volume,
@@ -183,6 +200,18 @@ def _create(ctl: Controller, body: AnnouncementBody, start: datetime, who: str) 
                 ann.duration_s * ann.repeat,
                 body.priority,
             )
+        session.flush()
+        audit_trail.add(
+            session,
+            ctl,
+            who,
+            request,
+            "announcement.create",
+            f"announcement:{ann.id}",
+            f"targets={','.join(body.targets)} start={ann.start.isoformat()}"
+            + (f" rule={ann.rule}" if ann.rule else "")
+            + f" text={body.text[:200]}",
+        )
         session.commit()
     ctl.publisher.refresh(nodes)
     return _out(ann, ctl.settings.resolved_public_url, nodes)
@@ -190,16 +219,33 @@ def _create(ctl: Controller, body: AnnouncementBody, start: datetime, who: str) 
 
 @router.delete("/{announcement_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel_announcement(
-    announcement_id: Annotated[int, Path(ge=1, le=2**63 - 1)], ctl: ControllerDep, _: Operator
+    announcement_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    request: Request,
+    ctl: ControllerDep,
+    who: Operator,
+    scope: ScopeDep,
 ) -> None:
-    """Cancel: the row stays for the log, every node gets a playlist without it."""
+    """Cancel: the row stays for the log, every node gets a playlist without it.
+
+    Only an announcement wholly inside the caller's communes (404 when it reaches none).
+    """
 
     def work() -> None:
         with ctl.sessions() as session:
             ann = session.get(Announcement, announcement_id)
             if ann is None or ann.cancelled_at is not None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "no such announcement")
+            require_editable(scope, *announcement_targets(ann), "no such announcement")
             ann.cancelled_at = ctl.clock.now()
+            audit_trail.add(
+                session,
+                ctl,
+                who,
+                request,
+                "announcement.cancel",
+                f"announcement:{announcement_id}",
+                ann.title[:200],
+            )
             session.commit()
         ctl.publisher.refresh()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field, model_validator
 
+from controller.api import audit_trail
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
 from controller.api.scoping import ScopeDep, require_targets
@@ -54,8 +55,9 @@ class CommandOut(StrictBody):
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_command(
-    body: CommandIn, ctl: ControllerDep, who: Operator, scope: ScopeDep
+    body: CommandIn, request: Request, ctl: ControllerDep, who: Operator, scope: ScopeDep
 ) -> CommandOut:
+    """Sign and send; only to a node or zone inside the caller's communes (else 403)."""
     require_targets(
         scope, [body.zone_id] if body.zone_id else [], [body.node_id] if body.node_id else []
     )
@@ -74,6 +76,11 @@ async def create_command(
             )
         except CommandTargetError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        target = f"node:{body.node_id}" if body.node_id else f"zone:{body.zone_id}"
+        detail = body.model_dump_json(exclude_none=True, exclude={"node_id", "zone_id"})
+        audit_trail.write(
+            ctl, who, request, f"command.{body.action}", target, f"id={issued.command.id} {detail}"
+        )
         return CommandOut(
             id=issued.command.id,
             action=body.action,

@@ -2,6 +2,8 @@
 
 Issuing and cancelling need the operator role and, for a commune-scoped operator, every
 target zone inside their communes. Each issue and cancel is written to the audit log.
+Reading shows only emergencies whose zones reach the caller's communes (404 for others),
+and of each only the caller's nodes.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, model_validator
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.deps import ControllerDep, Operator, Principal, Viewer
+from controller.api import audit_trail
+from controller.api.deps import ControllerDep, Operator, Viewer
 from controller.api.schemas import AwareDatetime, Slug, StrictBody
-from controller.auth import audit
-from controller.auth.scope import scope_for
-from controller.services.container import Controller
+from controller.api.scoping import ScopeDep, require_editable, require_targets
+from controller.auth.scope import Scope
 from controller.services.emergency import (
     EmergencyError,
     EmergencyNotFound,
@@ -79,7 +81,7 @@ class EmergencyOut(BaseModel):
     nodes: list[NodeStatusOut]
 
 
-def _out(view: EmergencyView) -> EmergencyOut:
+def _out(view: EmergencyView, scope: Scope) -> EmergencyOut:
     row = view.row
     return EmergencyOut(
         id=row.id,
@@ -99,31 +101,13 @@ def _out(view: EmergencyView) -> EmergencyOut:
         cancelled_at=row.cancelled_at,
         cancelled_by=row.cancelled_by,
         command_ids=list(row.command_ids),
-        nodes=[NodeStatusOut(**vars(n)) for n in view.nodes],
+        nodes=[NodeStatusOut(**vars(n)) for n in view.nodes if scope.allows_node(n.node_id)],
     )
-
-
-def _check_scope(ctl: Controller, who: Principal, zones: list[str]) -> None:
-    with ctl.sessions() as session:
-        if not scope_for(session, who).allows_targets(zones, []):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "a target zone is outside your communes")
-
-
-def _audit(ctl: Controller, who: Principal, action: str, target: str, request: Request) -> None:
-    with ctl.sessions.begin() as session:
-        audit.record(
-            session,
-            now=ctl.clock.now(),
-            username=who.username,
-            action=action,
-            target=target,
-            ip=request.client.host if request.client else None,
-        )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_emergency(
-    body: EmergencyIn, request: Request, ctl: ControllerDep, who: Operator
+    body: EmergencyIn, request: Request, ctl: ControllerDep, who: Operator, scope: ScopeDep
 ) -> EmergencyOut:
     """Preempt every speaker in the zones now; repeat as asked until the end time or a cancel."""
     emergency = EmergencyRequest(
@@ -138,7 +122,7 @@ async def create_emergency(
     )
 
     def work() -> EmergencyView:
-        _check_scope(ctl, who, emergency.zone_ids)
+        require_targets(scope, emergency.zone_ids, [])
         try:
             view = issue_emergency(ctl, emergency, created_by=who.username)
         except (EmergencyError, AudioRejected) as exc:
@@ -147,37 +131,61 @@ async def create_emergency(
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
             ) from None
-        _audit(ctl, who, "emergency.issue", view.row.id, request)
+        audit_trail.write(
+            ctl,
+            who,
+            request,
+            "emergency.issue",
+            f"emergency:{view.row.id}",
+            f"zones={','.join(view.row.zone_ids)} nodes={len(view.nodes)}",
+        )
         return view
 
-    return _out(await run_in_threadpool(work))
+    return _out(await run_in_threadpool(work), scope)
 
 
 @router.post("/{emergency_id}/cancel")
 async def cancel(
-    emergency_id: str, request: Request, ctl: ControllerDep, who: Operator
+    emergency_id: str, request: Request, ctl: ControllerDep, who: Operator, scope: ScopeDep
 ) -> EmergencyOut:
+    """Stop it everywhere: only for an emergency wholly inside the caller's communes."""
+
     def work() -> EmergencyView:
         try:
-            _check_scope(ctl, who, list(get_emergency(ctl, emergency_id).row.zone_ids))
+            found = get_emergency(ctl, emergency_id)
+            require_editable(scope, list(found.row.zone_ids), [], _missing(emergency_id))
             view = cancel_emergency(ctl, emergency_id, by=who.username)
         except EmergencyNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-        _audit(ctl, who, "emergency.cancel", emergency_id, request)
+        audit_trail.write(
+            ctl, who, request, "emergency.cancel", f"emergency:{emergency_id}", view.row.title
+        )
         return view
 
-    return _out(await run_in_threadpool(work))
+    return _out(await run_in_threadpool(work), scope)
+
+
+def _missing(emergency_id: str) -> str:
+    return str(EmergencyNotFound(f"no emergency {emergency_id!r}"))
 
 
 @router.get("")
-def list_all(ctl: ControllerDep, _: Viewer, limit: int = 100) -> list[EmergencyOut]:
-    return [_out(v) for v in list_emergencies(ctl, min(max(limit, 1), 1000))]
+def list_all(
+    ctl: ControllerDep, _: Viewer, scope: ScopeDep, limit: int = 100
+) -> list[EmergencyOut]:
+    """Newest first, those whose zones reach the caller's communes."""
+    limit = min(max(limit, 1), 1000)
+    views = list_emergencies(ctl, limit if scope.everything else 1000)
+    return [_out(v, scope) for v in views if scope.sees(v.row.zone_ids, [])][:limit]
 
 
 @router.get("/{emergency_id}")
-def detail(emergency_id: str, ctl: ControllerDep, _: Viewer) -> EmergencyOut:
+def detail(emergency_id: str, ctl: ControllerDep, _: Viewer, scope: ScopeDep) -> EmergencyOut:
     """The emergency with each reached node's received / playing / finished / failed state."""
     try:
-        return _out(get_emergency(ctl, emergency_id))
+        view = get_emergency(ctl, emergency_id)
     except EmergencyNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    if not scope.sees(view.row.zone_ids, []):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _missing(emergency_id))
+    return _out(view, scope)

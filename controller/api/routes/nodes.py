@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
+from controller.api import audit_trail
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
 from controller.api.schemas import NodeCreatedOut, NodeIn, NodeOut
 from controller.api.scoping import ScopeDep, require_node
@@ -55,7 +56,9 @@ def get_node(node_id: str, session: SessionDep, _: Viewer, scope: ScopeDep) -> N
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_node(body: NodeIn, session: SessionDep, ctl: ControllerDep, _: Admin) -> NodeCreatedOut:
+def create_node(
+    body: NodeIn, request: Request, session: SessionDep, ctl: ControllerDep, who: Admin
+) -> NodeCreatedOut:
     """Register a node; the answer carries its one-time enrolment token (shown only here)."""
     try:
         node, token = provisioning.create_node(
@@ -72,6 +75,8 @@ def create_node(body: NodeIn, session: SessionDep, ctl: ControllerDep, _: Admin)
     except provisioning.ProvisioningError as exc:
         code = 409 if "already exists" in str(exc) else 422
         raise HTTPException(code, str(exc)) from None
+    detail = f"zone={body.zone_id} extra={','.join(body.extra_zone_ids)} {body.name[:150]}"
+    audit_trail.add(session, ctl, who, request, "node.create", f"node:{node.id}", detail)
     session.commit()
     return NodeCreatedOut(**node_out(node).model_dump(), enrol_token=token)
 
@@ -79,9 +84,10 @@ def create_node(body: NodeIn, session: SessionDep, ctl: ControllerDep, _: Admin)
 @router.post("/{node_id}/enrolment-token")
 def new_token(
     node_id: str,
+    request: Request,
     session: SessionDep,
     ctl: ControllerDep,
-    _: Admin,
+    who: Admin,
     ttl_h: Annotated[float, Query(gt=0, le=24 * 30)] = 72,
 ) -> dict[str, str]:
     """A fresh one-time token (valid ``ttl_h`` hours); any earlier token stops working."""
@@ -96,17 +102,23 @@ def new_token(
     except provisioning.ProvisioningError as exc:
         code = 422 if "lifetime" in str(exc) else 404
         raise HTTPException(code, str(exc)) from None
+    audit_trail.add(
+        session, ctl, who, request, "node.enrolment_token", f"node:{node_id}", f"ttl_h={ttl_h}"
+    )
     session.commit()
     return {"node_id": node_id, "enrol_token": token}
 
 
 @router.post("/{node_id}/revoke")
-def revoke_node(node_id: str, session: SessionDep, ctl: ControllerDep, _: Admin) -> NodeOut:
+def revoke_node(
+    node_id: str, request: Request, session: SessionDep, ctl: ControllerDep, who: Admin
+) -> NodeOut:
     """Cut the node's broker access at once (its account leaves the password and ACL files)."""
     try:
         provisioning.revoke(session, node_id, ctl.clock.now())
     except provisioning.ProvisioningError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    audit_trail.add(session, ctl, who, request, "node.revoke", f"node:{node_id}")
     session.commit()
     ctl.sync_broker_access()
     node = session.get(Node, node_id)

@@ -8,16 +8,26 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
-from controller.api.schemas import Slug, StrictBody
-from controller.api.scoping import ScopeDep, require_target_ids
+from controller.api import audit_trail
+from controller.api.deps import ControllerDep, Operator, Principal, SessionDep, Viewer
+from controller.api.schemas import Slug, StrictBody, TargetRef
+from controller.api.scoping import (
+    ScopeDep,
+    checked_targets,
+    require_editable,
+    require_node,
+    require_visible,
+    spec_targets,
+)
+from controller.auth.scope import Scope
 from controller.db.models import Node
-from controller.services.announcements import TargetError, resolve_targets
+from controller.services.announcements import Targets
 from controller.services.container import Controller
 from controller.services.playlist_builder import fleet_zones
 from controller.services.schedule_editing import (
@@ -58,7 +68,7 @@ class ScheduleIn(StrictBody):
     volume: int | None = None
     valid_from: datetime | None = None
     valid_until: datetime | None = None
-    targets: Annotated[list[Slug], Field(min_length=1, max_length=1000)]
+    targets: Annotated[list[TargetRef], Field(min_length=1, max_length=1000)]
     late_policy: LatePolicy = LatePolicy.JOIN
     rule: dict[str, Any] | None = None
     slot: Slug | None = None
@@ -112,12 +122,16 @@ def _slugify(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or "entry"
 
 
-def _prepare(ctl: Controller, body: ScheduleIn, entry_id: str | None, who: str) -> ScheduleEntry:
-    """Validate, resolve references and synthesise speech; raises HTTP 422/503."""
+def _prepare(
+    ctl: Controller, body: ScheduleIn, targets: Targets, entry_id: str | None
+) -> ScheduleEntry:
+    """Validate, resolve references and synthesise speech; raises HTTP 422/503.
+
+    ``targets`` are the ones the caller's scope was checked on (``checked_targets``).
+    """
     now = ctl.clock.now()
     with ctl.sessions() as session:
         try:
-            targets = resolve_targets(session, body.targets)
             data = body.model_dump(
                 exclude={"media_sha256", "fallback_sha256", "targets", "id"}, exclude_none=True
             )
@@ -142,8 +156,6 @@ def _prepare(ctl: Controller, body: ScheduleIn, entry_id: str | None, who: str) 
             return entry
         except ScheduleInputError as exc:
             raise HTTPException(_422, exc.reason) from None
-        except TargetError as exc:
-            raise HTTPException(_422, str(exc)) from None
         except AudioRejected as exc:
             raise HTTPException(_422, str(exc)) from None
         except (AudioToolError, SynthesisFailed) as exc:
@@ -178,72 +190,118 @@ def _out(row: ScheduleEntryRow, conflicts: list[Conflict] | None = None) -> Sche
     )
 
 
-def _save(ctl: Controller, body: ScheduleIn, entry_id: str | None, who: str) -> ScheduleOut:
-    entry = _prepare(ctl, body, entry_id, who)
+def _save(
+    ctl: Controller,
+    body: ScheduleIn,
+    targets: Targets,
+    entry_id: str | None,
+    who: Principal,
+    request: Request,
+    action: str,
+) -> ScheduleOut:
+    entry = _prepare(ctl, body, targets, entry_id)
     _, conflicts = conflicts_of(ctl, entry)
     with ctl.sessions() as session:
-        row = save_entry(session, entry, ctl.clock.now(), created_by=who)
+        row = save_entry(session, entry, ctl.clock.now(), created_by=who.username)
+        audit_trail.add(
+            session,
+            ctl,
+            who,
+            request,
+            action,
+            f"schedule:{entry.id}",
+            f"targets={','.join(body.targets)} {entry.title[:150]}",
+        )
         session.commit()
         out = _out(row, conflicts)
     ctl.publisher.refresh()
     return out
 
 
+def _missing(entry_id: str) -> str:
+    return f"no schedule entry {entry_id!r}"
+
+
+def _live_row(session: Session, scope: Scope, entry_id: str) -> ScheduleEntryRow:
+    """The live entry, 404 when missing, cancelled or reaching none of the caller's communes."""
+    row = session.get(ScheduleEntryRow, entry_id)
+    if row is None or row.cancelled_at is not None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _missing(entry_id))
+    require_visible(scope, *spec_targets(row.spec), _missing(entry_id))
+    return row
+
+
 @router.get("")
-def list_schedules(session: SessionDep, _: Viewer) -> list[ScheduleOut]:
-    return [_out(row) for row in active_entry_rows(session)]
+def list_schedules(session: SessionDep, _: Viewer, scope: ScopeDep) -> list[ScheduleOut]:
+    """Live entries that reach the caller's communes."""
+    return [_out(r) for r in active_entry_rows(session) if scope.sees(*spec_targets(r.spec))]
 
 
 @router.get("/{entry_id}")
-def get_schedule(entry_id: str, session: SessionDep, _: Viewer) -> ScheduleOut:
-    row = session.get(ScheduleEntryRow, entry_id)
-    if row is None or row.cancelled_at is not None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no schedule entry {entry_id!r}")
-    return _out(row)
+def get_schedule(entry_id: str, session: SessionDep, _: Viewer, scope: ScopeDep) -> ScheduleOut:
+    return _out(_live_row(session, scope, entry_id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_schedule(
-    body: ScheduleIn, ctl: ControllerDep, who: Operator, scope: ScopeDep, session: SessionDep
+    body: ScheduleIn,
+    request: Request,
+    ctl: ControllerDep,
+    who: Operator,
+    scope: ScopeDep,
+    session: SessionDep,
 ) -> ScheduleOut:
     """Store a new entry, publish changed playlists; the answer lists its conflicts."""
-    require_target_ids(session, scope, body.targets)
+    targets = checked_targets(session, scope, body.targets)
     if body.id is not None:
-        with ctl.sessions() as session:
-            old = session.get(ScheduleEntryRow, body.id)
-            if old is not None and old.cancelled_at is None:
-                raise HTTPException(status.HTTP_409_CONFLICT, f"entry {body.id!r} exists")
-    return await run_in_threadpool(_save, ctl, body, body.id, who.username)
+        old = session.get(ScheduleEntryRow, body.id)
+        # A cancelled entry of another commune is not taken over by re-using its id.
+        if old is not None and (
+            old.cancelled_at is None or not scope.allows_targets(*spec_targets(old.spec))
+        ):
+            raise HTTPException(status.HTTP_409_CONFLICT, f"entry {body.id!r} exists")
+    return await run_in_threadpool(
+        _save, ctl, body, targets, body.id, who, request, "schedule.create"
+    )
 
 
 @router.put("/{entry_id}")
 async def update_schedule(
     entry_id: str,
     body: ScheduleIn,
+    request: Request,
     ctl: ControllerDep,
     who: Operator,
     scope: ScopeDep,
     session: SessionDep,
 ) -> ScheduleOut:
-    require_target_ids(session, scope, body.targets)
+    """Replace an entry: the old targets and the new ones must both be the caller's."""
+    old = session.get(ScheduleEntryRow, entry_id)
+    if old is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _missing(entry_id))
+    require_editable(scope, *spec_targets(old.spec), _missing(entry_id))
+    targets = checked_targets(session, scope, body.targets)
     if body.id is not None and body.id != entry_id:
         raise HTTPException(_422, "id in the body differs from the id in the path")
-    with ctl.sessions() as session:
-        if session.get(ScheduleEntryRow, entry_id) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no schedule entry {entry_id!r}")
-    return await run_in_threadpool(_save, ctl, body, entry_id, who.username)
+    return await run_in_threadpool(
+        _save, ctl, body, targets, entry_id, who, request, "schedule.update"
+    )
 
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def cancel_schedule(entry_id: str, ctl: ControllerDep, _: Operator) -> None:
+async def cancel_schedule(
+    entry_id: str, request: Request, ctl: ControllerDep, who: Operator, scope: ScopeDep
+) -> None:
     """Cancel (kept for the log); affected nodes get playlists without it."""
 
     def work() -> None:
         with ctl.sessions() as session:
-            row = session.get(ScheduleEntryRow, entry_id)
-            if row is None or row.cancelled_at is not None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no schedule entry {entry_id!r}")
+            row = _live_row(session, scope, entry_id)
+            require_editable(scope, *spec_targets(row.spec), _missing(entry_id))
             row.cancelled_at = ctl.clock.now()
+            audit_trail.add(
+                session, ctl, who, request, "schedule.cancel", f"schedule:{entry_id}", row.title
+            )
             session.commit()
         ctl.publisher.refresh()
 
@@ -251,14 +309,18 @@ async def cancel_schedule(entry_id: str, ctl: ControllerDep, _: Operator) -> Non
 
 
 @router.post("/check")
-async def check_schedule(body: ScheduleIn, ctl: ControllerDep, who: Viewer) -> CheckOut:
+async def check_schedule(
+    body: ScheduleIn, ctl: ControllerDep, _: Operator, scope: ScopeDep, session: SessionDep
+) -> CheckOut:
     """What saving ``body`` would do, without saving: which nodes, which times, who loses.
 
-    Speech is synthesised here too (cached by text), because its length decides overlaps.
+    Speech is synthesised here too (cached by text and stored), because its length decides
+    overlaps: so this needs the operator role and targets inside the caller's communes.
     """
+    targets = checked_targets(session, scope, body.targets)
 
     def work() -> CheckOut:
-        entry = _prepare(ctl, body, body.id, who.username)
+        entry = _prepare(ctl, body, targets, body.id)
         nodes, conflicts = conflicts_of(ctl, entry)
         return CheckOut(nodes=nodes, conflicts=[conflict_out(c) for c in conflicts])
 
@@ -273,8 +335,11 @@ class PreviewOut(BaseModel):
 
 
 @router.get("/preview/{node_id}")
-def preview_node(node_id: str, session: SessionDep, ctl: ControllerDep, _: Viewer) -> PreviewOut:
+def preview_node(
+    node_id: str, session: SessionDep, ctl: ControllerDep, _: Viewer, scope: ScopeDep
+) -> PreviewOut:
     """The node's compiled playlist for the publish window, with everything that lost."""
+    require_node(scope, node_id)
     if session.get(Node, node_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no node {node_id!r}")
     now = ctl.clock.now()

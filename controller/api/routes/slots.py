@@ -1,16 +1,22 @@
-"""Programme slots: named recurring blocks ("Bản tin sáng 05:30–06:00") entries are packed into."""
+"""Programme slots: named recurring blocks ("Bản tin sáng 05:30–06:00") entries are packed into.
+
+A slot has no targets of its own: every commune's entries may be packed into it, so a change
+to it moves other communes' programmes too. Creating, changing and deleting slots therefore
+needs the admin role; everyone may list them (a slot holds no commune's data).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
+from controller.api import audit_trail
+from controller.api.deps import Admin, ControllerDep, Principal, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
 from controller.services.container import Controller
 from controller.services.schedule_editing import ScheduleInputError, build_slot
@@ -57,7 +63,9 @@ def list_slots(session: SessionDep, _: Viewer) -> list[SlotOut]:
     ]
 
 
-def _store(ctl: Controller, body: SlotIn, slot_id: str, creating: bool) -> SlotOut:
+def _store(
+    ctl: Controller, body: SlotIn, slot_id: str, creating: bool, who: Principal, request: Request
+) -> SlotOut:
     try:
         slot = build_slot({**body.model_dump(exclude={"id"}), "id": slot_id})
     except ScheduleInputError as exc:
@@ -69,6 +77,9 @@ def _store(ctl: Controller, body: SlotIn, slot_id: str, creating: bool) -> SlotO
         if not creating and not exists:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no slot {slot_id!r}")
         row = save_slot(session, slot, ctl.clock.now())
+        action = "slot.create" if creating else "slot.update"
+        detail = f"rule={body.rule} duration_s={body.duration_s} {body.title[:150]}"
+        audit_trail.add(session, ctl, who, request, action, f"slot:{slot_id}", detail)
         session.commit()
         out = _out(row)
     ctl.publisher.refresh()
@@ -76,21 +87,25 @@ def _store(ctl: Controller, body: SlotIn, slot_id: str, creating: bool) -> SlotO
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_slot(body: SlotIn, ctl: ControllerDep, _: Operator) -> SlotOut:
+async def create_slot(body: SlotIn, request: Request, ctl: ControllerDep, who: Admin) -> SlotOut:
     if body.id is None:
         raise HTTPException(_422, "id: a slot needs an id (e.g. ban-tin-sang)")
-    return await run_in_threadpool(_store, ctl, body, body.id, True)
+    return await run_in_threadpool(_store, ctl, body, body.id, True, who, request)
 
 
 @router.put("/{slot_id}")
-async def update_slot(slot_id: str, body: SlotIn, ctl: ControllerDep, _: Operator) -> SlotOut:
+async def update_slot(
+    slot_id: str, body: SlotIn, request: Request, ctl: ControllerDep, who: Admin
+) -> SlotOut:
     if body.id is not None and body.id != slot_id:
         raise HTTPException(_422, "id in the body differs from the id in the path")
-    return await run_in_threadpool(_store, ctl, body, slot_id, False)
+    return await run_in_threadpool(_store, ctl, body, slot_id, False, who, request)
 
 
 @router.delete("/{slot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_slot(slot_id: str, session: SessionDep, _: Operator) -> None:
+def delete_slot(
+    slot_id: str, request: Request, session: SessionDep, ctl: ControllerDep, who: Admin
+) -> None:
     """Only an empty slot can go: entries placed in it would lose their time."""
     row = session.get(ProgrammeSlotRow, slot_id)
     if row is None:
@@ -108,4 +123,5 @@ def delete_slot(slot_id: str, session: SessionDep, _: Operator) -> None:
         {ScheduleEntryRow.slot_id: None}
     )
     session.delete(row)
+    audit_trail.add(session, ctl, who, request, "slot.delete", f"slot:{slot_id}", row.title)
     session.commit()

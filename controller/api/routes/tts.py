@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
-from controller.api.deps import ControllerDep, Operator
+from controller.api.deps import ControllerDep, Operator, SessionDep
+from controller.api.scoping import ScopeDep, require_target_ids
+from controller.services.pronunciation import entries_for_ids
 
 router = APIRouter(prefix="/api/v1", tags=["tts"])
 
@@ -32,6 +34,8 @@ class SpeechIn(BaseModel):
     voice: str | None = None
     rate_wpm: int | None = Field(None, ge=80, le=260)
     format: str | None = Field(None, pattern="^(mp3|opus)$")
+    targets: list[str] = Field(default_factory=list, max_length=500)
+    """Where the text will be sent (zone or node ids): their pronunciation entries apply."""
 
 
 class NormalisedOut(BaseModel):
@@ -61,9 +65,17 @@ def _http_error(exc: Exception) -> HTTPException:
     raise exc
 
 
+def _entries(session: SessionDep, scope: ScopeDep, targets: list[str]) -> dict[str, str]:
+    require_target_ids(session, scope, targets)
+    return entries_for_ids(session, targets)
+
+
 @router.post("/tts/preview")
-async def preview(body: SpeechIn, ctl: ControllerDep, _: Operator) -> Response:
+async def preview(
+    body: SpeechIn, ctl: ControllerDep, session: SessionDep, scope: ScopeDep, _: Operator
+) -> Response:
     """The rendered audio itself (cached: sending the same text later reuses the file)."""
+    entries = _entries(session, scope, body.targets)
     try:
         media: RenderedMedia = await run_in_threadpool(
             ctl.renderer.render_text,
@@ -72,6 +84,7 @@ async def preview(body: SpeechIn, ctl: ControllerDep, _: Operator) -> Response:
             voice=body.voice,
             rate_wpm=body.rate_wpm,
             output=body.format,
+            entries=entries,
         )
     except (AudioRejected, SynthesisFailed, AudioToolError) as exc:
         raise _http_error(exc) from None
@@ -89,10 +102,13 @@ async def preview(body: SpeechIn, ctl: ControllerDep, _: Operator) -> Response:
 
 
 @router.post("/tts/normalise")
-def normalise(body: SpeechIn, ctl: ControllerDep, _: Operator) -> NormalisedOut:
+def normalise(
+    body: SpeechIn, ctl: ControllerDep, session: SessionDep, scope: ScopeDep, _: Operator
+) -> NormalisedOut:
     """The words the engine will say, so an operator can check numbers and abbreviations."""
+    entries = _entries(session, scope, body.targets)
     try:
-        return NormalisedOut(text=body.text, normalised=ctl.renderer.normalise(body.text))
+        return NormalisedOut(text=body.text, normalised=ctl.renderer.normalise(body.text, entries))
     except AudioRejected as exc:
         raise _http_error(exc) from None
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 
+from controller.api import audit_trail
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
 from controller.api.schemas import ZoneIn, ZoneOut
-from controller.db.models import Zone
+from controller.api.scoping import ScopeDep
+from controller.db.models import Node, Zone
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
 
@@ -17,14 +19,23 @@ def _out(zone: Zone) -> ZoneOut:
 
 
 @router.get("")
-def list_zones(session: SessionDep, _: Viewer) -> list[ZoneOut]:
-    return [_out(z) for z in session.scalars(select(Zone).order_by(Zone.id))]
+def list_zones(session: SessionDep, _: Viewer, scope: ScopeDep) -> list[ZoneOut]:
+    """The caller's zones and those above them (the path up to the province)."""
+    query = select(Zone).order_by(Zone.id)
+    if not scope.everything:
+        query = query.where(Zone.id.in_(scope.seen_zone_ids | scope.zone_ids))
+    return [_out(z) for z in session.scalars(query)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_zone(body: ZoneIn, session: SessionDep, ctl: ControllerDep, _: Admin) -> ZoneOut:
+def create_zone(
+    body: ZoneIn, request: Request, session: SessionDep, ctl: ControllerDep, who: Admin
+) -> ZoneOut:
     if session.get(Zone, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"zone {body.id!r} already exists")
+    if session.get(Node, body.id) is not None:
+        # Targets name zones and nodes alike: a shared id would need a kind prefix forever.
+        raise HTTPException(status.HTTP_409_CONFLICT, f"a node is already called {body.id!r}")
     if body.parent_id is not None and session.get(Zone, body.parent_id) is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown parent zone {body.parent_id!r}"
@@ -37,5 +48,7 @@ def create_zone(body: ZoneIn, session: SessionDep, ctl: ControllerDep, _: Admin)
         created_at=ctl.clock.now(),
     )
     session.add(zone)
+    detail = f"parent={body.parent_id} kind={body.kind} {body.name[:150]}"
+    audit_trail.add(session, ctl, who, request, "zone.create", f"zone:{body.id}", detail)
     session.commit()
     return _out(zone)

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from controller.api.scoping import visible_announcements
 from controller.auth.scope import Scope
 from controller.db.models import Announcement
-from controller.services.zones import ZoneTree
 
 
 @dataclass(frozen=True)
@@ -18,24 +18,6 @@ class Airing:
     announcement: Announcement
     start: datetime
     end: datetime
-
-
-def relevant_zone_ids(scope: Scope, tree: ZoneTree) -> set[str]:
-    """Zones whose announcements reach the scope: its own zones and every ancestor of them."""
-    zones: set[str] = set()
-    for zone_id in scope.zone_ids:
-        zones.update(tree.ancestors_and_self(zone_id))
-    return zones
-
-
-def visible(ann: Announcement, scope: Scope, zones: set[str]) -> bool:
-    if scope.everything:
-        return True
-    return any(
-        (t.zone_id is not None and t.zone_id in zones)
-        or (t.node_id is not None and t.node_id in scope.node_ids)
-        for t in ann.targets
-    )
 
 
 def airing_between(
@@ -46,8 +28,6 @@ def airing_between(
     Recurring rules are placed by ``schedules`` when the calendar is wired; here a rule's
     first occurrence (its ``start``) stands for it.
     """
-    tree = ZoneTree.load(session)
-    zones = relevant_zone_ids(scope, tree)
     query = (
         select(Announcement)
         .where(
@@ -58,16 +38,21 @@ def airing_between(
         .order_by(Announcement.start, Announcement.id)
         .limit(limit)
     )
+    seen = visible_announcements(scope)
+    if seen is not None:
+        query = query.where(seen)
     out: list[Airing] = []
     for ann in session.scalars(query):
         finish = ann.start + timedelta(seconds=ann.duration_s * max(ann.repeat, 1))
-        if finish > start and visible(ann, scope, zones):
+        if finish > start:
             out.append(Airing(ann, ann.start, finish))
     return out
 
 
 def recent(session: Session, scope: Scope, limit: int = 50) -> list[Announcement]:
-    tree = ZoneTree.load(session)
-    zones = relevant_zone_ids(scope, tree)
-    query = select(Announcement).order_by(Announcement.id.desc()).limit(limit * 4)
-    return [a for a in session.scalars(query) if visible(a, scope, zones)][:limit]
+    """Newest first, those reaching the scope (the same filter as the JSON API's list)."""
+    query = select(Announcement).order_by(Announcement.id.desc()).limit(limit)
+    seen = visible_announcements(scope)
+    if seen is not None:
+        query = query.where(seen)
+    return list(session.scalars(query))

@@ -25,11 +25,7 @@ class EmergencySummary:
 
 
 def _visible(scope: Scope, row: Emergency, nodes: list[NodeStatus]) -> bool:
-    return (
-        scope.everything
-        or any(scope.allows_zone(z) for z in row.zone_ids)
-        or any(scope.allows_node(n.node_id) for n in nodes)
-    )
+    return scope.sees(row.zone_ids, [n.node_id for n in nodes])
 
 
 def _summary(

@@ -31,7 +31,9 @@
     button.disabled = true;
     say(msg("Previewing"));
     try {
-      const body = { text };
+      // The chosen targets decide which pronunciation dictionary entries apply.
+      const targets = [...form.querySelectorAll('input[name="targets"]:checked')].map((b) => b.value);
+      const body = { text, targets };
       const engine = document.getElementById("engine").value;
       if (engine) body.engine = engine;
       const r = await loa.send("/api/v1/tts/preview", {
@@ -44,6 +46,10 @@
       }
       const blob = await r.blob();
       play(URL.createObjectURL(blob));
+      // Show what will be read next to the audio, so numbers and names can be checked.
+      document.getElementById("normalised").textContent =
+        decodeURIComponent(r.headers.get("X-Loa-Normalised-Text") || "");
+      document.getElementById("normalised-box").hidden = false;
       const secs = parseFloat(r.headers.get("X-Loa-Duration-S") || "0").toFixed(1);
       say(msg("Ready", { seconds: secs, engine: r.headers.get("X-Loa-Engine") || "" }));
     } catch (e) {
