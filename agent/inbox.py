@@ -3,9 +3,8 @@
 The network thread only reads sockets, stamps each message with its arrival time and queues
 it; verifying signatures, writing the replay guard and touching SQLite happen on the
 inbox's worker. A big playlist (hundreds of items to validate) therefore never delays
-keepalives or the next command, and in a simulated fleet one network loop can read a whole
-zone's command before any agent starts working on it. A command's acknowledgement carries
-its arrival time, so the hand-over does not change what the controller measures.
+keepalives or the next command. A command's acknowledgement carries its arrival time (as
+the protocol defines it), so the hand-over does not change what the controller measures.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """The agent's only contact with paho-mqtt: a persistent MQTT 5 session that never gives up.
 
-One thread runs the network loop and reconnects with :class:`Backoff` (full jitter, so a
-whole province does not reconnect in the same second after a broker restart). The session is
-persistent (``clean_start=False`` plus a session expiry), so QoS 1 commands sent while the
-link was down are delivered when it returns. Subscriptions are renewed on every connect
-because a broker that lost its state forgets them.
+A :class:`SessionDriver` runs the session's network I/O. The default, :class:`OwnThread`,
+gives the session one thread that runs paho's loop and reconnects with :class:`Backoff`
+(full jitter, so a whole province does not reconnect in the same second after a broker
+restart); a caller that runs many sessions in one process may pass its own driver. The
+session is persistent (``clean_start=False`` plus a session expiry), so QoS 1 commands sent
+while the link was down are delivered when it returns. Subscriptions are renewed on every
+connect because a broker that lost its state forgets them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -22,12 +25,56 @@ from paho.mqtt.properties import Properties
 
 from agent.backoff import Backoff
 from agent.config import AgentSettings
-from agent.netloop import NetworkLoop
 from protocol import topics
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[bytes], None]
+
+
+class SessionDriver(Protocol):
+    """Runs sessions' network I/O: connect, read, write, keepalive, reconnect with backoff."""
+
+    def attach(self, session: MqttSession) -> None:
+        """Start connecting ``session`` and keep it connected until ``detach``."""
+
+    def detach(self, session: MqttSession, timeout: float) -> None:
+        """Disconnect ``session`` cleanly and stop driving it."""
+
+
+class OwnThread:
+    """The default driver: each attached session gets one thread running paho's loop."""
+
+    def __init__(self) -> None:
+        self._threads: dict[int, threading.Thread] = {}
+
+    def attach(self, session: MqttSession) -> None:
+        thread = threading.Thread(target=self._run, args=(session,), name="mqtt", daemon=True)
+        self._threads[id(session)] = thread
+        thread.start()
+
+    def detach(self, session: MqttSession, timeout: float) -> None:
+        thread = self._threads.pop(id(session), None)
+        if thread is not None:
+            thread.join(timeout=timeout + 2)
+        session.client.disconnect()
+
+    @staticmethod
+    def _run(session: MqttSession) -> None:
+        linked = False
+        while not session.stopping.is_set():
+            if not linked:
+                try:
+                    session.connect_once()
+                    linked = True
+                except (OSError, ValueError) as exc:
+                    session.stopping.wait(session.retry_delay(f"connect failed: {exc}"))
+                    continue
+            rc = session.client.loop(timeout=0.5)
+            if rc != mqtt.MQTT_ERR_SUCCESS and not session.stopping.is_set():
+                linked = False
+                session.connected.clear()
+                session.stopping.wait(session.retry_delay(f"link lost ({mqtt.error_string(rc)})"))
 
 
 class MqttSession:
@@ -37,7 +84,7 @@ class MqttSession:
         handlers: dict[str, Handler],
         on_connected: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
-        network: NetworkLoop | None = None,
+        driver: SessionDriver | None = None,
     ) -> None:
         self.settings = settings
         self.node_id = settings.node_id
@@ -46,9 +93,9 @@ class MqttSession:
         self.backoff = backoff or Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
         self.connected = threading.Event()
         self.connects = 0
-        self.network = network
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.driver: SessionDriver = driver or OwnThread()
+        # set when the link goes away on purpose (its disconnect is not worth a warning)
+        self.stopping = threading.Event()
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -90,21 +137,19 @@ class MqttSession:
         self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
     ) -> None:
         self.connected.clear()
-        if not self._stop.is_set():
+        if not self.stopping.is_set():
             log.warning("disconnected from broker: %s", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         handler = self.handlers.get(message.topic)
         if handler is None:
             return
-        if self.network is not None:
-            self.network.message_arrived()
         try:
             handler(bytes(message.payload))
         except Exception:  # a handler bug must not kill the network loop
             log.exception("handler for %s failed", message.topic)
 
-    # -- the network thread --------------------------------------------------------------
+    # -- used by the driver ----------------------------------------------------------------
     def connect_once(self) -> None:
         """Open the TCP link and send CONNECT (raises OSError/ValueError when it cannot)."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -117,26 +162,11 @@ class MqttSession:
             properties=props,
         )
 
-    def _run(self) -> None:
-        linked = False
-        while not self._stop.is_set():
-            if not linked:
-                try:
-                    self.connect_once()
-                    linked = True
-                except (OSError, ValueError) as exc:
-                    self._sleep(f"connect failed: {exc}")
-                    continue
-            rc = self.client.loop(timeout=0.5)
-            if rc != mqtt.MQTT_ERR_SUCCESS and not self._stop.is_set():
-                linked = False
-                self.connected.clear()
-                self._sleep(f"link lost ({mqtt.error_string(rc)})")
-
-    def _sleep(self, why: str) -> None:
+    def retry_delay(self, why: str) -> float:
+        """The next backoff delay after a failed connect or a lost link (logged with why)."""
         delay = self.backoff.next_delay()
         log.info("%s; retrying in %.1fs", why, delay)
-        self._stop.wait(delay)
+        return delay
 
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> bool:
         if not self.connected.is_set():
@@ -146,15 +176,11 @@ class MqttSession:
 
     def mark_stopping(self) -> None:
         """The link is going away on purpose: its disconnect is not worth a warning."""
-        self._stop.set()
+        self.stopping.set()
 
     def start(self) -> None:
-        """Connect and keep connected: on our own thread, or on the shared ``network`` loop."""
-        if self.network is not None:
-            self.network.attach(self)
-            return
-        self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
-        self._thread.start()
+        """Connect and keep connected (on the driver: by default a thread of its own)."""
+        self.driver.attach(self)
 
     def stop(self, timeout: float = 3.0) -> None:
         """Say ``offline`` (a clean disconnect does not fire the Last Will) and disconnect."""
@@ -164,11 +190,6 @@ class MqttSession:
             )
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout)
-        self._stop.set()
-        if self.network is not None:
-            self.network.detach(self, timeout)
-        else:
-            if self._thread is not None:
-                self._thread.join(timeout=timeout + 2)
-            self.client.disconnect()
+        self.stopping.set()
+        self.driver.detach(self, timeout)
         self.connected.clear()

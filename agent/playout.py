@@ -61,6 +61,17 @@ class Source:
 
 ResolveFn = Callable[[PlaylistItem], Source | None]
 """Where to play an item from; None if nothing verified is available."""
+Ack = Callable[[str], None]
+"""``ack(detail)``: acknowledge the command now ("" = the action's name); at most once."""
+CommandHandler = Callable[[Command, datetime, Ack], None]
+"""Runs one command on the clock thread. It may call ``ack`` at the point the command is
+under way (a play acknowledges before it starts); otherwise it is acknowledged when the
+handler returns. Raising :class:`CommandRefused` before acknowledging rejects it."""
+
+
+class CommandRefused(Exception):
+    """A handler refuses its command: it is rejected with this reason, not acknowledged."""
+
 
 PRELOAD_S = 1.5  # hand the next item to the player this long ahead (agent.backends.mpv_ipc)
 MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
@@ -112,7 +123,7 @@ class Playout:
         emit: EmitFn,
         resolve: ResolveFn,
         config: PlayoutConfig | None = None,
-        on_action: Callable[[Command], None] | None = None,
+        handlers: dict[CommandAction, CommandHandler] | None = None,
     ) -> None:
         self.clock = clock
         self.player = player
@@ -122,7 +133,9 @@ class Playout:
         self.emit = emit
         self.resolve = resolve
         self.config = config or PlayoutConfig()
-        self.on_action = on_action
+        # every action the agent executes, in one table: playout's own, plus the runtime's
+        # (sync, reboot) passed in ``handlers``
+        self._handlers = {**self._command_handlers(), **(handlers or {})}
         self.playlist: Playlist | None = None
         self._plan: list[tuple[float, float, PlaylistItem]] = []
         self._plan_keys: set[str] = set()
@@ -379,50 +392,84 @@ class Playout:
 
     # -- commands ------------------------------------------------------------------------
     def _run_command(self, command: Command, now: datetime) -> None:
-        action = command.action
-        detail = ""
-        if action in (CommandAction.PLAY_NOW, CommandAction.EMERGENCY):
-            if self.playing is not None:
-                self._interrupt(self.playing, now, f"command {command.id}")
-            self.emit(EventKind.COMMAND_ACK, None, command.id, action.value)
-            if command.repeat_every_s:
-                # spaced repeats: one play now, the others every repeat_every_s from this start
-                self._recurring[command.id] = Recurring(
-                    command, now + timedelta(seconds=command.repeat_every_s), command.repeat - 1
-                )
-                self._start_command_item(command, now, 0)
-            else:
-                self._start_command_item(command, now, command.repeat - 1)
+        """Run the action's handler (one table: :meth:`_command_handlers`) and acknowledge it,
+        or reject it with the reason its handler gave."""
+        handler = self._handlers.get(command.action)
+        acked = False
+
+        def ack(detail: str = "") -> None:
+            nonlocal acked
+            if not acked:
+                acked = True
+                self.emit(EventKind.COMMAND_ACK, None, command.id, detail or command.action.value)
+
+        try:
+            if handler is None:
+                raise CommandRefused(f"{command.action.value} is not supported by this agent")
+            handler(command, now, ack)
+        except CommandRefused as exc:
+            if acked:  # a handler bug: it refused after acknowledging
+                log.error("command %s refused after its ack: %s", command.id, exc)
+                return
+            self.emit(EventKind.COMMAND_REJECTED, None, command.id, str(exc))
             return
-        if action is CommandAction.STOP or action is CommandAction.CANCEL_EMERGENCY:
-            for command_id, rec in list(self._recurring.items()):
-                if action is CommandAction.STOP or rec.command.action is CommandAction.EMERGENCY:
-                    del self._recurring[command_id]
-            playing = self.playing
-            is_emergency = (
-                playing is not None
-                and playing.command is not None
-                and (playing.command.action is CommandAction.EMERGENCY)
+        ack()
+
+    def _command_handlers(self) -> dict[CommandAction, CommandHandler]:
+        return {
+            CommandAction.PLAY_NOW: self._play_command,
+            CommandAction.EMERGENCY: self._play_command,
+            CommandAction.STOP: self._stop_command,
+            CommandAction.CANCEL_EMERGENCY: self._stop_command,
+            CommandAction.VOLUME: self._volume_command,
+            CommandAction.POWER: self._power_command,
+        }
+
+    def _play_command(self, command: Command, now: datetime, ack: Ack) -> None:
+        if self.playing is not None:
+            self._interrupt(self.playing, now, f"command {command.id}")
+        ack("")  # under way: acknowledged before the item's own events
+        if command.repeat_every_s:
+            # spaced repeats: one play now, the others every repeat_every_s from this start
+            self._recurring[command.id] = Recurring(
+                command, now + timedelta(seconds=command.repeat_every_s), command.repeat - 1
             )
-            if playing is not None and (action is CommandAction.STOP or is_emergency):
-                playing.playback.stop()
-                self.playing = None
-                self._last_end = now
-                if playing.command is None:
-                    self.played.mark(playing.item, "stopped", now)
-                cid = playing.command.id if playing.command else None
-                self.emit(EventKind.FINISHED, playing.item.id, cid, f"stopped by {command.id}")
-            else:
-                detail = "nothing to stop"
-        elif action is CommandAction.VOLUME and command.volume is not None:
-            self.base_volume = command.volume
-            self.volume.set(command.volume)
-        elif action is CommandAction.POWER and command.on is not None:
-            self.amp_forced = command.on
-            self.amplifier.set(command.on)
-        elif self.on_action is not None:  # sync / reboot: the runtime's business
-            self.on_action(command)
-        self.emit(EventKind.COMMAND_ACK, None, command.id, detail or action.value)
+            self._start_command_item(command, now, 0)
+        else:
+            self._start_command_item(command, now, command.repeat - 1)
+
+    def _stop_command(self, command: Command, now: datetime, ack: Ack) -> None:
+        """``stop`` ends whatever plays; ``cancel_emergency`` only an emergency."""
+        stop_all = command.action is CommandAction.STOP
+        for command_id, rec in list(self._recurring.items()):
+            if stop_all or rec.command.action is CommandAction.EMERGENCY:
+                del self._recurring[command_id]
+        playing = self.playing
+        is_emergency = (
+            playing is not None
+            and playing.command is not None
+            and (playing.command.action is CommandAction.EMERGENCY)
+        )
+        if playing is None or not (stop_all or is_emergency):
+            ack("nothing to stop")
+            return
+        playing.playback.stop()
+        self.playing = None
+        self._last_end = now
+        if playing.command is None:
+            self.played.mark(playing.item, "stopped", now)
+        cid = playing.command.id if playing.command else None
+        self.emit(EventKind.FINISHED, playing.item.id, cid, f"stopped by {command.id}")
+
+    def _volume_command(self, command: Command, _now: datetime, _ack: Ack) -> None:
+        assert command.volume is not None  # the protocol model requires it
+        self.base_volume = command.volume
+        self.volume.set(command.volume)
+
+    def _power_command(self, command: Command, _now: datetime, _ack: Ack) -> None:
+        assert command.on is not None  # the protocol model requires it
+        self.amp_forced = command.on
+        self.amplifier.set(command.on)
 
     def _start_command_item(self, command: Command, now: datetime, repeats_left: int) -> None:
         item = command.item

@@ -11,10 +11,9 @@ import logging
 import signal
 import ssl
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,15 +23,13 @@ from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
-from agent.heap import freeze_startup_heap
 from agent.inbox import Inbox
-from agent.mqtt_session import MqttSession
-from agent.netloop import NetworkLoop
+from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
-from agent.playout import Playout, PlayoutConfig, Source
+from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
 from agent.report import Reporter, collect_health
-from agent.stepping import SharedStepper
+from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
 from agent.systemd_notify import notify, watchdog_loop
 from protocol import topics
@@ -84,27 +81,16 @@ def build_verifier(settings: AgentSettings) -> Verifier:
 
 
 @dataclass(frozen=True)
-class SharedRunners:
-    """Threads shared by every agent of a simulated fleet in one process (see agent.fleet)."""
+class Runners:
+    """Where an agent's workers and its MQTT session run: by default a thread each.
 
-    network: NetworkLoop
-    steps: SharedStepper
-    fetches: SharedStepper
+    A caller running many agents in one process passes shared ones instead (the load
+    harness in ``loadsim`` does); the agent itself behaves the same either way.
+    """
 
-    @classmethod
-    def create(cls) -> SharedRunners:
-        network = NetworkLoop()
-        return cls(network, SharedStepper("steps", network.wait_quiet), SharedStepper("fetches"))
-
-    def start(self) -> None:
-        self.network.start()
-        self.steps.start()
-        self.fetches.start()
-
-    def stop(self) -> None:
-        self.network.stop()
-        self.steps.stop()
-        self.fetches.stop()
+    steps: Stepper = field(default_factory=ThreadStepper)
+    fetches: Stepper = field(default_factory=ThreadStepper)
+    network: SessionDriver = field(default_factory=OwnThread)
 
 
 class AgentRuntime:
@@ -112,10 +98,10 @@ class AgentRuntime:
         self,
         settings: AgentSettings,
         clock: Clock | None = None,
-        shared: SharedRunners | None = None,
+        runners: Runners | None = None,
     ) -> None:
         self.settings = settings
-        self.shared = shared
+        self.runners = runners or Runners()
         self.clock: Clock = clock or SystemClock()
         self.node_id = settings.node_id
         data = settings.data_dir
@@ -152,7 +138,10 @@ class AgentRuntime:
                 amp_tail_s=settings.amp_tail_s,
                 emergency_volume=settings.emergency_volume,
             ),
-            on_action=self._on_action,
+            handlers={
+                CommandAction.SYNC: self._sync_command,
+                CommandAction.REBOOT: self._reboot_command,
+            },
         )
         # a finished download wakes the playout: an item may be waiting for exactly that file
         self.cache_worker = CacheWorker(
@@ -171,7 +160,7 @@ class AgentRuntime:
             settings,
             handlers,
             on_connected=self._on_connected,
-            network=shared.network if shared else None,
+            driver=self.runners.network,
         )
         self.reporter = Reporter(
             self.node_id,
@@ -185,8 +174,8 @@ class AgentRuntime:
         )
         self._stopped = threading.Event()
         self._started = False
-        # command id -> when it arrived: a command's ack is stamped with its arrival time, so
-        # the controller measures delivery, not how long the playout took to get to it
+        # command id -> when it arrived: the protocol defines a command_ack's / rejection's
+        # ``at`` as the command's arrival on the node (protocol.models.PlaybackEvent)
         self._command_arrivals: dict[str, datetime] = {}
         self._arrivals_lock = threading.Lock()
 
@@ -244,9 +233,6 @@ class AgentRuntime:
             if len(self._command_arrivals) > 1000:  # acks that never came: do not grow forever
                 self._command_arrivals.clear()
             self._command_arrivals[command.id] = arrived
-        reboot = command.action is CommandAction.REBOOT
-        if outcome.accepted and reboot and not self.settings.allow_reboot:
-            outcome = type(outcome)(command, False, "reboot is disabled on this node")
         if not outcome.accepted:
             self._emit(EventKind.COMMAND_REJECTED, None, command.id, outcome.reason)
             return
@@ -270,15 +256,18 @@ class AgentRuntime:
     def _on_connected(self) -> None:
         self.reporter.on_connected()
 
-    def _on_action(self, command: Command) -> None:
-        if command.action is CommandAction.SYNC:
-            current = self.sync.current
-            if current is not None:
-                self._accept_playlist(current)
-            self.reporter.on_connected()
-        elif command.action is CommandAction.REBOOT and self.settings.allow_reboot:
-            log.warning("reboot requested by command %s", command.id)
-            threading.Timer(5.0, self._reboot).start()
+    def _sync_command(self, _command: Command, _now: datetime, _ack: Ack) -> None:
+        current = self.sync.current
+        if current is not None:
+            self._accept_playlist(current)
+        self.reporter.on_connected()
+
+    def _reboot_command(self, command: Command, _now: datetime, ack: Ack) -> None:
+        if not self.settings.allow_reboot:
+            raise CommandRefused("reboot is disabled on this node")
+        log.warning("reboot requested by command %s", command.id)
+        ack("rebooting in 5 s")
+        threading.Timer(5.0, self._reboot).start()
 
     @staticmethod
     def _reboot() -> None:
@@ -321,10 +310,10 @@ class AgentRuntime:
         if saved is not None:
             log.info("playing on from saved playlist v%d", saved.version)
             self._accept_playlist(saved)
-        steps = self.shared.steps if self.shared else None
+        steps = self.runners.steps
         self.inbox.start(steps)
         self.playout.start(steps)
-        self.cache_worker.start(self.shared.fetches if self.shared else None)
+        self.cache_worker.start(self.runners.fetches)
         self.reporter.start(steps)
         self.session.start()
 
@@ -347,14 +336,10 @@ class AgentRuntime:
         return self.playout.alive()
 
     def run_forever(self) -> None:
-        # The clock thread must get the GIL back quickly when a start is due, even while
-        # another thread is busy (default switch interval: 5 ms).
-        sys.setswitchinterval(0.0005)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         self.start()
-        freeze_startup_heap()
         notify("READY=1")
         try:
             watchdog_loop(stop, self.healthy)

@@ -1,6 +1,6 @@
-"""The ``loa`` command. Subcommands live one per module in ``cli/commands/`` and benchmarks
-one per module in ``cli/bench/``; each module exposes ``register(subparsers)``, so adding a
-command never means editing this file."""
+"""The ``loa`` command. Subcommands live one per module in ``cli/commands/``; each module
+exposes ``register(subparsers)``, so adding a command never means editing this file.
+(``loa bench`` forwards to ``loadsim.bench``, where each benchmark is one module.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-import cli.bench
 import cli.commands
 from cli.errors import CliError
 
@@ -42,9 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_package(cli.commands, sub)
-    bench = sub.add_parser("bench", help="benchmarks that print JSON")
-    bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
-    _register_package(cli.bench, bench_sub)
     return parser
 
 
@@ -56,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # import-time noise
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -1,65 +1,133 @@
-"""The FastAPI application factory: ``create_app(settings)``; nothing is built at import."""
+"""The FastAPI application factory: ``create_app(settings)``, the one place the controller is
+assembled. Nothing is built at import.
+
+Routers are listed here, explicitly (a test checks every route module is listed). The
+lifespan builds the controller, then the job runner (through ``jobs.context.JobContext``),
+then starts the panel; it stops them in reverse.
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from controller.api import body_limit
+from controller.api.routes import (
+    announcements,
+    broker_hooks,
+    commands,
+    emergency,
+    enrolment,
+    fleet,
+    media,
+    nodes,
+    playback_events,
+    pronunciations,
+    schedules,
+    slots,
+    system,
+    tokens,
+    tts,
+    upstream_alerts,
+    users,
+    zones,
+)
 from controller.config import ControllerSettings
+from controller.jobs.runner import JobRunner
+from controller.ops import setup as ops
+from controller.panel import setup as panel
+from controller.panel.routes import announcements as panel_announcements
+from controller.panel.routes import audit as panel_audit
+from controller.panel.routes import dashboard as panel_dashboard
+from controller.panel.routes import dictionary as panel_dictionary
+from controller.panel.routes import emergency as panel_emergency
+from controller.panel.routes import login as panel_login
+from controller.panel.routes import logs as panel_logs
+from controller.panel.routes import map as panel_map
+from controller.panel.routes import nodes as panel_nodes
+from controller.panel.routes import reports as panel_reports
+from controller.panel.routes import schedule as panel_schedule
+from controller.panel.routes import tokens as panel_tokens
+from controller.panel.routes import users as panel_users
 from controller.services.container import Controller
 from protocol.clock import Clock
 
-ROUTER_PACKAGES = ("controller.api.routes", "controller.panel.routes")
-# Modules with ``install(app, settings)``: middleware, static files, auth resolvers.
-# The body limit goes last so it is the outermost middleware: oversized bodies are refused
-# before anything else reads them.
-INSTALL_HOOKS = ("controller.panel.setup", "controller.ops.setup", "controller.api.body_limit")
-
-
-def _include_routers(app: FastAPI) -> None:
-    for package_name in ROUTER_PACKAGES:
-        try:
-            package = importlib.import_module(package_name)
-        except ModuleNotFoundError:
-            continue
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-            if info.name.startswith("_"):
-                continue
-            module = importlib.import_module(f"{package_name}.{info.name}")
-            app.include_router(module.router)
-
-
-def _run_install_hooks(app: FastAPI, settings: ControllerSettings) -> None:
-    for name in INSTALL_HOOKS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        module.install(app, settings)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    announcements.router,
+    broker_hooks.router,
+    commands.router,
+    emergency.router,
+    enrolment.router,
+    fleet.router,
+    media.router,
+    nodes.router,
+    playback_events.router,
+    pronunciations.router,
+    schedules.router,
+    slots.router,
+    system.router,
+    tokens.router,
+    tts.router,
+    upstream_alerts.router,
+    users.router,
+    zones.router,
+)
+PANEL_ROUTERS: tuple[APIRouter, ...] = (
+    panel_announcements.router,
+    panel_audit.router,
+    panel_dashboard.router,
+    panel_dictionary.router,
+    panel_emergency.router,
+    panel_login.router,
+    panel_logs.router,
+    panel_map.router,
+    panel_nodes.router,
+    panel_reports.router,
+    panel_schedule.router,
+    panel_tokens.router,
+    panel_users.router,
+)
 
 
 def create_app(
     settings: ControllerSettings, clock: Clock | None = None, start_services: bool = True
 ) -> FastAPI:
-    """Build the app; the controller (DB, MQTT, jobs) starts and stops with its lifespan."""
+    """Build the app; the controller (DB, MQTT), its jobs and the panel start and stop with
+    its lifespan (``start_services=False``: built, but no MQTT link and no jobs)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctl = Controller.build(settings, clock)
         app.state.controller = ctl
-        if start_services:
-            ctl.start()
+        metrics.attach(ctl)
+        jobs: JobRunner | None = None
+        metrics_server = None
         try:
+            metrics_server = ops.serve_metrics(settings, metrics)
+            if start_services:
+                ctl.start()
+                if settings.scheduler_enabled:
+                    # runs the jobs only while this process holds the database lease
+                    jobs = JobRunner(ctl)
+                    jobs.start()
+            panel.start(app, settings, ctl)
             yield
         finally:
+            if jobs is not None:
+                jobs.stop()
             ctl.stop()
+            if metrics_server is not None:
+                ops.stop_metrics(metrics_server)
 
     app = FastAPI(title="Loa xã controller", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    _run_install_hooks(app, settings)
-    _include_routers(app)
+    app.state.principal_resolvers = panel.install(app)
+    for router in (*API_ROUTERS, *PANEL_ROUTERS):
+        app.include_router(router)
+    metrics = ops.install(app, settings)
+    # Added last, so it is the outermost middleware: oversized bodies are refused before
+    # anything else reads them.
+    body_limit.install(app, settings)
     return app

@@ -201,7 +201,13 @@ class EventKind(StrEnum):
 
 
 class PlaybackEvent(WireModel):
-    """One thing that happened on a node; ``seq`` is unique per node and never reused."""
+    """One thing that happened on a node; ``seq`` is unique per node and never reused.
+
+    ``at`` is when it happened on the node. For ``command_ack`` and ``command_rejected`` that
+    is when the command *arrived* at the node (read off the network), not when the agent's
+    workers got round to it: the controller's per-node delivery state reports delivery, and
+    what the command then caused has events of its own (``started`` carries its own time).
+    """
 
     seq: int = Field(ge=1)
     kind: EventKind

@@ -76,8 +76,8 @@ def _import(ctl: Controller, path: Path) -> None:
 def _export(ctl: Controller, output: Path | None, name: str) -> None:
     from sqlalchemy import select
 
+    from controller.db.models import ProgrammeSlotRow
     from controller.services.schedule_store import (
-        ProgrammeSlotRow,
         active_entry_rows,
         entry_model,
         slot_model,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal
 from controller.auth import audit
 from controller.auth.client_address import client_address
+from controller.auth.principal import Principal
 from controller.services.container import Controller
 
 

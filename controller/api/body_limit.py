@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from fastapi import FastAPI, HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from controller.cap.parse import MAX_BYTES as ALERT_MAX_BYTES
 from controller.config import ControllerSettings
+from controller.upstream_alerts.parse import MAX_BYTES as ALERT_MAX_BYTES
 
 # Upload routes take the recording size limit (plus the multipart envelope).
 UPLOAD_PATHS = ("/api/v1/uploads/", "/panel/announcements/upload")
-ALERT_PATHS = ("/api/v1/alerts/",)
+ALERT_PATHS = ("/api/v1/upstream-alerts/",)
 MULTIPART_SLACK = 64 * 1024
 
 

@@ -7,32 +7,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Annotated, NoReturn
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
+from controller.auth.principal import Principal, Role
 from controller.services.container import Controller
-
-
-class Role(IntEnum):
-    """Ordered: a higher role may do everything a lower one may."""
-
-    VIEWER = 1
-    OPERATOR = 2
-    ADMIN = 3
-
-
-@dataclass(frozen=True)
-class Principal:
-    username: str
-    role: Role
-    communes: frozenset[str] = field(default_factory=frozenset)
-    all_communes: bool = False
-    token_id: str | None = None
-    """The per-user API token the call came with (None: cookie, shared token, local)."""
 
 
 def get_controller(request: Request) -> Controller:
@@ -51,8 +32,13 @@ def get_session(ctl: ControllerDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 PrincipalResolver = Callable[[Request, Controller], Principal | None]
-# Extra ways to identify a caller (e.g. the panel's session cookie); tried in order.
-principal_resolvers: list[PrincipalResolver] = []
+
+
+def principal_resolvers(request: Request) -> list[PrincipalResolver]:
+    """Extra ways to identify a caller, tried in order before the bearer token: what
+    ``create_app`` put in ``app.state.principal_resolvers`` (the panel's session cookie)."""
+    resolvers: list[PrincipalResolver] = getattr(request.app.state, "principal_resolvers", [])
+    return resolvers
 
 
 def bearer_token(request: Request) -> str | None:
@@ -96,7 +82,7 @@ def raise_unauthorized(reason: str) -> NoReturn:
 
 
 def current_principal(request: Request, ctl: ControllerDep) -> Principal:
-    for resolver in (*principal_resolvers, _bearer_principal):
+    for resolver in (*principal_resolvers(request), _bearer_principal):
         principal = resolver(request, ctl)
         if principal is not None:
             return principal

@@ -20,7 +20,8 @@ from fastapi import Depends, HTTPException, status
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal, SessionDep, current_principal
+from controller.api.deps import SessionDep, current_principal
+from controller.auth.principal import Principal
 from controller.auth.scope import Scope, scope_for
 from controller.db.models import Announcement, AnnouncementTarget
 from controller.services.announcements import TargetError, Targets, resolve_targets

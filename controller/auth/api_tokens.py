@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from controller.db.models import ApiToken, User
 
 if TYPE_CHECKING:
-    from controller.api.deps import Principal
+    from controller.auth.principal import Principal
     from controller.services.container import Controller
 
 TOKEN_PREFIX = "loa_"  # noqa: S105 (a marker, not a secret)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal
+from controller.auth.principal import Principal
 from controller.db.models import Node, NodeZone
 from controller.services.zones import ZoneTree
 

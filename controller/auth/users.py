@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal, Role
 from controller.auth.passwords import (
     check_strength,
     dummy_verify,
@@ -22,6 +21,7 @@ from controller.auth.passwords import (
     random_password,
     verify_password,
 )
+from controller.auth.principal import Principal, Role
 from controller.db.models import User, Zone
 
 log = logging.getLogger(__name__)

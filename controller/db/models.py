@@ -393,3 +393,38 @@ class Pronunciation(Base):
     created_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime]
+
+
+class ProgrammeSlotRow(Base):
+    """A named recurring block ("Bản tin sáng 05:30–06:00") that entries are packed into."""
+
+    __tablename__ = "programme_slots"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    duration_s: Mapped[float] = mapped_column(Float)
+    gap_s: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ScheduleEntryRow(Base):
+    """One programme entry; ``spec`` is ``ScheduleEntry.model_dump(mode="json")``."""
+
+    __tablename__ = "schedule_entries"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    priority: Mapped[int] = mapped_column(Integer)
+    slot_id: Mapped[str | None] = mapped_column(
+        ForeignKey("programme_slots.id", ondelete="RESTRICT"), index=True
+    )
+    created_seq: Mapped[int] = mapped_column(BigInteger)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    valid_until: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(100))

@@ -11,6 +11,11 @@ in a row is useless). ``misfire_grace_time``:
 
 Jobs are added with fixed ids only when missing (or when their interval changed), so a
 restart keeps their stored next run times; the horizon is also run at once on take-over.
+
+The store keeps what must outlive the process (ids, triggers, next run times); what a job
+does needs the live controller, which cannot be stored. So every stored job names the same
+placeholder, :func:`stored_job`, and this runner's executor runs the task of that job id
+with the :class:`JobContext` it was given — no process-wide registry of controllers.
 """
 
 from __future__ import annotations
@@ -20,21 +25,21 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from controller.jobs import registry, tasks
-from controller.jobs.job_settings import JobSettings
+from controller.config import ControllerSettings
+from controller.jobs import tasks
+from controller.jobs.context import JobContext
 from controller.jobs.lease import Lease
 from controller.jobs.resilient_store import ResilientJobStore
-
-if TYPE_CHECKING:
-    from controller.services.container import Controller
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +47,12 @@ LEASE_NAME = "scheduler"
 JOB_TABLE = "scheduler_jobs"
 
 
-def _job_specs(
-    ctl: Controller, js: JobSettings
-) -> list[tuple[str, Callable[[str], None], float, float | None]]:
-    """(id, function, interval seconds, misfire grace seconds)."""
-    liveness = max(1.0, ctl.settings.heartbeat_interval_s / 2)
+Task = Callable[[JobContext], None]
+
+
+def _job_specs(js: ControllerSettings) -> list[tuple[str, Task, float, float | None]]:
+    """(id, task, interval seconds, misfire grace seconds)."""
+    liveness = max(1.0, js.heartbeat_interval_s / 2)
     return [
         ("horizon", tasks.horizon_job, js.horizon_interval_min * 60, None),
         ("liveness", tasks.liveness_job, liveness, liveness),
@@ -56,17 +62,53 @@ def _job_specs(
     ]
 
 
-class JobRunner:
-    """Keeps the lease (its own thread) and runs the scheduler while holding it."""
+def stored_job() -> None:
+    """What the job store names for every job; :class:`JobRunner`'s executor runs the real
+    task instead. Called any other way (a stray scheduler on the same table), it says so."""
+    raise RuntimeError("controller jobs run only through their JobRunner")
 
-    def __init__(self, ctl: Controller, settings: JobSettings | None = None) -> None:
-        self._ctl = ctl
-        self.settings = settings or JobSettings.of(ctl.settings)
-        self.key = registry.key_for(ctl.settings.resolved_database_url)
+
+@dataclass(frozen=True)
+class _LiveJob:
+    """The fields ``apscheduler.executors.base.run_job`` reads, with the live task."""
+
+    id: str
+    misfire_grace_time: int | None
+    func: Callable[[], None]
+    _jobstore_alias: str
+    args: tuple[()] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class _LiveExecutor(ThreadPoolExecutor):  # type: ignore[misc]
+    """Runs each stored job as this runner's task of the same id, on the live context."""
+
+    def __init__(self, tasks: Mapping[str, Callable[[], None]]) -> None:
+        super().__init__(max_workers=5)
+        self._tasks = tasks
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        task = self._tasks.get(job.id, stored_job)
+        live = _LiveJob(job.id, job.misfire_grace_time, task, job._jobstore_alias)
+        super()._do_submit_job(live, run_times)
+
+
+class JobRunner:
+    """Keeps the lease (its own thread) and runs the scheduler while holding it.
+
+    ``settings``: the intervals and lease timing (default: the context's own settings).
+    """
+
+    def __init__(self, ctx: JobContext, settings: ControllerSettings | None = None) -> None:
+        self._ctx = ctx
+        self.settings = settings or ctx.settings
         holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = Lease(
-            ctl.sessions,
-            ctl.clock,
+            ctx.sessions,
+            ctx.clock,
             LEASE_NAME,
             holder,
             timedelta(seconds=self.settings.lease_ttl_s),
@@ -123,16 +165,21 @@ class JobRunner:
             self.tick()
 
     def _start_scheduler(self) -> None:
-        registry.register(self.key, self._ctl)
-        store = ResilientJobStore(engine=self._ctl.engine, tablename=JOB_TABLE)
+        specs = _job_specs(self.settings)
+        ctx = self._ctx
+        live = {job_id: _bind(task, ctx) for job_id, task, _, _ in specs}
+        store = ResilientJobStore(engine=ctx.engine, tablename=JOB_TABLE)
         scheduler = BackgroundScheduler(
-            jobstores={"default": store}, timezone=UTC, job_defaults={"max_instances": 1}
+            jobstores={"default": store},
+            executors={"default": _LiveExecutor(live)},
+            timezone=UTC,
+            job_defaults={"max_instances": 1},
         )
-        for listener in self._ctl.scheduler_listeners:
+        for listener in ctx.scheduler_listeners:
             scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         scheduler.start(paused=True)
-        for job_id, func, every_s, grace in _job_specs(self._ctl, self.settings):
-            self._ensure_job(scheduler, job_id, func, every_s, grace)
+        for job_id, _, every_s, grace in specs:
+            self._ensure_job(scheduler, job_id, every_s, grace)
         scheduler.modify_job("horizon", next_run_time=datetime.now(UTC))
         scheduler.resume()
         self.scheduler = scheduler
@@ -142,7 +189,6 @@ class JobRunner:
         self,
         scheduler: BackgroundScheduler,
         job_id: str,
-        func: Callable[[str], None],
         every_s: float,
         grace: float | None,
     ) -> None:
@@ -151,18 +197,20 @@ class JobRunner:
         options: dict[str, Any] = {
             "coalesce": True,
             "misfire_grace_time": None if grace is None else max(1, int(grace)),
-            "args": [self.key],
         }
         if job is None:
-            scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **options)
+            scheduler.add_job(stored_job, trigger, id=job_id, replace_existing=True, **options)
             return
         if getattr(job.trigger, "interval", None) != trigger.interval:
             scheduler.reschedule_job(job_id, trigger=trigger)
-        scheduler.modify_job(job_id, func=func, **options)
+        scheduler.modify_job(job_id, func=stored_job, args=(), **options)
 
     def _stop_scheduler(self, wait: bool) -> None:
         """``wait``: let a running job finish (clean stop) or not (lease lost: hurry)."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=wait)
             self.scheduler = None
-            registry.unregister(self.key, self._ctl)
+
+
+def _bind(task: Task, ctx: JobContext) -> Callable[[], None]:
+    return lambda: task(ctx)

@@ -1,41 +1,36 @@
-"""What the scheduled jobs do. Each ``*_job(key)`` is the module-level entry point stored in
-the job store; the work itself is a plain function of the controller (tested directly, on a
-fake clock)."""
+"""What the scheduled jobs do. Each ``*_job(ctx)`` is what the runner calls with the live
+controller (a :class:`JobContext`); the work itself is a plain function of that context
+(tested directly, on a fake clock)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
 from audio.errors import AudioError
 from controller.bridge.playlist_publisher import PublishReport
-from controller.db.models import Heartbeat, Node
-from controller.jobs import registry
-from controller.jobs.job_settings import JobSettings
+from controller.db.models import Heartbeat, Node, ScheduleEntryRow
+from controller.jobs.context import JobContext
+from controller.services.alerts import evaluate as evaluate_alerts
 from controller.services.schedule_editing import with_speech
-from controller.services.schedule_store import ScheduleEntryRow, load_calendar, save_entry
+from controller.services.schedule_store import load_calendar, save_entry
 from schedules import ProgrammeSlot, ScheduleEntry, ScheduleError
 from schedules.expansion import ExpandedCalendar
 from schedules.local_time import to_local_naive
 
-if TYPE_CHECKING:
-    from controller.services.container import Controller
-
 log = logging.getLogger(__name__)
 
 
-def run_horizon(ctl: Controller) -> PublishReport:
+def run_horizon(ctl: JobContext) -> PublishReport:
     """Recompile every node for the moving window; only changed playlists are published."""
     report = ctl.publisher.refresh()
     log.info("horizon: %s", report)
     return report
 
 
-def mark_silent_nodes_offline(ctl: Controller, heartbeat_interval_s: float) -> list[str]:
+def mark_silent_nodes_offline(ctl: JobContext, heartbeat_interval_s: float) -> list[str]:
     """Online nodes with no heartbeat for two intervals are offline (the broker's Last Will
     covers clean disconnects; this covers a half-open link that never sends the will)."""
     now = ctl.clock.now()
@@ -63,7 +58,7 @@ def mark_silent_nodes_offline(ctl: Controller, heartbeat_interval_s: float) -> l
     return silent
 
 
-def prune_heartbeats(ctl: Controller, keep_days: float) -> int:
+def prune_heartbeats(ctl: JobContext, keep_days: float) -> int:
     """Delete stored heartbeats older than ``keep_days`` (nodes keep their last one)."""
     cutoff = ctl.clock.now() - timedelta(days=keep_days)
     with ctl.sessions.begin() as session:
@@ -98,7 +93,7 @@ def due_without_speech(
     return due
 
 
-def prerender_speech(ctl: Controller, ahead: timedelta) -> list[str]:
+def prerender_speech(ctl: JobContext, ahead: timedelta) -> list[str]:
     """Synthesise speech for entries starting soon (YAML imports arrive as text only), then
     republish: their occurrences stop being "media not ready"."""
     now = ctl.clock.now()
@@ -128,39 +123,21 @@ def prerender_speech(ctl: Controller, ahead: timedelta) -> list[str]:
     return done
 
 
-def _live(key: str) -> Controller | None:
-    ctl = registry.lookup(key)
-    if ctl is None:
-        log.warning("job for controller %s ran without that controller in this process", key)
-    return ctl
+def alerts_job(ctx: JobContext) -> None:
+    evaluate_alerts(ctx)
 
 
-def horizon_job(key: str) -> None:
-    if (ctl := _live(key)) is not None:
-        run_horizon(ctl)
+def horizon_job(ctx: JobContext) -> None:
+    run_horizon(ctx)
 
 
-def liveness_job(key: str) -> None:
-    if (ctl := _live(key)) is not None:
-        mark_silent_nodes_offline(ctl, ctl.settings.heartbeat_interval_s)
+def liveness_job(ctx: JobContext) -> None:
+    mark_silent_nodes_offline(ctx, ctx.settings.heartbeat_interval_s)
 
 
-def retention_job(key: str) -> None:
-    if (ctl := _live(key)) is not None:
-        prune_heartbeats(ctl, JobSettings.of(ctl.settings).heartbeat_retention_days)
+def retention_job(ctx: JobContext) -> None:
+    prune_heartbeats(ctx, ctx.settings.heartbeat_retention_days)
 
 
-def prerender_job(key: str) -> None:
-    if (ctl := _live(key)) is not None:
-        prerender_speech(ctl, timedelta(hours=JobSettings.of(ctl.settings).prerender_ahead_h))
-
-
-def alerts_job(key: str) -> None:
-    """Runs the lead's ``controller.services.alerts.evaluate`` when that module exists."""
-    if (ctl := _live(key)) is None:
-        return
-    try:
-        alerts = importlib.import_module("controller.services.alerts")
-    except ModuleNotFoundError:
-        return
-    alerts.evaluate(ctl)
+def prerender_job(ctx: JobContext) -> None:
+    prerender_speech(ctx, timedelta(hours=ctx.settings.prerender_ahead_h))

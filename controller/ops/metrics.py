@@ -100,11 +100,7 @@ class ControllerMetrics:
         ctl.mqtt.publish_observer = self.observe_publish
         ctl.ingestor.observe_lag = self.observe_lag
         ctl.renderer.on_render = self.observe_render
-        ctl.scheduler_listeners.append(self.observe_job)
-        if ctl.jobs is not None and ctl.jobs.scheduler is not None:
-            from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
-
-            ctl.jobs.scheduler.add_listener(self.observe_job, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        ctl.scheduler_listeners.append(self.observe_job)  # before create_app starts the jobs
         if self._fleet is not None:
             self.registry.unregister(self._fleet)
         self._fleet = FleetCollector(ctl)

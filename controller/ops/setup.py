@@ -1,4 +1,4 @@
-"""Hooked into ``create_app``: request ids, HTTP metrics and the Prometheus ``/metrics``.
+"""Called by ``create_app``: request ids, HTTP metrics and the Prometheus ``/metrics``.
 
 ``/metrics`` is either on the API port for admins only (the default), or — with
 ``LOA_METRICS_PORT`` — on its own port bound to ``LOA_METRICS_HOST`` (loopback by default)
@@ -8,19 +8,17 @@ without auth, for a Prometheus on the same host, and then not on the API port at
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 
-from controller.api.deps import Role, require_role
+from controller.api.deps import require_role
+from controller.auth.principal import Role
 from controller.config import ControllerSettings
 from controller.ops.metrics import ControllerMetrics
 from controller.ops.middleware import RequestContextMiddleware
-from controller.services.container import Controller
 
 log = logging.getLogger(__name__)
 
@@ -39,37 +37,27 @@ def metrics_router() -> APIRouter:
     return router
 
 
-def _wrap_lifespan(app: FastAPI, settings: ControllerSettings, metrics: ControllerMetrics) -> None:
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
-        context: AbstractAsyncContextManager[Any] = inner(app_)
-        async with context as value:
-            ctl: Controller = app_.state.controller
-            metrics.attach(ctl)
-            server = None
-            if settings.metrics_port is not None:
-                server, _thread = start_http_server(
-                    settings.metrics_port, settings.metrics_host, metrics.registry
-                )
-                log.info(
-                    "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
-                )
-            try:
-                yield value
-            finally:
-                if server is not None:
-                    server.shutdown()
-                    server.server_close()
-
-    app.router.lifespan_context = lifespan
+def serve_metrics(settings: ControllerSettings, metrics: ControllerMetrics) -> Any:
+    """With ``LOA_METRICS_PORT``: serve ``/metrics`` on its own port; returns the server."""
+    if settings.metrics_port is None:
+        return None
+    server, _thread = start_http_server(
+        settings.metrics_port, settings.metrics_host, metrics.registry
+    )
+    log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    return server
 
 
-def install(app: FastAPI, settings: ControllerSettings) -> None:
+def stop_metrics(server: Any) -> None:
+    server.shutdown()
+    server.server_close()
+
+
+def install(app: FastAPI, settings: ControllerSettings) -> ControllerMetrics:
+    """Request ids and HTTP metrics; ``/metrics`` on the API port unless it has its own."""
     metrics = ControllerMetrics()
     app.state.ops_metrics = metrics
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     if settings.metrics_port is None:
         app.include_router(metrics_router())
-    _wrap_lifespan(app, settings, metrics)
+    return metrics

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, status
 
-from controller.api.deps import Principal
+from controller.auth.principal import Principal
 from controller.auth.session_cookie import COOKIE_NAME, SessionData, password_fingerprint
 from controller.auth.users import principal_for
 from controller.db.models import RevokedSession, User

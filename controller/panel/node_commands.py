@@ -1,25 +1,27 @@
-"""Turning a node page's control form into a signed command (volume, amp, stop, play now).
+"""Turning a node page's control form into a command (volume, amp, stop, play now).
 
-"Play now" renders the text to speech first (cached by content), then sends the item in
-the command, so the agent preempts what it plays without waiting for a playlist.
+Only the form's vocabulary lives here (``amp_on`` is ``power`` with ``on=True``); the command
+is built and validated by the service (``services.commands``), exactly as for the API.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-from controller.services.announcements import ensure_media
-from controller.services.commands import IssuedCommand, issue_command
+from controller.services.commands import (
+    CommandRequestError,
+    IssuedCommand,
+    issue_command,
+    play_now_item,
+)
 from controller.services.container import Controller
-from controller.services.pronunciation import entries_for_targets
-from protocol.models import CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
+from protocol.models import CommandAction
 
 ACTIONS = ("volume", "amp_on", "amp_off", "stop", "play_now")
 
 
 class ControlError(ValueError):
-    """The form asked for something that is not a valid command."""
+    """The form asked for something that is not a command."""
 
 
 @dataclass(frozen=True)
@@ -29,35 +31,17 @@ class ControlRequest:
     text: str = ""
 
 
-def play_now_item(ctl: Controller, text: str, node_id: str | None = None) -> PlaylistItem:
-    with ctl.sessions() as session:
-        entries = entries_for_targets(session, (), [node_id] if node_id else [])
-    rendered = ctl.renderer.render_text(text, entries=entries)
-    now = ctl.clock.now()
-    with ctl.sessions.begin() as session:
-        ensure_media(session, rendered, "tts", now)
-    return PlaylistItem(
-        id=f"now-{uuid.uuid4().hex[:12]}",
-        kind=ItemKind.TTS,
-        start=now,
-        duration_s=rendered.duration_s,
-        priority=Priority.EMERGENCY,
-        title=text.strip().splitlines()[0][:120],
-        media=MediaRef(
-            sha256=rendered.sha256,
-            ext=rendered.ext,
-            size=rendered.size,
-            duration_s=rendered.duration_s,
-        ),
-    )
-
-
 def send_control(
     ctl: Controller, node_id: str, req: ControlRequest, username: str
 ) -> IssuedCommand:
+    try:
+        return _send(ctl, node_id, req, username)
+    except CommandRequestError as exc:
+        raise ControlError(str(exc)) from None
+
+
+def _send(ctl: Controller, node_id: str, req: ControlRequest, username: str) -> IssuedCommand:
     if req.action == "volume":
-        if req.volume is None or not 0 <= req.volume <= 100:
-            raise ControlError("volume must be 0-100")
         return issue_command(
             ctl,
             action=CommandAction.VOLUME,

@@ -16,9 +16,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal, Role
 from controller.auth import audit
 from controller.auth.client_address import client_address
+from controller.auth.principal import Principal, Role
 from controller.auth.scope import Scope, scope_for
 from controller.panel.i18n import COOKIE, pick_language, translate
 from controller.panel.identity import CSRF_HEADER, SAFE_METHODS, Identity, read_identity

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
-from controller.db.models import Announcement
+from controller.db.models import Announcement, ScheduleEntryRow
 from controller.panel import recurrence
 from controller.services.container import Controller
 from controller.services.schedule_editing import (
@@ -27,7 +27,6 @@ from controller.services.schedule_editing import (
 )
 from controller.services.schedule_store import (
     ANNOUNCEMENT_PREFIX,
-    ScheduleEntryRow,
     entry_model,
     save_entry,
 )

@@ -1,24 +1,21 @@
-"""Hooked into ``create_app``: static files, the session resolver, error pages, first admin.
-
-Runs at app creation (nothing at import). The cookie key and login limiter are built when
-the controller starts, inside the lifespan, from the controller's own clock.
+"""The panel's part of ``create_app``: ``install`` (static files, error pages, the session
+cookie as a way to identify callers) when the app is made, ``start`` (cookie key, login
+limiter from the controller's own clock, first admin) inside the lifespan once the
+controller is built. Nothing happens at import.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from controller.api import deps
+from controller.api.deps import PrincipalResolver
 from controller.auth.rate_limit import LoginRateLimiter
 from controller.auth.secret_key import load_or_create_key
 from controller.auth.session_cookie import SessionSigner
@@ -67,21 +64,6 @@ def create_first_admin(ctl: Controller) -> None:
         )
 
 
-def _wrap_lifespan(app: FastAPI, settings: ControllerSettings) -> None:
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
-        context: AbstractAsyncContextManager[Any] = inner(app_)
-        async with context as value:
-            ctl: Controller = app_.state.controller
-            app_.state.panel = build_state(settings, ctl)
-            create_first_admin(ctl)
-            yield value
-
-    app.router.lifespan_context = lifespan
-
-
 def _error_page(request: Request, status_code: int, key: str) -> HTMLResponse:
     page = public_page(request)
     return page.render("error.html", status_code, message=page.t(key))
@@ -108,9 +90,14 @@ def _add_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PanelNotFound, not_found)
 
 
-def install(app: FastAPI, settings: ControllerSettings) -> None:
+def install(app: FastAPI) -> list[PrincipalResolver]:
+    """Static files and error pages; returns the panel's way to identify a caller."""
     app.mount("/panel/static", StaticFiles(directory=STATIC), name="panel-static")
-    if cookie_principal not in deps.principal_resolvers:
-        deps.principal_resolvers.append(cookie_principal)
     _add_handlers(app)
-    _wrap_lifespan(app, settings)
+    return [cookie_principal]
+
+
+def start(app: FastAPI, settings: ControllerSettings, ctl: Controller) -> None:
+    """Once the controller is built: the panel's state, and a first admin if none exists."""
+    app.state.panel = build_state(settings, ctl)
+    create_first_admin(ctl)

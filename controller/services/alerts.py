@@ -11,16 +11,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from controller.config import ControllerSettings
 from controller.db.models import Alert, Node, PlaybackEvent
-
-if TYPE_CHECKING:
-    from controller.services.container import Controller
+from protocol.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +33,19 @@ class AlertLimits:
 
 
 Condition = tuple[str, str, str]  # node_id, kind, message
+
+
+class AlertContext(Protocol):
+    """What evaluating alerts needs (a running controller, or the jobs' context)."""
+
+    @property
+    def settings(self) -> ControllerSettings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
 
 
 def current_conditions(session: Session, now: datetime, limits: AlertLimits) -> list[Condition]:
@@ -73,7 +85,7 @@ def current_conditions(session: Session, now: datetime, limits: AlertLimits) -> 
 
 
 def evaluate(
-    ctl: Controller,
+    ctl: AlertContext,
     limits: AlertLimits | None = None,
     notify: Callable[[Alert], None] | None = None,
 ) -> list[Alert]:

@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
 from sqlalchemy import CompoundSelect, DateTime, Select, String, insert, literal, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Command as CommandRow
 from controller.db.models import CommandDelivery, Node, Zone
+from controller.services.announcements import ensure_media
+from controller.services.pronunciation import entries_for_targets
 from controller.services.zones import ZoneTree, reached_query
 from protocol import topics
-from protocol.models import Command, CommandAction, PlaylistItem
+from protocol.clock import Clock
+from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
 
 if TYPE_CHECKING:
     from controller.services.container import Controller
@@ -28,6 +32,10 @@ if TYPE_CHECKING:
 
 class CommandTargetError(ValueError):
     """The command names an unknown or revoked node, or an unknown zone."""
+
+
+class CommandRequestError(ValueError):
+    """The fields do not make a valid command (the protocol's reason is the message)."""
 
 
 @dataclass(frozen=True)
@@ -50,21 +58,81 @@ def issue_command(
     ttl: timedelta = timedelta(minutes=10),
     created_by: str | None = None,
 ) -> IssuedCommand:
-    now = ctl.clock.now()
-    command = Command(
-        id=uuid.uuid4().hex,
+    """Build (:func:`build_command`), sign, store and publish one command: the API, the
+    panel, the CLI and the benchmarks all issue commands through here."""
+    command = build_command(
+        ctl.clock,
         action=action,
-        issued_at=now,
-        expires_at=now + ttl,
         node_id=node_id,
         zone_id=zone_id,
         item=item,
         volume=volume,
         on=on,
         repeat=repeat,
+        ttl=ttl,
     )
     reached, published = store_and_publish(ctl, command, created_by)
     return IssuedCommand(command, reached, published)
+
+
+def build_command(
+    clock: Clock,
+    *,
+    action: CommandAction,
+    node_id: str | None = None,
+    zone_id: str | None = None,
+    item: PlaylistItem | None = None,
+    volume: int | None = None,
+    on: bool | None = None,
+    repeat: int = 1,
+    ttl: timedelta = timedelta(minutes=10),
+) -> Command:
+    """The one place a command is made. What makes it valid (one target, a volume for
+    ``volume``, ``on`` for ``power``, an item for ``play_now``) is checked once, by the
+    protocol model; a refusal is a :class:`CommandRequestError` with its reason."""
+    now = clock.now()
+    try:
+        return Command(
+            id=uuid.uuid4().hex,
+            action=action,
+            issued_at=now,
+            expires_at=now + ttl,
+            node_id=node_id,
+            zone_id=zone_id,
+            item=item,
+            volume=volume,
+            on=on,
+            repeat=repeat,
+        )
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise CommandRequestError(reasons) from None
+
+
+def play_now_item(ctl: Controller, text: str, node_id: str | None = None) -> PlaylistItem:
+    """Speech for a "play now" command: rendered (cached by content, with the pronunciation
+    entries of the node's zones) and stored first, so the agent preempts what it plays
+    without waiting for a playlist."""
+    with ctl.sessions() as session:
+        entries = entries_for_targets(session, (), [node_id] if node_id else [])
+    rendered = ctl.renderer.render_text(text, entries=entries)
+    now = ctl.clock.now()
+    with ctl.sessions.begin() as session:
+        ensure_media(session, rendered, "tts", now)
+    return PlaylistItem(
+        id=f"now-{uuid.uuid4().hex[:12]}",
+        kind=ItemKind.TTS,
+        start=now,
+        duration_s=rendered.duration_s,
+        priority=Priority.EMERGENCY,
+        title=text.strip().splitlines()[0][:120],
+        media=MediaRef(
+            sha256=rendered.sha256,
+            ext=rendered.ext,
+            size=rendered.size,
+            duration_s=rendered.duration_s,
+        ),
+    )
 
 
 def store_and_publish(

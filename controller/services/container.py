@@ -26,8 +26,6 @@ from controller.broker.passwords import mosquitto_hash
 from controller.config import ControllerSettings
 from controller.db.engine import make_engine, make_session_factory
 from controller.db.migrate import upgrade
-from controller.jobs.job_settings import JobSettings
-from controller.jobs.runner import JobRunner
 from controller.services.identity import ControllerIdentity, controller_identity
 from controller.services.provisioning import broker_access
 from protocol.clock import Clock, SystemClock
@@ -50,7 +48,6 @@ class Controller:
     publisher: PlaylistPublisher
     rejects: RejectCounter = field(default_factory=RejectCounter)
     broker_reload: Callable[[], None] | None = None
-    jobs: JobRunner | None = None
     enrol_throttle: EnrolThrottle | None = None
     # APScheduler listeners added to the scheduler whenever this process runs it (metrics).
     scheduler_listeners: list[Callable[[Any], None]] = field(default_factory=list)
@@ -141,15 +138,8 @@ class Controller:
         self.mqtt.start()
         if not self.mqtt.connected.wait(10):
             log.warning("MQTT broker not reachable yet; will keep retrying in the background")
-        if JobSettings.of(self.settings).scheduler_enabled:
-            # Runs the jobs only while this process holds the database lease.
-            self.jobs = JobRunner(self)
-            self.jobs.start()
 
     def stop(self) -> None:
-        if self.jobs is not None:
-            self.jobs.stop()
-            self.jobs = None
         self.mqtt.stop()
         self.ingestor.stop()
         self.engine.dispose()

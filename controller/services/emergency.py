@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.db.models import CommandDelivery, Media, PlaybackEvent, Zone
+from controller.db.models import CommandDelivery, Emergency, Media, PlaybackEvent, Zone
 from controller.services.announcements import ensure_media
 from controller.services.commands import issue_command, store_and_publish
-from controller.services.emergency_records import Emergency
 from controller.services.pronunciation import entries_for_zones
 from controller.services.zones import ZoneTree
 from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority

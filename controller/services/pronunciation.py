@@ -124,12 +124,3 @@ def all_entries(session: Session) -> list[Pronunciation]:
             select(Pronunciation).order_by(Pronunciation.scope_zone_id, Pronunciation.written)
         )
     )
-
-
-def entries_for_ids(session: Session, target_ids: Iterable[str]) -> dict[str, str]:
-    """Entries for raw target ids (zones or nodes, as the compose form sends them)."""
-    ids = list(target_ids)
-    if not ids:
-        return {}
-    zones = set(session.scalars(select(Zone.id).where(Zone.id.in_(ids))))
-    return entries_for_targets(session, zones, [i for i in ids if i not in zones])

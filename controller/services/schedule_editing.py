@@ -16,13 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.pipeline import SpeechRenderer
-from controller.db.models import Media, Node, Zone
+from controller.db.models import Media, Node, ProgrammeSlotRow, ScheduleEntryRow, Zone
 from controller.services.announcements import ensure_media
 from controller.services.pronunciation import entries_for_targets
 from controller.services.schedule_store import (
     ANNOUNCEMENT_PREFIX,
-    ProgrammeSlotRow,
-    ScheduleEntryRow,
     media_ref_of,
 )
 from protocol.models import MediaRef

@@ -12,8 +12,8 @@ Two kinds of rows become :class:`schedules.ScheduleEntry`:
 wins a tie" means the same thing whichever table an entry came from. The ids ``ann-*`` are
 reserved for announcements.
 
-These tables live on the shared ``Base`` (migration 0005 creates them); importing this
-module registers them.
+The tables (``ProgrammeSlotRow``, ``ScheduleEntryRow``) are in ``controller.db.models``
+with every other table; they are imported here for the callers of this store.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from controller.db.models import Announcement, Base, Media
+from controller.db.models import Announcement, Media, ProgrammeSlotRow, ScheduleEntryRow
 from schedules import OnceRule, ProgrammeSlot, ScheduleEntry
 from schedules.local_time import to_local_naive
 from schedules.millis import to_ms
@@ -36,41 +36,6 @@ from schedules.millis import to_ms
 log = logging.getLogger(__name__)
 
 ANNOUNCEMENT_PREFIX = "ann-"
-
-
-class ProgrammeSlotRow(Base):
-    """A named recurring block ("Bản tin sáng 05:30–06:00") that entries are packed into."""
-
-    __tablename__ = "programme_slots"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    title: Mapped[str] = mapped_column(String(500))
-    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
-    duration_s: Mapped[float] = mapped_column(Float)
-    gap_s: Mapped[float] = mapped_column(Float, default=0.0)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-
-
-class ScheduleEntryRow(Base):
-    """One programme entry; ``spec`` is ``ScheduleEntry.model_dump(mode="json")``."""
-
-    __tablename__ = "schedule_entries"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    title: Mapped[str] = mapped_column(String(500))
-    priority: Mapped[int] = mapped_column(Integer)
-    slot_id: Mapped[str | None] = mapped_column(
-        ForeignKey("programme_slots.id", ondelete="RESTRICT"), index=True
-    )
-    created_seq: Mapped[int] = mapped_column(BigInteger)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    valid_until: Mapped[datetime | None]
-    cancelled_at: Mapped[datetime | None] = mapped_column(index=True)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    created_by: Mapped[str | None] = mapped_column(String(100))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.benchmarks.faults import SCENARIOS, run_scenario
+from loadsim.bench.faults import SCENARIOS, run_scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api import audit_trail
-from controller.api.deps import ControllerDep, Operator, Principal, SessionDep, Viewer
+from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import AnnouncementIn, AnnouncementOut
 from controller.api.scoping import (
     ScopeDep,
@@ -26,6 +26,7 @@ from controller.api.scoping import (
     require_editable,
     visible_announcements,
 )
+from controller.auth.principal import Principal
 from controller.db.models import Announcement
 from controller.services.announcements import (
     Targets,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api import audit_trail
-from controller.api.deps import ControllerDep, Operator, Principal, SessionDep, Viewer
+from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody, TargetRef
 from controller.api.scoping import (
     ScopeDep,
@@ -25,8 +25,9 @@ from controller.api.scoping import (
     require_visible,
     spec_targets,
 )
+from controller.auth.principal import Principal
 from controller.auth.scope import Scope
-from controller.db.models import Node
+from controller.db.models import Node, ScheduleEntryRow
 from controller.services.announcements import Targets
 from controller.services.container import Controller
 from controller.services.playlist_builder import fleet_zones
@@ -39,7 +40,6 @@ from controller.services.schedule_editing import (
     with_speech,
 )
 from controller.services.schedule_store import (
-    ScheduleEntryRow,
     active_entry_rows,
     load_calendar,
     save_entry,

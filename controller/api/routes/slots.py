@@ -16,11 +16,13 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from controller.api import audit_trail
-from controller.api.deps import Admin, ControllerDep, Principal, SessionDep, Viewer
+from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
 from controller.api.schemas import Slug, StrictBody
+from controller.auth.principal import Principal
+from controller.db.models import ProgrammeSlotRow, ScheduleEntryRow
 from controller.services.container import Controller
 from controller.services.schedule_editing import ScheduleInputError, build_slot
-from controller.services.schedule_store import ProgrammeSlotRow, ScheduleEntryRow, save_slot
+from controller.services.schedule_store import save_slot
 
 router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
 _422 = status.HTTP_422_UNPROCESSABLE_CONTENT

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep, Principal, Role, SessionDep, Viewer
+from controller.api.deps import ControllerDep, SessionDep, Viewer
 from controller.auth import audit
 from controller.auth.api_tokens import TokenError, create_token, revoke, tokens_of
+from controller.auth.principal import Principal, Role
 from controller.db.models import ApiToken, User
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.api.deps import ControllerDep, Operator, SessionDep
-from controller.api.scoping import ScopeDep, require_target_ids
-from controller.services.pronunciation import entries_for_ids
+from controller.api.scoping import ScopeDep, checked_targets
+from controller.services.pronunciation import entries_for_targets
 
 router = APIRouter(prefix="/api/v1", tags=["tts"])
 
@@ -66,8 +66,8 @@ def _http_error(exc: Exception) -> HTTPException:
 
 
 def _entries(session: SessionDep, scope: ScopeDep, targets: list[str]) -> dict[str, str]:
-    require_target_ids(session, scope, targets)
-    return entries_for_ids(session, targets)
+    resolved = checked_targets(session, scope, targets)  # resolved by kind, in scope
+    return entries_for_targets(session, resolved.zone_ids, resolved.node_ids)
 
 
 @router.post("/tts/preview")

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
+from controller.db.models import Emergency
 from controller.services.emergency import NodeStatus, node_statuses
-from controller.services.emergency_records import Emergency
 
 STATES = ("pending", "received", "playing", "finished", "failed", "expired")
 

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.deps import Role
+from controller.auth.principal import Role
 from controller.panel import emergency_form
 from controller.panel.confirm_token import content_digest
 from controller.panel.emergency_form import EmergencyForm, FormRefused, OutsideScope

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from controller.api.deps import Role
+from controller.auth.principal import Role
 from controller.auth.scope import Scope
 from controller.panel import schedule_edit
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage

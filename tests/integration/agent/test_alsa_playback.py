@@ -1,5 +1,5 @@
 """The playout clock driving the real players (aplay, mpv --ao=alsa) through ALSA into a
-file-backed PCM (cli/bench/_alsa_capture.py): the captured PCM is the item's audio.
+file-backed PCM (loadsim/bench/_alsa_capture.py): the captured PCM is the item's audio.
 
 The schedule runs on a FakeClock stepped by hand (no sleeping on the schedule); only the
 players run in real time, and the capture is read once they are done writing.
@@ -22,7 +22,7 @@ from agent.backends.process_player import AplayPlayer
 from agent.backends.volume import NoopVolume, PlayerVolume, Volume
 from agent.played_log import PlayedLog
 from agent.playout import PRELOAD_S, Playout, Source
-from cli.bench._alsa_capture import (
+from loadsim.bench._alsa_capture import (
     RATE,
     AlsaCapture,
     loud_frames,

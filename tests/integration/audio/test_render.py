@@ -8,8 +8,8 @@ from audio.errors import AudioRejected
 from audio.ffmpeg import ffprobe_json
 from audio.mastering import measure_loudness
 from audio.media_store import MediaStore
-from audio.notices import load_notices
 from audio.pipeline import SpeechRenderer
+from loadsim.bench._notices import load_notices
 
 from .conftest import CountingEspeak, store_files
 

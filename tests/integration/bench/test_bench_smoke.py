@@ -37,6 +37,11 @@ def test_fanout_reaches_every_agent_and_reports_against_its_baseline() -> None:
     assert report["p50_ms"] <= report["p99_ms"] <= report["max_ms"]
     assert report["mass_disconnect_to_all_offline_s"] is not None
     assert report["rounds"] == 2 and len(report["p99_ms_per_round"]) == 2
+    # the product path reaches the same light subscribers as the bare baseline
+    assert report["product_path_received"] == 30
+    assert report["product_path_ratio_p99"] is not None and report["product_path_ratio_p99"] > 0
+    low, high = report["product_path_p99_ms_spread"]
+    assert low <= report["product_path_p99_ms"] <= high
 
 
 def test_emergency_starts_on_every_agent() -> None:

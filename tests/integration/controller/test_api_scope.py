@@ -9,9 +9,8 @@ import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 
-from controller.api import deps
-from controller.api.deps import Principal, Role
 from controller.app import create_app
+from controller.auth.principal import Principal, Role
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
 from controller.services.container import Controller
@@ -31,20 +30,18 @@ def header_principal(request: Request, _ctl: Controller) -> Principal | None:
 @pytest.fixture
 def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
     settings = ControllerSettings(data_dir=tmp_path / "ctl", mqtt_port=mosquitto.port)
-    deps.principal_resolvers.insert(0, header_principal)
-    try:
-        with TestClient(create_app(settings)) as c:
-            for zone in (
-                {"id": "xa-dong-tien", "name": "Xã Đồng Tiến"},
-                {"id": "xa-vi-huong", "name": "Xã Vi Hương"},
-            ):
-                assert c.post("/api/v1/zones", json=zone).status_code == 201
-            for node, zone in (("dong-an-1", "xa-dong-tien"), ("vi-huong-1", "xa-vi-huong")):
-                body = {"id": node, "name": node, "zone_id": zone}
-                assert c.post("/api/v1/nodes", json=body).status_code == 201
-            yield c
-    finally:
-        deps.principal_resolvers.remove(header_principal)
+    app = create_app(settings)
+    app.state.principal_resolvers.insert(0, header_principal)
+    with TestClient(app) as c:
+        for zone in (
+            {"id": "xa-dong-tien", "name": "Xã Đồng Tiến"},
+            {"id": "xa-vi-huong", "name": "Xã Vi Hương"},
+        ):
+            assert c.post("/api/v1/zones", json=zone).status_code == 201
+        for node, zone in (("dong-an-1", "xa-dong-tien"), ("vi-huong-1", "xa-vi-huong")):
+            body = {"id": node, "name": node, "zone_id": zone}
+            assert c.post("/api/v1/nodes", json=body).status_code == 201
+        yield c
 
 
 def test_operator_sees_and_commands_only_own_commune(client: TestClient) -> None:

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from controller.api import deps
-from controller.api.deps import Principal, Role
 from controller.app import create_app
+from controller.auth.principal import Principal, Role
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
 from controller.db.models import AuditEntry

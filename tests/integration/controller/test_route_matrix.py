@@ -28,8 +28,8 @@ from integration.controller.two_communes import (
     slot_body,
 )
 
-from controller.api.deps import Role
 from controller.app import create_app
+from controller.auth.principal import Role
 from controller.config import ControllerSettings
 
 pytestmark = pytest.mark.integration

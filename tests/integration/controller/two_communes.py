@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from controller.api.deps import Role
+from controller.auth.principal import Role
 from controller.auth.users import create_user, set_password
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings

@@ -14,7 +14,7 @@ from integration.emergency.zone_listener import ZoneCommandListener
 from controller.app import create_app
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
-from controller.services.emergency_records import Emergency, UpstreamAlert
+from controller.db.models import Emergency, UpstreamAlert
 from protocol.clock import FakeClock
 
 pytestmark = pytest.mark.integration
@@ -53,13 +53,13 @@ def client(tmp_path: Path, mosquitto: MosquittoProcess, clock: FakeClock) -> Ite
             assert c.post("/api/v1/nodes", json=node_body).status_code == 201
         for code, zone in [("006109", "xa-a"), ("006037", "xa-c")]:
             body = {"zone_id": zone, "value_name": "SAME", "value": code}
-            assert c.post("/api/v1/alerts/geocodes", json=body).status_code == 201
+            assert c.post("/api/v1/upstream-alerts/geocodes", json=body).status_code == 201
         yield c
 
 
 def post_cap(client: TestClient, data: bytes) -> tuple[int, dict]:  # type: ignore[type-arg]
     r = client.post(
-        "/api/v1/alerts/cap", content=data, headers={"content-type": "application/cap+xml"}
+        "/api/v1/upstream-alerts/cap", content=data, headers={"content-type": "application/cap+xml"}
     )
     return r.status_code, r.json()
 
@@ -215,11 +215,13 @@ def test_json_form_is_accepted_and_validated(
             }
         ],
     }
-    r = client.post("/api/v1/alerts/json", json=alert)
+    r = client.post("/api/v1/upstream-alerts/json", json=alert)
     assert r.status_code == 200, r.text
     assert r.json()["outcome"] == "emergency" and r.json()["zones"] == ["xa-c"]
     assert settle(listener, 1) == [("xa-c", "emergency")]
-    bad = client.post("/api/v1/alerts/json", json={**alert, "identifier": "x2", "status": "Real"})
+    bad = client.post(
+        "/api/v1/upstream-alerts/json", json={**alert, "identifier": "x2", "status": "Real"}
+    )
     assert bad.status_code == 422 and "status" in bad.json()["detail"]
 
 
@@ -235,9 +237,9 @@ def test_alerts_need_admin_or_the_upstream_token(
     )
     with TestClient(create_app(settings)) as c:
         data = example("a2_severe_thunderstorm.xml")
-        assert c.post("/api/v1/alerts/cap", content=data).status_code == 401
+        assert c.post("/api/v1/upstream-alerts/cap", content=data).status_code == 401
         wrong = {"authorization": "Bearer nope"}
-        assert c.post("/api/v1/alerts/cap", content=data, headers=wrong).status_code == 401
+        assert c.post("/api/v1/upstream-alerts/cap", content=data, headers=wrong).status_code == 401
         admin = {"authorization": "Bearer admin-secret-for-the-cap-test-0123456789"}
-        r = c.post("/api/v1/alerts/cap", content=data, headers=admin)
+        r = c.post("/api/v1/upstream-alerts/cap", content=data, headers=admin)
         assert r.status_code == 200 and r.json()["reason"].startswith("expired")  # real clock

@@ -19,9 +19,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import delete, func, select
 
 from controller.broker.process import MosquittoProcess
-from controller.db.models import AuditEntry, CommandDelivery, PlaybackEvent
+from controller.db.models import AuditEntry, CommandDelivery, Emergency, PlaybackEvent
 from controller.services.container import Controller
-from controller.services.emergency_records import Emergency
 from protocol import topics
 
 pytestmark = pytest.mark.integration

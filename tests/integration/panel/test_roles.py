@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from integration.panel.panel_support import Panel
 
-from controller.api.deps import Role
+from controller.auth.principal import Role
 
 pytestmark = pytest.mark.integration
 

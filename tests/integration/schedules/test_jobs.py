@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from controller.broker.process import MosquittoProcess
-from controller.db.models import Heartbeat, Node, Zone
-from controller.jobs.job_settings import JobSettings
-from controller.jobs.runner import JobRunner
+from controller.db.models import Heartbeat, Node, ScheduleEntryRow, Zone
+from controller.jobs.runner import JobRunner, stored_job
 from controller.jobs.tasks import (
     mark_silent_nodes_offline,
     prerender_speech,
@@ -21,9 +20,10 @@ from controller.jobs.tasks import (
     run_horizon,
 )
 from controller.services.container import Controller
-from controller.services.schedule_store import ScheduleEntryRow, save_entry
+from controller.services.schedule_store import save_entry
 from protocol.clock import FakeClock
 from schedules import ScheduleEntry
+from tests.support.processes import wait_until
 
 from .conftest import settings_for
 
@@ -53,7 +53,7 @@ def _seed_nodes(ctl: Controller, count: int = 3) -> None:
 def test_one_scheduler_among_two_controllers_and_takeover(tmp_path: Path, clock: FakeClock) -> None:
     a = _controller(tmp_path, 1, clock, "ctl-a")
     b = _controller(tmp_path, 1, clock, "ctl-b")  # same data_dir: same SQLite file
-    fast = JobSettings(lease_ttl_s=15, horizon_interval_min=600)
+    fast = a.settings.model_copy(update={"lease_ttl_s": 15, "horizon_interval_min": 600})
     runner_a, runner_b = JobRunner(a, fast), JobRunner(b, fast)
     try:
         assert runner_a.tick() is True and runner_a.leading
@@ -82,8 +82,8 @@ def test_one_scheduler_among_two_controllers_and_takeover(tmp_path: Path, clock:
 
 
 def test_jobs_persist_in_the_database_across_restarts(tmp_path: Path, clock: FakeClock) -> None:
-    js = JobSettings(horizon_interval_min=600)
     first = _controller(tmp_path, 1, clock, "ctl-a")
+    js = first.settings.model_copy(update={"horizon_interval_min": 600})
     runner = JobRunner(first, js)
     runner.tick()
     job = runner.scheduler.get_job("liveness")  # type: ignore[union-attr]
@@ -96,6 +96,36 @@ def test_jobs_persist_in_the_database_across_restarts(tmp_path: Path, clock: Fak
         stored = conn.exec_driver_sql("SELECT id FROM scheduler_jobs ORDER BY id").scalars().all()
     assert stored == ["alerts", "horizon", "liveness", "prerender", "retention"]
     second.engine.dispose()
+
+
+def test_a_stored_job_runs_on_the_live_controller_it_was_given(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """No registry: the job store names a placeholder; the runner runs the task on its ctx."""
+    ctl = _controller(tmp_path, 1, clock, "ctl-live")
+    _seed_nodes(ctl, 1)
+    with ctl.sessions.begin() as session:
+        node = session.get(Node, "loa-0")
+        assert node is not None
+        node.online = True
+        node.status_changed_at = START - timedelta(minutes=5)
+    runner = JobRunner(ctl, ctl.settings.model_copy(update={"horizon_interval_min": 600}))
+    try:
+        assert runner.tick() and runner.scheduler is not None
+        assert runner.scheduler.get_job("liveness").func is stored_job  # type: ignore[union-attr]
+        assert runner.run_now("liveness")
+
+        def offline() -> bool:
+            with ctl.sessions() as session:
+                found = session.get(Node, "loa-0")
+                return found is not None and found.online is False
+
+        wait_until(offline, 10)
+    finally:
+        runner.stop()
+        ctl.engine.dispose()
+    with pytest.raises(RuntimeError, match="only through their JobRunner"):
+        stored_job()
 
 
 def test_liveness_and_retention(tmp_path: Path, clock: FakeClock) -> None:

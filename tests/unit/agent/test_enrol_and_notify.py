@@ -20,7 +20,6 @@ from agent.enrol import (
     request_enrolment,
     write_private,
 )
-from agent.fleet import fleet_node_ids
 from agent.systemd_notify import notify, watchdog_interval_s
 from protocol.enrol_token import EnrolToken, key_pin
 from protocol.signing import Signer
@@ -111,11 +110,6 @@ def test_watchdog_interval_is_half_the_period(monkeypatch: pytest.MonkeyPatch) -
     assert watchdog_interval_s() == 30.0
     monkeypatch.setenv("WATCHDOG_PID", "1")  # meant for another process
     assert watchdog_interval_s() is None
-
-
-def test_fleet_node_ids_are_slugs_in_order() -> None:
-    assert fleet_node_ids(3) == ["sim-001", "sim-002", "sim-003"]
-    assert fleet_node_ids(1000, "xa")[-1] == "xa-1000"
 
 
 class KeyServer:

@@ -407,3 +407,44 @@ def test_cancel_emergency_ends_the_spaced_repeats(rig: Rig) -> None:
     for t in (30, 60, 90):
         rig.advance_to(t)
     assert [r.item_id for r, _at in rig.player.plays] == ["em"]
+
+
+def test_every_action_runs_from_one_table_and_a_refusal_is_a_rejection(tmp_path: Path) -> None:
+    """The runtime adds its actions to playout's table; a handler that refuses (reboot when
+    it is disabled) rejects with its reason; an action nobody handles is rejected too."""
+    from agent.playout import Ack, CommandRefused
+
+    synced: list[str] = []
+
+    def sync(cmd: Command, _now: datetime, _ack: Ack) -> None:
+        synced.append(cmd.id)
+
+    def reboot(_cmd: Command, _now: datetime, _ack: Ack) -> None:
+        raise CommandRefused("reboot is disabled on this node")
+
+    rig = Rig(tmp_path)
+    rig.playout = Playout(
+        rig.clock,
+        rig.player,
+        rig.amp,
+        rig.volume,
+        PlayedLog(tmp_path / "played2.sqlite"),
+        lambda k, i, c, d: rig.events.append((k, i, c, d)),
+        lambda item: f"/media/{item.id}",
+        rig.config,
+        handlers={CommandAction.SYNC: sync, CommandAction.REBOOT: reboot},
+    )
+    rig.playout.submit(command(CommandAction.SYNC, 1))
+    rig.playout.submit(command(CommandAction.REBOOT, 2))
+    rig.playout.step()
+    assert synced == ["c1"]
+    assert [(k.value, c, d) for k, _i, c, d in rig.events] == [
+        ("command_ack", "c1", "sync"),
+        ("command_rejected", "c2", "reboot is disabled on this node"),
+    ]
+    bare = Rig(tmp_path / "bare")  # no runtime handlers: sync is not supported here
+    bare.playout.submit(command(CommandAction.SYNC, 3))
+    bare.playout.step()
+    assert bare.events == [
+        (EventKind.COMMAND_REJECTED, None, "c3", "sync is not supported by this agent")
+    ]

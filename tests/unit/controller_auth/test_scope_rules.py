@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from controller.api.deps import Principal, Role
+from controller.auth.principal import Principal, Role
 from controller.auth.scope import scope_for
 from controller.db.models import Base, Node
 from controller.services.announcements import TargetError, resolve_targets

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from controller.jobs.job_settings import JobSettings
 from controller.jobs.tasks import due_without_speech
 from controller.services.announcements import next_free_start
 from controller.services.schedule_editing import (
@@ -129,11 +128,3 @@ def test_prerender_picks_only_speech_without_media_due_soon() -> None:
     assert [e.id for e in due] == ["soon"]
     due = due_without_speech([soon, later, in_slot, ready], [slot], NOW, timedelta(hours=10))
     assert [e.id for e in due] == ["soon", "in-slot"]
-
-
-def test_job_settings_fall_back_to_defaults_and_read_known_fields() -> None:
-    class Partial:
-        horizon_interval_min = 2.5
-
-    js = JobSettings.of(Partial())
-    assert js.horizon_interval_min == 2.5 and js.heartbeat_retention_days == 30.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.cap.mapping import (
+from controller.upstream_alerts.mapping import (
     BroadcastKind,
     ZoneMap,
     classify,
@@ -15,8 +15,8 @@ from controller.cap.mapping import (
     point_in_polygon,
     within_circle,
 )
-from controller.cap.model import CapInfo
-from controller.cap.parse import parse_cap
+from controller.upstream_alerts.model import CapInfo
+from controller.upstream_alerts.parse import parse_cap
 
 EXAMPLES = Path(__file__).with_name("cap_examples")
 STORM_POLYGON = [

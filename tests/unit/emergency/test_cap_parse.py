@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from controller.cap.errors import AlertRejected
-from controller.cap.parse import MAX_BYTES, parse_cap
+from controller.upstream_alerts.errors import AlertRejected
+from controller.upstream_alerts.parse import MAX_BYTES, parse_cap
 
 EXAMPLES = Path(__file__).with_name("cap_examples")
 

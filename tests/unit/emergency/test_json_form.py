@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from controller.cap.errors import AlertRejected
-from controller.cap.json_form import AlertIn
-from controller.cap.mapping import BroadcastKind, ZoneMap, decide
+from controller.upstream_alerts.errors import AlertRejected
+from controller.upstream_alerts.json_form import AlertIn
+from controller.upstream_alerts.mapping import BroadcastKind, ZoneMap, decide
 
 
 def flood(**changes: Any) -> dict[str, Any]:

@@ -11,11 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# The schedule tables live outside controller/db/models.py (the leases table is in it);
-# importing them registers the tables on Base.metadata wherever migrations run, so
-# autogenerate comparisons see them.
-import controller.services.schedule_store  # noqa: F401
-
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None

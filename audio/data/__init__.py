@@ -1,1 +1,0 @@
-"""Fixed data shipped with the audio package (benchmark notices)."""

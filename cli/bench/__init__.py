@@ -1,1 +1,0 @@
-"""Benchmarks (``loa bench NAME``): one module each, exposing ``register(subparsers)``; JSON out."""
