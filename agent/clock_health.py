@@ -9,7 +9,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import shutil
+import subprocess
 import sys
+import threading
+import time
+from dataclasses import dataclass
 
 STA_NANO = 0x2000
 TIME_ERROR = 5  # the kernel says: clock not synchronised
@@ -69,3 +74,88 @@ def clock_offset_ms() -> float | None:
     divisor = 1e6 if timex.status & STA_NANO else 1e3
     offset_ms: float = round(int(timex.offset) / divisor, 3)
     return offset_ms
+
+
+# -- sync state from the time daemon (chrony or systemd-timesyncd) ----------------------
+
+SYNC_CHECK_S = 300.0  # ask the daemon at most this often: a subprocess per heartbeat is waste
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What the time daemon says: ``source`` is chrony, timesyncd or unknown."""
+
+    source: str = "unknown"
+    synced: bool | None = None
+    offset_ms: float | None = None
+
+
+def parse_chrony_tracking(csv_line: str) -> SyncState | None:
+    """``chronyc -c tracking``: field 5 is the system time's offset from NTP time in seconds
+    (sign as chrony prints it; the panel only uses its size), the last field the leap
+    status (``Not synchronised``)."""
+    fields = csv_line.strip().split(",")
+    if len(fields) < 14:
+        return None
+    try:
+        offset_ms = round(float(fields[4]) * 1000, 3)
+    except ValueError:
+        return None
+    return SyncState("chrony", fields[-1] != "Not synchronised", offset_ms)
+
+
+def parse_timedatectl(text: str) -> SyncState | None:
+    """``timedatectl show``: ``NTPSynchronized=yes|no`` (no offset: adjtimex gives it)."""
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key == "NTPSynchronized" and value in ("yes", "no"):
+            return SyncState("timesyncd", value == "yes")
+    return None
+
+
+def _run(argv: list[str]) -> str | None:
+    binary = shutil.which(argv[0])
+    if binary is None:
+        return None
+    try:
+        result = subprocess.run(
+            [binary, *argv[1:]], capture_output=True, text=True, timeout=3, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def read_sync_state() -> SyncState:
+    """chrony if it answers, else timedatectl (timesyncd), else ``unknown``."""
+    out = _run(["chronyc", "-c", "tracking"])
+    state = parse_chrony_tracking(out) if out else None
+    if state is None:
+        out = _run(["timedatectl", "show"])
+        state = parse_timedatectl(out) if out else None
+    return state or SyncState()
+
+
+class SyncMonitor:
+    """``read_sync_state`` at most every ``SYNC_CHECK_S`` (monotonic), else the last answer.
+
+    One machine has one clock: ``SYNC`` is shared by every agent in the process (a
+    simulated fleet asks the daemon once, not once per agent).
+    """
+
+    def __init__(self, every_s: float = SYNC_CHECK_S) -> None:
+        self.every_s = every_s
+        self._at: float | None = None
+        self._state = SyncState()
+        self._lock = threading.Lock()
+
+    def state(self) -> SyncState:
+        with self._lock:
+            now = time.monotonic()
+            if self._at is None or now - self._at >= self.every_s:
+                self._state = read_sync_state()
+                self._at = now
+            return self._state
+
+
+SYNC = SyncMonitor()

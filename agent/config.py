@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr
 from agent._version import VERSION
 from protocol.settings_source import LoaSettings
 
-PlayerName = Literal["mpv", "ffplay", "aplay", "null", "tap"]
+PlayerName = Literal["mpv", "mpv-spawn", "ffplay", "aplay", "null", "tap"]
 
 
 class AgentSettings(LoaSettings):
@@ -41,7 +41,14 @@ class AgentSettings(LoaSettings):
     min_playlist_version: int = Field(
         0, ge=0, description="refuse older playlists (set at enrolment: survives an SD reflash)"
     )
-    player: PlayerName = "mpv"
+    player: PlayerName = Field(
+        "mpv",
+        description="mpv = one persistent mpv preloading each item (sound on time);"
+        " mpv-spawn = a new mpv per item (slow start, the old behaviour)",
+    )
+    audio_device: str | None = Field(
+        None, description="ALSA PCM the players write to (e.g. default, hw:0,0); None = default"
+    )
     tap_file: Path | None = None
     heartbeat_interval_s: float = Field(30.0, gt=0)
     cache_max_mb: int = Field(1024, ge=1)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,7 +73,9 @@ class CommandRefused(Exception):
     """A handler refuses its command: it is rejected with this reason, not acknowledged."""
 
 
+PRELOAD_S = 1.5  # hand the next item to the player this long ahead (agent.backends.mpv_ipc)
 MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
+STALL_S = 2 * MAX_SLEEP_S  # no step finished for this long: the clock is stuck (watchdog)
 POLL_S = 0.5  # how often a running player is checked for an early exit
 EPSILON_S = 0.001
 
@@ -142,10 +145,13 @@ class Playout:
         self.base_volume = self.config.default_volume
         self._last_end: datetime | None = None
         self._media_wait_until: datetime | None = None
+        self._next_item: PlaylistItem | None = None
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
-        self._runner = Runner("playout", self.step)
+        self._runner = Runner("playout", self._timed_step)
+        self.stall_after_s = STALL_S
+        self._last_step_done = time.monotonic()
 
     # -- inputs (any thread) -------------------------------------------------------------
     def set_playlist(self, playlist: Playlist) -> None:
@@ -203,6 +209,7 @@ class Playout:
         self._drop_if_removed(now)
         next_start = self._schedule(now)
         self._drive_amplifier(now, next_start)
+        self._prepare_next(now, next_start)
         wake = self._next_wake(now, next_start)
         if self._recurring:
             soonest = min(r.next_at for r in self._recurring.values())
@@ -275,11 +282,13 @@ class Playout:
         now_ts = now.timestamp()
         due: list[PlaylistItem] = []
         next_start: datetime | None = None
+        self._next_item = None
         new_cursor, advancing = cursor, True
         for index in range(cursor, len(plan)):
             start_ts, end_ts, item = plan[index]
             if start_ts > now_ts + EPSILON_S:
                 next_start = item.start
+                self._next_item = item
                 break
             state = self.played.state(item)
             if state not in FINAL_STATES:
@@ -493,6 +502,33 @@ class Playout:
             detail = "; ".join(d for d in (command.action.value, source.note) if d)
             self.emit(EventKind.STARTED, item.id, command.id, detail)
 
+    # -- preloading (persistent players) -------------------------------------------------
+    def _prepare_next(self, now: datetime, next_start: datetime | None) -> None:
+        """Within ``PRELOAD_S`` of the next start, with nothing playing, let the player load
+        it paused at its start, so the start itself is only an unpause (sound on time)."""
+        item = self._next_item
+        if item is None or next_start is None or self.playing is not None:
+            return
+        if item.kind in (ItemKind.SILENCE, ItemKind.STREAM):
+            return
+        if (next_start - now).total_seconds() > PRELOAD_S or self.played.state(item):
+            return
+        source = self.resolve(item)
+        if source is None:
+            return
+        request = PlayRequest(
+            item.id,
+            item.kind.value,
+            source.location,
+            0.0,
+            item.duration_s,
+            self._volume_for(item),
+        )
+        try:
+            self.player.prepare(request)
+        except OSError as exc:
+            log.warning("preload of %s failed: %s", item.id, exc)
+
     # -- amplifier and sleeping ----------------------------------------------------------
     def _drive_amplifier(self, now: datetime, next_start: datetime | None) -> None:
         if self.amp_forced is not None and not (self.playing and self.playing.command):
@@ -514,6 +550,7 @@ class Playout:
         if next_start is not None:
             deadlines.append(next_start)
             deadlines.append(next_start - timedelta(seconds=self.config.amp_lead_s))
+            deadlines.append(next_start - timedelta(seconds=PRELOAD_S))
         if self.playing is not None:
             deadlines.append(self.playing.end_at)
             deadlines.append(now + timedelta(seconds=POLL_S))
@@ -531,10 +568,20 @@ class Playout:
     # -- the real-time loop --------------------------------------------------------------
     def start(self, stepper: Stepper | None = None) -> None:
         """Run :meth:`step` whenever it is due (own thread unless a shared ``stepper``)."""
+        self.player.warm_up()  # a persistent player is up before the first preload
+        self._last_step_done = time.monotonic()
         self._runner.start(stepper)
 
+    def _timed_step(self) -> float:
+        wake = self.step()
+        self._last_step_done = time.monotonic()
+        return wake
+
     def alive(self) -> bool:
-        return self._runner.alive()
+        """The clock thread runs and is not stuck: steps come at least every MAX_SLEEP_S, so
+        none finishing for ``stall_after_s`` means a step hangs (e.g. in a player call)."""
+        fresh = time.monotonic() - self._last_step_done < self.stall_after_s
+        return self._runner.alive() and fresh
 
     def stop(self) -> None:
         self._runner.stop()
@@ -542,6 +589,7 @@ class Playout:
             self.playing.playback.stop()
             self.playing = None
         self.amplifier.set(False)
+        self.player.close()
 
 
 def _unavailable(item: PlaylistItem, late_s: float) -> str:

@@ -21,7 +21,7 @@ import httpx
 
 from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
-from agent.clock_health import clock_offset_ms
+from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
 from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
@@ -31,7 +31,7 @@ from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
-from agent.systemd_notify import notify, watchdog_interval_s
+from agent.systemd_notify import notify, watchdog_loop
 from agent.updater import RESTART_EXIT_CODE, Updater
 from protocol import topics
 from protocol.clock import Clock, SystemClock
@@ -124,11 +124,12 @@ class AgentRuntime:
             settings.cache_max_mb * 1024 * 1024,
             verify=settings.http_verify(),
         )
+        player = make_player(settings)
         self.playout = Playout(
             self.clock,
-            make_player(settings),
+            player,
             make_amplifier(settings),
-            make_volume(settings),
+            make_volume(settings, player),
             self.played,
             self._emit,
             self._resolve,
@@ -302,11 +303,21 @@ class AgentRuntime:
             playlist_version=current.version if current else None,
             cache_bytes=cache_bytes,
             cache_items=cache_items,
-            clock_offset_ms=clock_offset_ms(),
         )
+        fields.update(self._clock_fields())
         if self.session.connected.is_set():
             self.updater.confirm()  # a release on trial has come back: connected, reporting
         return fields
+
+    def _clock_fields(self) -> dict[str, Any]:
+        """Offset (chrony's own, else the kernel's) and the daemon's sync state."""
+        sync = SYNC.state()
+        offset = sync.offset_ms if sync.offset_ms is not None else clock_offset_ms()
+        return {
+            "clock_offset_ms": offset,
+            "clock_source": sync.source,
+            "clock_synced": sync.synced,
+        }
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -357,11 +368,8 @@ class AgentRuntime:
             signal.signal(sig, lambda *_: stop.set())
         self.start()
         notify("READY=1")
-        ping = watchdog_interval_s()
         try:
-            while not stop.wait(ping or 60.0):
-                if ping and self.healthy():
-                    notify("WATCHDOG=1")
+            watchdog_loop(stop, self.healthy)
         finally:
             notify("STOPPING=1")
             self.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections.abc import Callable
 
 
 def notify(message: str) -> bool:
@@ -32,3 +34,15 @@ def watchdog_interval_s() -> float | None:
         return int(usec) / 2e6
     except ValueError:
         return None
+
+
+def watchdog_loop(stop: threading.Event, healthy: Callable[[], bool]) -> None:
+    """Until ``stop``: ping ``WATCHDOG=1`` every half watchdog period while ``healthy()``.
+
+    A stalled playout clock stops the pings, so systemd restarts the agent after
+    ``WatchdogSec``. Without a watchdog (not under systemd) this only waits for ``stop``.
+    """
+    ping = watchdog_interval_s()
+    while not stop.wait(ping or 60.0):
+        if ping and healthy():
+            notify("WATCHDOG=1")

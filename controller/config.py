@@ -96,6 +96,12 @@ class ControllerSettings(LoaSettings):
     )
     enrol_window_s: float = Field(600, gt=0, description="enrolment failure window")
     alert_offline_after_min: float = Field(10, gt=0, description="offline this long -> alert")
+    echo_clock_offset_ms: float = Field(
+        50.0,
+        gt=0,
+        description="the fleet page flags a node whose clock is off by more: neighbouring"
+        " speakers that start this far apart are heard as an echo",
+    )
     alert_webhook_url: str | None = Field(None, description="POST each new alert here as JSON")
     scheduler_enabled: bool = Field(True, description="run the jobs (one replica holds the lease)")
     horizon_interval_min: float = Field(10.0, gt=0, description="recompile + republish period")

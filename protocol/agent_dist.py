@@ -18,7 +18,7 @@ VERSION_RE = re.compile(AGENT_VERSION_PATTERN)
 FileName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")]
 # agent: the agent wheel; lock: hashed requirements; tool: the release/rollback script;
 # unit: the systemd unit; wheel: a dependency wheel for offline installs
-FileRole = Literal["agent", "lock", "tool", "unit", "wheel"]
+FileRole = Literal["agent", "lock", "tool", "unit", "setup", "wheel"]
 
 
 class DistFile(WireModel):

@@ -199,6 +199,10 @@ class Heartbeat(WireModel):
     cache_bytes: int | None = Field(default=None, ge=0)
     cache_items: int | None = Field(default=None, ge=0)
     clock_offset_ms: float | None = None
+    # the time daemon's view (newer agents): chrony / timesyncd / unknown, and whether it is
+    # synchronised; older agents omit both
+    clock_source: Annotated[str, Field(max_length=16)] | None = None
+    clock_synced: bool | None = None
     outbox_pending: int | None = Field(default=None, ge=0)
 
 

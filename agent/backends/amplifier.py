@@ -26,7 +26,7 @@ class GpioAmplifier(Amplifier):
     """Drives a relay on ``pin`` (BCM numbering)."""
 
     def __init__(self, pin: int) -> None:
-        from gpiozero import OutputDevice  # type: ignore[import-not-found,unused-ignore]
+        from gpiozero import OutputDevice  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         self._device: Any = OutputDevice(pin, active_high=True, initial_value=False)
 

@@ -59,6 +59,18 @@ class Player(ABC):
     def play(self, request: PlayRequest) -> Playback:
         """Start playing at once (must return quickly: the start time is measured here)."""
 
+    def prepare(self, request: PlayRequest) -> None:
+        """Get ready to ``play(request)`` soon (a persistent player preloads it); optional."""
+        return None
+
+    def warm_up(self) -> None:
+        """Start what the player keeps between items, without blocking; optional."""
+        return None
+
+    def close(self) -> None:
+        """Release what the player keeps between items (a persistent process); optional."""
+        return None
+
 
 class SilentPlayback(Playback):
     """Plays nothing until stopped: the playout clock ends it at the item's end."""

@@ -31,6 +31,7 @@ class ProcessPlayback(Playback):
 
 class ProcessPlayer(Player):
     program = ""
+    device: str | None = None  # ALSA PCM (mpv, aplay); None = the system default
 
     def __init__(self) -> None:
         path = shutil.which(self.program)
@@ -54,6 +55,8 @@ class MpvPlayer(ProcessPlayer):
 
     def argv(self, request: PlayRequest) -> list[str]:
         args = [self.binary, "--no-video", "--really-quiet", "--no-terminal"]
+        if self.device:
+            args += ["--ao=alsa", f"--audio-device=alsa/{self.device}"]
         if request.offset_s > 0:
             args.append(f"--start={request.offset_s:.3f}")
         args.append(f"--length={request.duration_s:.3f}")
@@ -81,4 +84,5 @@ class AplayPlayer(ProcessPlayer):
     name = program = "aplay"
 
     def argv(self, request: PlayRequest) -> list[str]:
-        return [self.binary, "-q", request.source]
+        device = ["-D", self.device] if self.device else []
+        return [self.binary, "-q", *device, request.source]

@@ -6,6 +6,7 @@ import logging
 import shutil
 import subprocess
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,19 @@ class Volume(ABC):
 
 class NoopVolume(Volume):
     def set(self, percent: int) -> None:
+        self.level = percent
+
+
+class PlayerVolume(Volume):
+    """The player's own gain (the persistent mpv's ``volume``): where no mixer is set."""
+
+    def __init__(self, apply: Callable[[int], bool]) -> None:
+        self._apply = apply
+
+    def set(self, percent: int) -> None:
+        if percent == self.level:
+            return  # no IPC round trip between the scheduled instant and the unpause
+        self._apply(percent)
         self.level = percent
 
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from controller.agentdist.lock import parse_lock
-from controller.agentdist.store import INSTALLER, LOCK, TOOL, UNIT
+from controller.agentdist.store import INSTALLER, LOCK, TIMESYNC, TOOL, UNIT
 from controller.agentdist.wheel import build_wheel
 
 DEPLOY = Path("deploy") / "agent"
@@ -22,7 +22,7 @@ def build_release(source_root: Path, dist_root: Path, version: str, lock: Path |
     lock_path = lock or deploy / LOCK
     parse_lock(lock_path.read_text(encoding="utf-8"))  # a broken lock fails the build, not a Pi
     shutil.copyfile(lock_path, staging / LOCK)
-    for name in (TOOL, UNIT, INSTALLER):
+    for name in (TOOL, UNIT, TIMESYNC, INSTALLER):
         shutil.copyfile(deploy / name, staging / name)
     wheel = build_wheel(source_root, staging, version)
     old = dist_root / "releases" / f".{version}.old"

@@ -6,6 +6,7 @@ Layout (``LOA_AGENT_DIST_DIR``, default ``<data_dir>/agent-dist``)::
     releases/<version>/requirements.lock                       the hashed lock (deploy/agent)
     releases/<version>/loa-release.sh                          install/switch/supervise/rollback
     releases/<version>/loa-agent.service                       the systemd unit
+    releases/<version>/timesync.sh                             clock sync set-up (installer)
     releases/<version>/install.sh                              served as /agent/install.sh
     wheels/*.whl                                               operator's offline wheels
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 LOCK = "requirements.lock"
 TOOL = "loa-release.sh"
 UNIT = "loa-agent.service"
+TIMESYNC = "timesync.sh"  # clock sync set-up, run once by the installer
 INSTALLER = "install.sh"
 
 
@@ -92,7 +94,7 @@ class AgentDist:
         """A release file (the lock as served), or raise ``DistNotFound``."""
         if name == LOCK:
             return self.served_lock(version)
-        allowed = {wheel_name(version), TOOL, UNIT, INSTALLER}
+        allowed = {wheel_name(version), TOOL, UNIT, TIMESYNC, INSTALLER}
         path = self.release_dir(version) / name
         if name not in allowed or not path.is_file():
             raise DistNotFound(f"no file {name!r} in agent release {version}")
@@ -126,6 +128,8 @@ class AgentDist:
         add(TOOL, "tool", f"{prefix}/{TOOL}", rel / TOOL)
         if (rel / UNIT).is_file():
             add(UNIT, "unit", f"{prefix}/{UNIT}", rel / UNIT)
+        if (rel / TIMESYNC).is_file():
+            add(TIMESYNC, "setup", f"{prefix}/{TIMESYNC}", rel / TIMESYNC)
         wheels = self.offline_wheels()
         skipped = unmatched_wheels(parse_lock(lock.decode()), wheels)
         if skipped:

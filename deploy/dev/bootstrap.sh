@@ -25,7 +25,9 @@ if [ "$mode" = test ]; then
   need postgresql
   need icecast2
   need nginx
-  need systemd
+  need systemd      # systemd-analyze verify of the agent unit
+  need alsa-utils   # aplay/amixer: agent audio tests through a file-backed ALSA PCM
+  need mpv          # the agent's persistent player (tests and loa bench sound-start)
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need_pkgs[*]}"

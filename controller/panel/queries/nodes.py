@@ -37,6 +37,19 @@ def is_playing(node: Node) -> bool:
     return node.online and bool((node.last_heartbeat or {}).get("current_item"))
 
 
+def clock_flag(node: Node, echo_offset_ms: float) -> tuple[str, float] | None:
+    """Why this node's clock would make it echo its neighbours, from its last heartbeat:
+    ``("echo", offset_ms)`` past the limit, ``("unsynced", 0)`` when its time daemon says
+    it is not synchronised; None when fine or unknown (old agents send neither)."""
+    hb = node.last_heartbeat or {}
+    offset = hb.get("clock_offset_ms")
+    if isinstance(offset, int | float) and abs(offset) > echo_offset_ms:
+        return ("echo", float(offset))
+    if hb.get("clock_synced") is False:
+        return ("unsynced", 0.0)
+    return None
+
+
 def list_nodes(session: Session, scope: Scope, flt: NodeFilter, limit: int = 1000) -> list[Node]:
     query = select(Node).where(Node.revoked_at.is_(None)).order_by(Node.zone_id, Node.id)
     if not scope.everything:

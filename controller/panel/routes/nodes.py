@@ -28,8 +28,15 @@ def nodes_page(
         scope = page.scope(session)
         nodes = q.list_nodes(session, scope, flt)
         zones = q.zones_in_scope(session, scope)
+    echo_ms = page.ctl.settings.echo_clock_offset_ms
     return page.render(
-        "nodes.html", nodes=nodes, zones=zones, flt=flt, playing=q.is_playing, statuses=q.STATUSES
+        "nodes.html",
+        nodes=nodes,
+        zones=zones,
+        flt=flt,
+        playing=q.is_playing,
+        statuses=q.STATUSES,
+        clock_flag=lambda node: q.clock_flag(node, echo_ms),
     )
 
 

@@ -128,8 +128,9 @@ def test_sleeps_until_amp_lead_then_start_and_starts_exactly_on_time(rig: Rig) -
     assert rig.playout.step() == pytest.approx(30)  # re-reads the wall clock at least every 30 s
     assert rig.advance_to(580) == pytest.approx(18)  # wake for the amplifier lead first
     assert not rig.amp.is_on
-    assert rig.advance_to(598) == pytest.approx(2)
+    assert rig.advance_to(598) == pytest.approx(0.5)  # then for the preload (PRELOAD_S)
     assert rig.amp.is_on
+    assert rig.advance_to(598.5) == pytest.approx(1.5)
     assert rig.player.plays == []
     rig.advance_to(600)
     request, at = rig.player.plays[0]

@@ -82,7 +82,7 @@ def test_the_manifest_is_signed_and_hashes_the_served_lock(tmp_path: Path) -> No
     signer = Signer.generate()
     raw = store.manifest("1.0", signer, datetime.now(UTC))
     manifest = Verifier([signer.public_key]).verify(AgentManifest, raw)
-    assert {f.role for f in manifest.files} == {"agent", "lock", "tool", "unit"}
+    assert {f.role for f in manifest.files} == {"agent", "lock", "tool", "unit", "setup"}
     served_lock = store.file("1.0", "requirements.lock")
     import hashlib
 

@@ -1,0 +1,52 @@
+"""``loa bench sound-start`` and ``loa bench agent-idle`` at smoke size: real mpv through
+ALSA, a real broker, controller and agent process; they print the keys issue 15 names."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def bench(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "bench", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+@pytest.mark.skipif(shutil.which("mpv") is None, reason="needs mpv")
+def test_sound_start_hears_every_item_and_reports_the_spawn_baseline() -> None:
+    report = bench("sound-start", "--items", "3", "--spacing", "3.5")
+    assert report["player"].startswith("mpv (persistent")
+    assert report["heard"] == 3 and report["starts"]["preloaded"] == 3, report
+    lat = report["start_latency_ms"]
+    assert 0 <= lat["p50"] <= lat["p99"] <= lat["max"]
+    base = report["baseline_spawn_ms"]
+    assert base["heard"] + base["not_heard"] == 3
+    assert "method" in report and report["play_called_ms"]["p50"] <= lat["p50"]
+
+
+def test_agent_idle_reports_rss_cpu_wakeups_and_disk_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOA_BENCH_DIR", str(tmp_path))  # inherited by the bench process
+    report = bench("agent-idle", "--seconds", "3")
+    assert report["seconds"] >= 3
+    assert 5 < report["rss_mb"] < 500
+    assert report["cpu_pct"] >= 0 and report["wakeups_per_s"] > 0
+    assert report["disk_writes_mb_per_day"] >= 0
+    assert set(report["targets"]) == {"rss_mb", "cpu_pct", "disk_writes_mb_per_day"}
