@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 BENCHMARKS = {
-    "compile", "emergency", "fanout", "faults", "ingest", "panel", "reading", "timing", "tts"
+    "agent-idle", "compile", "emergency", "fanout", "faults", "ingest", "panel", "reading",
+    "sound-start", "timing", "tts",
 }  # fmt: skip
 
 
