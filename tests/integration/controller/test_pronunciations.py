@@ -15,7 +15,6 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from controller.api import deps
 from controller.app import create_app
 from controller.auth.principal import Principal, Role
 from controller.broker.process import MosquittoProcess
@@ -41,21 +40,19 @@ def header_principal(request: Request, _ctl: Controller) -> Principal | None:
 @pytest.fixture
 def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
     settings = ControllerSettings(data_dir=tmp_path / "ctl", mqtt_port=mosquitto.port)
-    deps.principal_resolvers.insert(0, header_principal)
-    try:
-        with TestClient(create_app(settings)) as c:
-            for zone in (
-                {"id": "tinh-lang-son", "name": "Tỉnh Lạng Sơn", "kind": "tỉnh"},
-                {"id": "xa-dong-tien", "name": "Xã Đồng Tiến", "parent_id": "tinh-lang-son"},
-                {"id": "xa-vi-huong", "name": "Xã Vi Hương", "parent_id": "tinh-lang-son"},
-                {"id": "ban-dong-an", "name": "Bản Đồng An", "parent_id": "xa-dong-tien"},
-            ):
-                assert c.post("/api/v1/zones", json=zone).status_code == 201
-            body = {"id": "dong-an-1", "name": "Loa Đồng An", "zone_id": "ban-dong-an"}
-            assert c.post("/api/v1/nodes", json=body).status_code == 201
-            yield c
-    finally:
-        deps.principal_resolvers.remove(header_principal)
+    app = create_app(settings)
+    app.state.principal_resolvers.insert(0, header_principal)  # tests name their caller
+    with TestClient(app) as c:
+        for zone in (
+            {"id": "tinh-lang-son", "name": "Tỉnh Lạng Sơn", "kind": "tỉnh"},
+            {"id": "xa-dong-tien", "name": "Xã Đồng Tiến", "parent_id": "tinh-lang-son"},
+            {"id": "xa-vi-huong", "name": "Xã Vi Hương", "parent_id": "tinh-lang-son"},
+            {"id": "ban-dong-an", "name": "Bản Đồng An", "parent_id": "xa-dong-tien"},
+        ):
+            assert c.post("/api/v1/zones", json=zone).status_code == 201
+        body = {"id": "dong-an-1", "name": "Loa Đồng An", "zone_id": "ban-dong-an"}
+        assert c.post("/api/v1/nodes", json=body).status_code == 201
+        yield c
 
 
 def _add(c: TestClient, written: str, spoken: str, zone: str, headers: dict[str, str]) -> int:
