@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 BENCHMARKS = {
     "agent-idle", "compile", "emergency", "fanout", "faults", "ingest", "panel", "reading",
@@ -45,3 +47,16 @@ def test_a_benchmark_error_is_one_line_and_exit_2() -> None:
     assert done.stderr.strip().splitlines()[-1] == (
         "loa bench: error: --agents and --rounds must be at least 1"
     )
+
+
+def test_loa_bench_runs_from_any_directory_of_a_checkout(tmp_path: Path) -> None:
+    """The README's venv has the product installed editable (no loadsim on its path): the
+    ``loa`` command must still find the benchmarks beside the cli it was loaded from."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code = "import sys; from cli.main import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "bench", "--help"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "reading" in done.stdout
