@@ -213,7 +213,10 @@ def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
     units += sorted(generated.iterdir())
     assert len(units) >= 5
     root = tmp_path / "root"
-    stand_ins = ("opt/loa/venv/bin/loa", "opt/loa/venv/bin/python", "opt/loa/current/bin/loa")
+    stand_ins = (
+        "opt/loa/venv/bin/loa", "opt/loa/venv/bin/python", "opt/loa/current/bin/loa",
+        "opt/loa/bin/loa-release",  # the agent unit starts the release supervisor
+    )  # fmt: skip
     for exe in (*stand_ins, "bin/systemctl", "usr/local/sbin/loa-admin"):
         path = root / exe
         path.parent.mkdir(parents=True, exist_ok=True)
