@@ -56,8 +56,17 @@ fi
 .venv/bin/python -m pytest "$@"
 if [ "$#" -eq 0 ]; then
   echo "bootstrap: second pass on PostgreSQL"
-  # Every integration test that touches the database, again on PostgreSQL (audio has no
-  # database; fuzz and fault runs are long and database-agnostic, so they run once).
+  # Every integration test whose outcome depends on the database, again on PostgreSQL.
+  # Run once only: audio (no database), the agent side (ALSA, watchdog, verified media), the
+  # served agent install/update, TLS transport, the load harness and benchmark smoke tests
+  # (their controller only stores rows the other tests cover); fuzz and fault runs too.
   LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q \
-    tests/integration --ignore=tests/integration/audio
+    tests/integration --ignore=tests/integration/audio \
+    --ignore=tests/integration/agent/test_alsa_playback.py \
+    --ignore=tests/integration/agent/test_watchdog.py \
+    --ignore=tests/integration/agent/test_verified_media.py \
+    --ignore=tests/integration/agent_dist/test_install_from_controller.py \
+    --ignore=tests/integration/agent_dist/test_update_rollback.py \
+    --ignore=tests/integration/tls \
+    --ignore=tests/integration/loadsim --ignore=tests/integration/bench
 fi

@@ -7,7 +7,8 @@ every operation (valid and invalid bodies, paths, queries) and each answer must 
 It runs once per role, authenticated as a real panel user would call the API (session cookie
 plus CSRF header; the anonymous-admin switch is off), over two seeded communes: a viewer and
 an operator of xã Đồng Tiến, then the admin. The case budget is split between the roles so
-the whole run costs about what the single anonymous run did.
+the three runs together cost about half of what the single anonymous run did (13 cases
+per operation in all).
 """
 
 from __future__ import annotations
@@ -99,18 +100,18 @@ def _check(api: Api, who: str, case: schemathesis.Case) -> None:
 
 
 @schema.parametrize()
-@fuzz_settings(5, minimum=2)
+@fuzz_settings(3, minimum=2)
 def test_no_server_errors_as_viewer(api: Api, case: schemathesis.Case) -> None:
     _check(api, "viewer", case)
 
 
 @schema.parametrize()
-@fuzz_settings(8, minimum=3)
+@fuzz_settings(4, minimum=2)
 def test_no_server_errors_as_operator(api: Api, case: schemathesis.Case) -> None:
     _check(api, "operator", case)
 
 
 @schema.parametrize()
-@fuzz_settings(12, minimum=5)
+@fuzz_settings(6, minimum=3)
 def test_no_server_errors_as_admin(api: Api, case: schemathesis.Case) -> None:
     _check(api, "admin", case)
