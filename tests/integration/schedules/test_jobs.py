@@ -73,6 +73,7 @@ def test_one_scheduler_among_two_controllers_and_takeover(tmp_path: Path, clock:
             "alerts",
             "retention",
             "prerender",
+            "rollouts",
         }
     finally:
         runner_a.stop()
@@ -94,7 +95,7 @@ def test_jobs_persist_in_the_database_across_restarts(tmp_path: Path, clock: Fak
     second = _controller(tmp_path, 1, clock, "ctl-a2")
     with second.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT id FROM scheduler_jobs ORDER BY id").scalars().all()
-    assert stored == ["alerts", "horizon", "liveness", "prerender", "retention"]
+    assert stored == ["alerts", "horizon", "liveness", "prerender", "retention", "rollouts"]
     second.engine.dispose()
 
 
