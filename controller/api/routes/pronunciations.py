@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.normalise.lexicon import check_entry
 from controller.api.deps import ControllerDep, Operator, SessionDep
-from controller.api.routes.tts import _http_error
+from controller.api.routes.tts import _http_error, audio_response
 from controller.api.scoping import ScopeDep
 from controller.auth import audit
 from controller.auth.scope import Scope
@@ -205,14 +204,4 @@ async def preview(
         media = await run_in_threadpool(ctl.renderer.render_text, body.sample, entries=entries)
     except (AudioRejected, SynthesisFailed, AudioToolError) as exc:
         raise _http_error(exc) from None
-    data = ctl.media_store.path_for(media.sha256, media.ext).read_bytes()
-    return Response(
-        data,
-        media_type=media.mime,
-        headers={
-            "X-Loa-Engine": media.engine,
-            "X-Loa-Duration-S": f"{media.duration_s:.3f}",
-            "X-Loa-Media": media.filename,
-            "X-Loa-Normalised-Text": quote(media.normalised_text),
-        },
-    )
+    return audio_response(ctl, media)

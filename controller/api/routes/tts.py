@@ -20,6 +20,7 @@ from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.api.deps import ControllerDep, Operator, SessionDep
 from controller.api.scoping import ScopeDep, checked_targets
+from controller.services.container import Controller
 from controller.services.pronunciation import entries_for_targets
 
 router = APIRouter(prefix="/api/v1", tags=["tts"])
@@ -50,6 +51,21 @@ class MediaOut(BaseModel):
     duration_s: float
     engine: str
     url: str
+
+
+def audio_response(ctl: Controller, media: RenderedMedia) -> Response:
+    """A rendered file as the answer, with its engine, length and normalised text."""
+    data = ctl.media_store.path_for(media.sha256, media.ext).read_bytes()
+    return Response(
+        data,
+        media_type=media.mime,
+        headers={
+            "X-Loa-Engine": media.engine,
+            "X-Loa-Duration-S": f"{media.duration_s:.3f}",
+            "X-Loa-Media": media.filename,
+            "X-Loa-Normalised-Text": quote(media.normalised_text),
+        },
+    )
 
 
 def _http_error(exc: Exception) -> HTTPException:
@@ -88,17 +104,7 @@ async def preview(
         )
     except (AudioRejected, SynthesisFailed, AudioToolError) as exc:
         raise _http_error(exc) from None
-    data = ctl.media_store.path_for(media.sha256, media.ext).read_bytes()
-    return Response(
-        data,
-        media_type=media.mime,
-        headers={
-            "X-Loa-Engine": media.engine,
-            "X-Loa-Duration-S": f"{media.duration_s:.3f}",
-            "X-Loa-Media": media.filename,
-            "X-Loa-Normalised-Text": quote(media.normalised_text),
-        },
-    )
+    return audio_response(ctl, media)
 
 
 @router.post("/tts/normalise")
