@@ -130,7 +130,9 @@ def test_a_user_makes_an_api_token_in_the_panel_uses_it_and_revokes_it(
     page.get_by_role("button", name="Tạo", exact=True).click()
     token = page.locator("#new-token-value").inner_text()
     assert token.startswith("loa_")
-    api = httpx.Client(base_url=system.url, headers={"Authorization": f"Bearer {token}"})
+    api = httpx.Client(
+        base_url=system.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
     with api:
         nodes = api.get("/api/v1/nodes")
         assert nodes.status_code == 200 and {n["id"] for n in nodes.json()} == set(NODES)
