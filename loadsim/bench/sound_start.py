@@ -3,7 +3,8 @@
 The agent's real playout clock (``agent.playout.Playout`` on the system clock) plays
 ``--items`` scheduled items ``--spacing`` s apart through the real ``mpv --ao=alsa`` into
 the file-backed ALSA PCM of ``loadsim.bench._alsa_capture`` (a ``file`` plugin writing into a
-FIFO that this process drains and time-stamps). Each item is a square wave, audible from its
+FIFO that a reader process of its own drains and time-stamps, so the reader never competes
+with the playout clock for this process's GIL). Each item is a square wave, audible from its
 first frame; its latency is the arrival time of the first non-silent frame at the FIFO minus
 the item's scheduled start (same wall clock, same machine). That is the moment the player
 handed its first audio to ALSA; a real card adds its fixed output delay after it.
