@@ -19,13 +19,15 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from agent.backoff import Backoff
 from agent.stepping import Runner, Stepper
 from protocol.clock import Clock
 from protocol.models import MediaRef
+
+if TYPE_CHECKING:
+    import httpx  # imported on the first download (see MediaCache._http)
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,21 @@ class MediaCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.base_url = base_url.rstrip("/")
         self.max_bytes = max_bytes
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(30.0, connect=10.0), verify=verify
-        )
+        self._client = client
+        self._verify = verify
         self._lock = threading.Lock()
         self._verified: set[str] = set()
+
+    def _http(self) -> httpx.Client:
+        """The HTTP client, made on the first download: a node that has its media (most of
+        its life) does not carry an HTTP stack, several MB of a Pi's memory."""
+        import httpx
+
+        with self._lock:
+            if self._client is None:
+                timeout = httpx.Timeout(30.0, connect=10.0)
+                self._client = httpx.Client(timeout=timeout, verify=self._verify)
+            return self._client
 
     def path_for(self, media: MediaRef) -> Path:
         return self.dir / media.filename
@@ -111,12 +123,14 @@ class MediaCache:
         final = self.path_for(media)
         if self.has(media):
             return final
+        import httpx
+
         part = final.with_name(final.name + ".part")
         url = self.url_for(media)
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            with self._client.stream("GET", url, headers=headers) as resp:
+            with self._http().stream("GET", url, headers=headers) as resp:
                 if resp.status_code == 416:
                     part.unlink(missing_ok=True)
                     raise MediaError(f"{media.filename}: range refused, restarting download")

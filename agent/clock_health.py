@@ -139,8 +139,8 @@ def read_sync_state() -> SyncState:
 class SyncMonitor:
     """``read_sync_state`` at most every ``SYNC_CHECK_S`` (monotonic), else the last answer.
 
-    One machine has one clock: ``SYNC`` is shared by every agent in the process (a
-    simulated fleet asks the daemon once, not once per agent).
+    One machine has one clock: ``SYNC`` is the process's one monitor, so every heartbeat
+    reuses the last answer instead of spawning ``chronyc`` on a Pi each time.
     """
 
     def __init__(self, every_s: float = SYNC_CHECK_S) -> None:

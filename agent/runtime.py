@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import SYNC, clock_offset_ms
@@ -54,6 +52,8 @@ def fetch_trusted_keys(
     controller_url: str, timeout_s: float = 10.0, verify: ssl.SSLContext | bool = True
 ) -> list[str]:
     """``GET /api/v1/signing-keys`` once (first start only; pin keys in the config after)."""
+    import httpx  # first start only: an idle agent does not carry an HTTP client
+
     url = controller_url.rstrip("/") + "/api/v1/signing-keys"
     try:
         resp = httpx.get(url, timeout=timeout_s, verify=verify)

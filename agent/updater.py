@@ -22,9 +22,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-import httpx
 
 from agent._version import VERSION
 from agent.config import AgentSettings
@@ -33,6 +32,9 @@ from protocol.clock import Clock
 from protocol.errors import ProtocolError
 from protocol.models import AgentUpdate, EventKind
 from protocol.signing import Verifier
+
+if TYPE_CHECKING:
+    import httpx  # imported when an update runs: the idle agent does not carry it
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +151,8 @@ class Updater:
         staging = self.releases.root / "staging" / update.version
         shutil.rmtree(staging, ignore_errors=True)
         (staging / "wheels").mkdir(parents=True)
+        import httpx
+
         try:
             with httpx.Client(timeout=300, verify=self.settings.http_verify()) as http:
                 for f in manifest.files:
@@ -162,6 +166,8 @@ class Updater:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _manifest(self, update: AgentUpdate) -> AgentManifest:
+        import httpx
+
         url = self._url(f"agent/{update.version}/manifest.json")
         try:
             resp = httpx.get(url, timeout=60, verify=self.settings.http_verify())
@@ -207,6 +213,8 @@ class Updater:
 
 
 def _download(http: httpx.Client, url: str, out: Path, expected: DistFile) -> None:
+    import httpx
+
     digest = hashlib.sha256()
     try:
         with http.stream("GET", url) as resp, out.open("wb") as fh:

@@ -86,7 +86,8 @@ class SilentPlayback(Playback):
 
 
 class NullPlayer(Player):
-    """Silent, real timing: what simulated fleets use."""
+    """Silent, real timing: a node with no speaker connected (yet) still keeps and reports
+    its schedule."""
 
     name = "null"
 

@@ -3,12 +3,16 @@
 An asoundrc (used through ``ALSA_CONFIG_PATH`` in the player's environment) makes the
 ``default`` PCM a ``plug`` (any format in, S16_LE mono 48 kHz out) over a ``file`` plugin
 whose slave is a ``null`` PCM. The file plugin writes every frame the player hands to ALSA
-into a FIFO; a reader thread here drains it and stamps each chunk with the wall-clock time
-it arrived. So the captured bytes are exactly the PCM the player produced (duration, level),
-and the arrival time of the first non-silent frame is when the player delivered its first
-audio to ALSA. The ``null`` slave does not pace: a player writes as fast as the reader
-drains, so durations are measured in frames, never in elapsed time. A real card adds its
-own, constant output delay (its start threshold) after that instant.
+into a FIFO; a reader *process* of its own (this file run as a script, stdlib only) drains it,
+stamps each chunk with the wall-clock time it arrived and appends it to a log file that
+``AlsaCapture`` reads back. A separate process, so its reads are never delayed by the GIL or
+the threads of the process under test (a benchmark that plays through the agent's playout
+clock in-process), and its stamps cost the measured process nothing. So the captured bytes
+are exactly the PCM the player produced (duration, level), and the arrival time of the first
+non-silent frame is when the player delivered its first audio to ALSA. The ``null`` slave
+does not pace: a player writes as fast as the reader drains, so durations are measured in
+frames, never in elapsed time. A real card adds its own, constant output delay (its start
+threshold) after that instant.
 
 Volume: ALSA ``softvol`` keeps its control as a user element on a card's ``ctl``; with no
 card (no ``/dev/snd``, kernel modules not loadable in a container) no ALSA plugin can hold a
@@ -19,6 +23,9 @@ from __future__ import annotations
 
 import array
 import os
+import struct
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +33,7 @@ from pathlib import Path
 
 RATE = 48000
 BYTES_PER_FRAME = 2  # S16_LE mono
+RECORD = struct.Struct("<dI")  # one log record: arrival time.time(), then that many bytes
 
 ASOUNDRC = """\
 pcm.!default {{
@@ -57,10 +65,11 @@ class AlsaCapture:
     def __post_init__(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
         self.fifo = self.work / "alsa-capture.fifo"
+        self.log = self.work / "alsa-capture.log"
         self.config = self.work / "asoundrc"
         self.config.write_text(ASOUNDRC.format(rate=RATE, fifo=self.fifo))
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._pending = b""
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "ALSA_CONFIG_PATH": str(self.config)}
@@ -69,37 +78,51 @@ class AlsaCapture:
         if self.fifo.exists():
             self.fifo.unlink()
         os.mkfifo(self.fifo)
-        self._rfd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
-        # a writer of our own: the reader never sees EOF between two player sessions
-        self._wfd = os.open(self.fifo, os.O_WRONLY)
-        os.set_blocking(self._rfd, True)
-        self._thread = threading.Thread(target=self._read, name="alsa-capture", daemon=True)
-        self._thread.start()
+        self.log.write_bytes(b"")
+        self._reader = subprocess.Popen(
+            [sys.executable, "-I", __file__, str(self.fifo), str(self.log)],
+            stdout=subprocess.PIPE,
+        )
+        assert self._reader.stdout is not None
+        if self._reader.stdout.readline().strip() != b"ready":  # the FIFO is open for reading
+            self._reader.kill()
+            raise RuntimeError("the ALSA capture reader did not start")
+        self._logf = self.log.open("rb")
         return self
 
-    def _read(self) -> None:
-        while not self._stop.is_set():
-            data = os.read(self._rfd, 65536)
-            at = time.time()
-            if not data:
-                break
-            with self._lock:
-                self.chunks.append(Chunk(at, data))
-
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        os.write(self._wfd, b"\0\0")  # wake the reader
-        self._thread.join(5)
-        os.close(self._wfd)
-        os.close(self._rfd)
+        self._reader.terminate()
+        try:
+            self._reader.wait(5)
+        except subprocess.TimeoutExpired:
+            self._reader.kill()
+            self._reader.wait()
+        if self._reader.stdout is not None:
+            self._reader.stdout.close()
+        self._logf.close()
+
+    def _refresh(self) -> None:
+        """Parse what the reader appended to its log since the last call (lock held)."""
+        data = self._pending + self._logf.read()
+        pos = 0
+        while len(data) - pos >= RECORD.size:
+            at, size = RECORD.unpack_from(data, pos)
+            if len(data) - pos - RECORD.size < size:
+                break
+            body = data[pos + RECORD.size : pos + RECORD.size + size]
+            self.chunks.append(Chunk(at, body))
+            pos += RECORD.size + size
+        self._pending = data[pos:]
 
     def mark(self) -> int:
         """An index into the chunks: audio captured after this call starts at ``since(i)``."""
         with self._lock:
+            self._refresh()
             return len(self.chunks)
 
     def since(self, index: int) -> list[Chunk]:
         with self._lock:
+            self._refresh()
             return list(self.chunks[index:])
 
     def wait_sound(self, index: int, timeout: float = 10.0) -> bool:
@@ -116,6 +139,7 @@ class AlsaCapture:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
+                self._refresh()
                 last = self.chunks[-1].at if self.chunks else 0.0
             if time.time() - last >= quiet_s:
                 return
@@ -165,3 +189,24 @@ def write_square_wav(path: Path, seconds: float, amplitude: int = 8000, hz: int 
         wav.setsampwidth(2)
         wav.setframerate(RATE)
         wav.writeframes(pcm.tobytes())
+
+
+def _reader(fifo: str, log: str) -> None:
+    """The reader process: drain the FIFO, stamp each read on arrival, append it to ``log``.
+
+    It holds a write end of its own, so it never sees EOF between two player sessions; it
+    runs until its parent terminates it."""
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    wfd = os.open(fifo, os.O_WRONLY)  # noqa: F841  (kept open: no EOF between players)
+    os.set_blocking(rfd, True)
+    out = os.open(log, os.O_WRONLY | os.O_APPEND)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        data = os.read(rfd, 65536)
+        at = time.time()
+        os.write(out, RECORD.pack(at, len(data)) + data)
+
+
+if __name__ == "__main__":
+    _reader(sys.argv[1], sys.argv[2])

@@ -9,6 +9,8 @@ online, then is left alone for ``--seconds`` (default 10 minutes) while this pro
 - ``rss_mb``: VmRSS at the end (``peak_rss_mb``: VmHWM);
 - ``cpu_pct``: utime+stime delta (``/proc/<pid>/stat``) over wall time, % of one core;
 - ``wakeups_per_s``: voluntary + involuntary context switches summed over every thread
+  (per thread id: a thread that ends between the samples takes its count with it, so only
+  the threads alive at the end are counted, never a negative delta)
   (``/proc/<pid>/task/*/status``): each is one time the agent was scheduled in;
 - ``disk_writes_mb_per_day``: ``write_bytes`` delta (``/proc/<pid>/io``, bytes that reached
   the block layer, i.e. the SD card) extrapolated to a day; the data dir is on disk, not tmpfs.
@@ -49,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 class Sample:
     at: float
     cpu_ticks: int
-    switches: int
+    switches: dict[int, int]  # thread id -> context switches so far
     write_bytes: int
 
 
@@ -58,8 +60,8 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
 
 
-def _switches(pid: int) -> int:
-    total = 0
+def _switches(pid: int) -> dict[int, int]:
+    counts: dict[int, int] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             text = (task / "status").read_text()
@@ -67,8 +69,8 @@ def _switches(pid: int) -> int:
             continue  # a thread that just ended
         for line in text.splitlines():
             if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                total += int(line.split()[1])
-    return total
+                counts[int(task.name)] = counts.get(int(task.name), 0) + int(line.split()[1])
+    return counts
 
 
 def _write_bytes(pid: int) -> int:
@@ -97,7 +99,9 @@ def figures(pid: int, first: Sample, last: Sample) -> dict[str, float]:
         "rss_mb": _status_mb(pid, "VmRSS"),
         "peak_rss_mb": _status_mb(pid, "VmHWM"),
         "cpu_pct": round((last.cpu_ticks - first.cpu_ticks) / ticks / elapsed * 100, 3),
-        "wakeups_per_s": round((last.switches - first.switches) / elapsed, 2),
+        "wakeups_per_s": round(
+            sum(n - first.switches.get(tid, 0) for tid, n in last.switches.items()) / elapsed, 2
+        ),
         "disk_writes_mb_per_day": round(writes / elapsed * 86400 / 1e6, 3),
     }
 

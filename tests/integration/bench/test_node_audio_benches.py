@@ -1,5 +1,6 @@
-"""``loa bench sound-start`` and ``loa bench agent-idle`` at smoke size: real mpv through
-ALSA, a real broker, controller and agent process; they print the keys issue 15 names."""
+"""``loa bench sound-start``, ``agent-idle`` and ``agent-latency`` at smoke size: real mpv
+through ALSA, a real broker, controller and agent process; they print the keys issues 15 and
+22 name."""
 
 from __future__ import annotations
 
@@ -50,3 +51,18 @@ def test_agent_idle_reports_rss_cpu_wakeups_and_disk_writes(
     assert report["cpu_pct"] >= 0 and report["wakeups_per_s"] > 0
     assert report["disk_writes_mb_per_day"] >= 0
     assert set(report["targets"]) == {"rss_mb", "cpu_pct", "disk_writes_mb_per_day"}
+
+
+def test_agent_latency_measures_one_real_agent_beside_a_fleet() -> None:
+    small = ("--fleet", "5", "--runs", "2", "--commands", "2", "--spacing", "0.5")
+    report = bench("agent-latency", *small)
+    assert report["runs"] == 2 and report["lost"] == 0 and report["measured"] == 4
+    assert report["load"]["simulated_agents"] == 5
+    for key in ("receive_to_ack_ms", "receive_to_playback_start_ms", "issue_to_receive_ms"):
+        figure = report[key]
+        assert 0 <= figure["p50"] <= figure["p99"] <= figure["max"], key
+        low, high = figure["p99_spread"]
+        assert low <= high and len(figure["p99_per_run"]) == 2, key
+    # the ack leaves after the reporter's batching wait; the start does not wait for it
+    assert report["receive_to_ack_ms"]["p50"] >= 200
+    assert report["receive_to_playback_start_ms"]["p50"] < report["receive_to_ack_ms"]["p50"]

@@ -103,3 +103,5 @@ def test_committed_units_are_what_setup_writes() -> None:
     folder = Path(__file__).resolve().parents[3] / "deploy/production/systemd"
     for name, text in rendered.items():
         assert (folder / name).read_text() == text, f"regenerate {name}"
+    # nothing else: a stale unit or drop-in there would be read as part of the install
+    assert {p.name for p in folder.iterdir()} == set(rendered)
