@@ -147,6 +147,12 @@ class Announcement(Base):
     bulletin_id: Mapped[int | None] = mapped_column(
         ForeignKey("bulletins.id", ondelete="SET NULL"), index=True
     )
+    # Packed into this programme slot on the local date of ``start`` (None: plays at start).
+    slot_id: Mapped[str | None] = mapped_column(
+        ForeignKey("programme_slots.id", ondelete="SET NULL")
+    )
+    # Order of priority items at the head of the slot (lower first); None for other items.
+    slot_rank: Mapped[int | None] = mapped_column(Integer)
 
     targets: Mapped[list[AnnouncementTarget]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"

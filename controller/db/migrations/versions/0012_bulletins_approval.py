@@ -64,6 +64,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("approval_comment", sa.Text(), nullable=True))
         batch.add_column(sa.Column("submitted_at", TS, nullable=True))
         batch.add_column(sa.Column("bulletin_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("slot_id", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("slot_rank", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_announcements_slot_id",
+            "programme_slots",
+            ["slot_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
         batch.create_foreign_key(
             "fk_announcements_bulletin_id",
             "bulletins",
@@ -118,7 +127,10 @@ def downgrade() -> None:
     with op.batch_alter_table("announcements") as batch:
         batch.drop_index("ix_announcements_bulletin_id")
         batch.drop_constraint("fk_announcements_bulletin_id", type_="foreignkey")
+        batch.drop_constraint("fk_announcements_slot_id", type_="foreignkey")
         for col in (
+            "slot_rank",
+            "slot_id",
             "bulletin_id",
             "submitted_at",
             "approval_comment",
