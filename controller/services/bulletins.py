@@ -96,7 +96,8 @@ def check_communes(session: Session, zone_ids: list[str]) -> list[str]:
     wanted = list(dict.fromkeys(zone_ids))
     if not wanted:
         raise BulletinError("communes: give at least one target commune")
-    kinds = dict(session.execute(select(Zone.id, Zone.kind).where(Zone.id.in_(wanted))).tuples())
+    query = select(Zone.id, Zone.kind).where(Zone.id.in_(wanted))
+    kinds = {zone_id: kind for zone_id, kind in session.execute(query)}
     unknown = [z for z in wanted if z not in kinds]
     if unknown:
         raise BulletinError(f"communes: unknown zone {', '.join(unknown)}")
@@ -332,7 +333,7 @@ def delivery_views(
     """Each delivery with when it is scheduled and how many speakers have aired it."""
     tree = tree or ZoneTree.load(session)
     rows = list(deliveries)
-    names = dict(session.execute(select(Zone.id, Zone.name)).tuples())
+    names = {zone_id: name for zone_id, name in session.execute(select(Zone.id, Zone.name))}
     views = []
     for d in rows:
         bulletin = session.get_one(Bulletin, d.bulletin_id)
@@ -379,3 +380,81 @@ def _aired_on(
     else:
         return 0
     return int(session.scalar(query) or 0)
+
+
+def communes_of(session: Session, zone_ids: Iterable[str]) -> list[str]:
+    """The communes a set of zones lies in or covers: a village's commune, a province's
+    communes, a commune itself (sorted; zones outside any commune give none)."""
+    kinds = {zone_id: kind for zone_id, kind in session.execute(select(Zone.id, Zone.kind))}
+    tree = ZoneTree.load(session)
+    found: set[str] = set()
+    for zone_id in zone_ids:
+        up = [z for z in tree.ancestors_and_self(zone_id) if kinds.get(z) in COMMUNE_KINDS]
+        if up:
+            found.add(up[0])
+        else:
+            found |= {
+                z for z in tree.descendants_and_self(zone_id) if kinds.get(z) in COMMUNE_KINDS
+            }
+    return sorted(found)
+
+
+def record_upstream_alert(
+    ctl: Controller,
+    *,
+    fmt: str,
+    zone_ids: list[str],
+    upstream_alert_id: int,
+    announcement_id: int | None,
+    emergency_id: str | None,
+    by: str | None,
+) -> int | None:
+    """Put a broadcast CAP/JSON alert into the inbox of every commune it reaches.
+
+    The alert has already aired the way intake decides (emergency at once; otherwise as a
+    priority item at once), so each delivery is ``scheduled``; its announcement is marked
+    ``origin="upstream"`` and linked, and the sender's view counts plays as for any bulletin.
+    """
+    now = ctl.clock.now()
+    with ctl.sessions() as session:
+        communes = communes_of(session, zone_ids)
+        if not communes:
+            return None
+        ann = session.get(Announcement, announcement_id) if announcement_id else None
+        emergency = session.get(Emergency, emergency_id) if emergency_id else None
+        if ann is not None:
+            title, text, sha, duration = ann.title, ann.text, ann.media_sha256, ann.duration_s
+        elif emergency is not None:
+            media = session.get_one(Media, emergency.media_sha256)
+            title, text, sha, duration = (
+                emergency.title,
+                emergency.text,
+                emergency.media_sha256,
+                media.duration_s,
+            )
+        else:
+            return None
+        bulletin = Bulletin(
+            level="emergency" if emergency is not None else "priority",
+            title=title,
+            text=text,
+            media_sha256=sha,
+            duration_s=duration,
+            source=fmt,
+            upstream_alert_id=upstream_alert_id,
+            emergency_id=emergency_id,
+            created_by=by,
+            created_at=now,
+            deliveries=[
+                BulletinDelivery(
+                    zone_id=z, state="scheduled", announcement_id=announcement_id, updated_at=now
+                )
+                for z in communes
+            ],
+        )
+        session.add(bulletin)
+        session.flush()
+        if ann is not None:
+            ann.origin, ann.level, ann.bulletin_id = "upstream", "priority", bulletin.id
+        session.commit()
+        return bulletin.id
