@@ -181,7 +181,9 @@ def _media(
         return media
     assert req.text is not None
     rendered = ctl.renderer.render_text(req.text, entries=entries_for_zones(session, communes))
-    return ensure_media(session, rendered, "tts", now)
+    media = ensure_media(session, rendered, "tts", now)
+    session.flush()  # the bulletin row names it: insert the media first
+    return media
 
 
 def slot_runs(session: Session, now: datetime, window: timedelta) -> list[tuple[str, datetime]]:
