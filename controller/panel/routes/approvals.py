@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.api.scoping import announcement_targets
 from controller.db.models import Announcement, Emergency
 from controller.panel.page import ApproverPage, OperatorPage, Page, PanelNotFound, ViewerPage
-from controller.services.announcements import ensure_media
+from controller.services.announcements import announcement_targets, ensure_media
 from controller.services.approval import Action, ApprovalError
 from controller.services.approvals import apply, review_emergency
 from controller.services.pronunciation import entries_for_targets
 
 router = APIRouter(prefix="/panel/approvals", include_in_schema=False)
+
 HELD = ("draft", "pending", "rejected")
 
 
