@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from controller.auth.scope import Scope
 from controller.db.models import (
     Announcement,
     AnnouncementTarget,
@@ -73,9 +75,9 @@ class BulletinRequest:
     upstream_alert_id: int | None = None
 
 
-@dataclass(frozen=True)
-class DeliveryView:
-    """One commune's answer to a bulletin, as the sender and the commune see it."""
+class DeliveryView(BaseModel):
+    """One commune's answer to a bulletin, as the sender and the commune see it (also the
+    JSON API's answer)."""
 
     bulletin_id: int
     zone_id: str
@@ -245,6 +247,23 @@ def _announcement(
         bulletin_id=bulletin.id,
         targets=[AnnouncementTarget(zone_id=zone_id)],
     )
+
+
+def inbox_deliveries(
+    session: Session, scope: Scope, state: str | None = None, limit: int = 500
+) -> list[BulletinDelivery]:
+    """Deliveries to the communes of ``scope``, newest bulletin first."""
+    query = (
+        select(BulletinDelivery)
+        .join(Bulletin)
+        .order_by(Bulletin.id.desc(), BulletinDelivery.zone_id)
+        .limit(limit)
+    )
+    if not scope.everything:
+        query = query.where(BulletinDelivery.zone_id.in_(scope.zone_ids))
+    if state is not None:
+        query = query.where(BulletinDelivery.state == state)
+    return list(session.scalars(query))
 
 
 def get_delivery(session: Session, bulletin_id: int, zone_id: str) -> BulletinDelivery:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
@@ -73,6 +73,8 @@ class EditIn(StrictBody):
 
 
 class EmergencyReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     title: str
     zone_ids: list[str]
@@ -273,17 +275,7 @@ def emergencies_to_review(
 
 
 def _emergency_out(e: Emergency) -> EmergencyReviewOut:
-    return EmergencyReviewOut(
-        id=e.id,
-        title=e.title,
-        zone_ids=e.zone_ids,
-        issued_at=e.issued_at,
-        created_by=e.created_by,
-        needs_review=e.needs_review,
-        reviewed_by=e.reviewed_by,
-        reviewed_at=e.reviewed_at,
-        review_comment=e.review_comment,
-    )
+    return EmergencyReviewOut.model_validate(e)
 
 
 @router.post("/approvals/emergencies/{emergency_id}/review")

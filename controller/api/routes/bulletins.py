@@ -33,6 +33,7 @@ from controller.services.bulletins import (
     decline_delivery,
     delivery_views,
     get_delivery,
+    inbox_deliveries,
     is_above,
     publish_bulletin,
     reorder_slot_head,
@@ -60,19 +61,7 @@ class BulletinIn(StrictBody):
         return self
 
 
-class DeliveryOut(BaseModel):
-    bulletin_id: int
-    zone_id: str
-    zone_name: str
-    state: str
-    announcement_id: int | None
-    scheduled_for: datetime | None
-    slot_id: str | None
-    decline_reason: str | None
-    acted_by: str | None
-    aired_on: int
-    speakers: int
-    updated_at: datetime
+DeliveryOut = DeliveryView
 
 
 class BulletinOut(BaseModel):
@@ -114,10 +103,6 @@ class ReorderIn(StrictBody):
     slot_id: Slug
     start: AwareDatetime
     announcement_ids: Annotated[list[int], Field(min_length=1, max_length=200)]
-
-
-def _d(v: DeliveryView) -> DeliveryOut:
-    return DeliveryOut(**v.__dict__)
 
 
 def _media_url(base: str, b: Bulletin) -> str | None:
@@ -208,7 +193,7 @@ def _bulletin_out(session: SessionDep, base: str, bulletin_id: int, scope: Scope
         source_zone_id=b.source_zone_id,
         created_by=b.created_by,
         created_at=b.created_at,
-        deliveries=[_d(v) for v in delivery_views(session, mine)],
+        deliveries=[v for v in delivery_views(session, mine)],
     )
 
 
@@ -234,22 +219,12 @@ def get_bulletin(
 def inbox_items(
     session: SessionDep, base: str, scope: Scope, state: str | None
 ) -> list[InboxItemOut]:
-    query = (
-        select(BulletinDelivery)
-        .join(Bulletin)
-        .order_by(Bulletin.id.desc(), BulletinDelivery.zone_id)
-        .limit(500)
-    )
-    if not scope.everything:
-        query = query.where(BulletinDelivery.zone_id.in_(scope.zone_ids))
-    if state is not None:
-        query = query.where(BulletinDelivery.state == state)
     out = []
-    for v in delivery_views(session, session.scalars(query)):
+    for v in delivery_views(session, inbox_deliveries(session, scope, state)):
         b = session.get_one(Bulletin, v.bulletin_id)
         out.append(
             InboxItemOut(
-                **v.__dict__,
+                **v.model_dump(),
                 level=b.level,
                 title=b.title,
                 text=b.text,
@@ -316,7 +291,7 @@ def schedule_from_inbox(
     )
     session.commit()
     ctl.publisher.refresh()
-    return _d(delivery_views(session, [delivery])[0])
+    return delivery_views(session, [delivery])[0]
 
 
 @router.post("/inbox/{bulletin_id}/{zone_id}/decline")
@@ -347,7 +322,7 @@ def decline_from_inbox(
         f"zone={zone_id} reason={body.reason[:200]}",
     )
     session.commit()
-    return _d(delivery_views(session, [delivery])[0])
+    return delivery_views(session, [delivery])[0]
 
 
 @router.post("/inbox/slot-order", status_code=status.HTTP_204_NO_CONTENT)

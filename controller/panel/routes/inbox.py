@@ -21,6 +21,7 @@ from controller.services.bulletins import (
     decline_delivery,
     delivery_views,
     get_delivery,
+    inbox_deliveries,
     schedule_delivery,
 )
 
@@ -31,15 +32,7 @@ router = APIRouter(prefix="/panel/inbox", include_in_schema=False)
 def inbox_page(page: ViewerPage, done: str = "", error: str = "") -> HTMLResponse:
     with page.ctl.sessions() as session:
         scope = page.scope(session)
-        query = (
-            select(BulletinDelivery)
-            .join(Bulletin)
-            .order_by(Bulletin.id.desc(), BulletinDelivery.zone_id)
-            .limit(300)
-        )
-        if not scope.everything:
-            query = query.where(BulletinDelivery.zone_id.in_(scope.zone_ids))
-        views = delivery_views(session, session.scalars(query))
+        views = delivery_views(session, inbox_deliveries(session, scope, limit=300))
         bulletins = {
             b.id: b
             for b in session.scalars(
