@@ -185,7 +185,7 @@ def _approval_flow(browser: Browser, page: Page, system: System, approver: str) 
     page.get_by_role("link", name="Duyệt tin").click()
     row = page.locator(f"#appr-{ann_id}")
     expect(row.locator(".state")).to_contain_text("Bản nháp")
-    row.get_by_role("button", name="Gửi duyệt").click()
+    row.get_by_role("button", name="Gửi duyệt", exact=True).click()
     expect(page.locator(f"#appr-{ann_id} .state")).to_contain_text("Chờ duyệt")
     # the approver listens and rejects with a comment
     boss = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
@@ -212,7 +212,7 @@ def _approval_flow(browser: Browser, page: Page, system: System, approver: str) 
     expect(page.locator(f"#appr-{ann_id} .state")).to_contain_text("Chờ duyệt")
     assert _aired(system, ann_id) == 0
     boss.goto(f"{system.url}/panel/approvals")
-    boss.locator(f"#appr-{ann_id}").get_by_role("button", name="Duyệt").click()
+    boss.locator(f"#appr-{ann_id}").get_by_role("button", name="Duyệt", exact=True).click()
     expect(boss.locator("#appr-done")).to_contain_text("Đã duyệt")
     expect(boss.locator(f"#appr-{ann_id}")).to_have_count(0)  # no longer held
     boss.context.close()
