@@ -139,7 +139,7 @@ class Announcement(Base):
     # Where it came from: own | upstream | relay | emergency.
     origin: Mapped[str] = mapped_column(String(10), default="own")
     # draft | pending | approved | rejected | not_required; only approved and not_required play.
-    approval: Mapped[str] = mapped_column(String(10), default="not_required")
+    approval: Mapped[str] = mapped_column(String(20), default="not_required")
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None]
     approval_comment: Mapped[str | None] = mapped_column(Text)

@@ -57,7 +57,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("level", sa.String(10), nullable=False, server_default="normal"))
         batch.add_column(sa.Column("origin", sa.String(10), nullable=False, server_default="own"))
         batch.add_column(
-            sa.Column("approval", sa.String(10), nullable=False, server_default="not_required")
+            sa.Column("approval", sa.String(20), nullable=False, server_default="not_required")
         )
         batch.add_column(sa.Column("approved_by", sa.String(100), nullable=True))
         batch.add_column(sa.Column("approved_at", TS, nullable=True))
