@@ -74,7 +74,7 @@ def test_a_reorder_must_name_every_priority_item_once(wanted: list[int]) -> None
 
 
 def test_only_approved_and_not_required_items_may_air() -> None:
-    assert AIRABLE == {"approved", "not_required"}
+    assert {"approved", "not_required"} == AIRABLE
     assert [
         s for s in ("draft", "pending", "approved", "rejected", "not_required") if may_air(s)
     ] == [
