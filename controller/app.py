@@ -18,7 +18,9 @@ from controller.api.routes import (
     agent_dist,
     agent_rollouts,
     announcements,
+    approvals,
     broker_hooks,
+    bulletins,
     commands,
     emergency,
     enrolment,
@@ -41,10 +43,12 @@ from controller.jobs.runner import JobRunner
 from controller.ops import setup as ops
 from controller.panel import setup as panel
 from controller.panel.routes import announcements as panel_announcements
+from controller.panel.routes import approvals as panel_approvals
 from controller.panel.routes import audit as panel_audit
 from controller.panel.routes import dashboard as panel_dashboard
 from controller.panel.routes import dictionary as panel_dictionary
 from controller.panel.routes import emergency as panel_emergency
+from controller.panel.routes import inbox as panel_inbox
 from controller.panel.routes import login as panel_login
 from controller.panel.routes import logs as panel_logs
 from controller.panel.routes import map as panel_map
@@ -61,7 +65,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     agent_dist.router,
     agent_rollouts.router,
     announcements.router,
+    approvals.router,
     broker_hooks.router,
+    bulletins.router,
     commands.router,
     emergency.router,
     enrolment.router,
@@ -81,6 +87,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_announcements.router,
+    panel_approvals.router,
+    panel_inbox.router,
     panel_audit.router,
     panel_dashboard.router,
     panel_dictionary.router,

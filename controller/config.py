@@ -67,6 +67,13 @@ class ControllerSettings(LoaSettings):
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
     )
+    priority_slot_window_h: float = Field(
+        6.0,
+        gt=0,
+        le=168,
+        description="a priority bulletin waits for a programme slot starting within this many "
+        "hours, else it airs at once",
+    )
     broker_password_file: Path | None = Field(
         None, description="Mosquitto password_file written from the database (None = unmanaged)"
     )

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sub = parser.add_subparsers(dest="users_command", required=True)
     add = sub.add_parser("add", help="create a user (password asked on the terminal)")
     add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=["admin", "operator", "viewer"])
+    add.add_argument("--role", required=True, choices=["admin", "approver", "operator", "viewer"])
     add.add_argument(
         "--communes", default="", help="comma-separated commune zone ids (e.g. xa-dong-tien)"
     )

@@ -102,4 +102,5 @@ def require_role(role: Role) -> Callable[..., Principal]:
 
 Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
+Approver = Annotated[Principal, Depends(require_role(Role.APPROVER))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]

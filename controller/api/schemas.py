@@ -42,6 +42,7 @@ class ZoneOut(BaseModel):
     name: str
     kind: str
     parent_id: str | None
+    needs_approval: bool = False
 
 
 class NodeIn(StrictBody):

@@ -24,7 +24,14 @@ from controller.api.deps import SessionDep, current_principal
 from controller.auth.principal import Principal
 from controller.auth.scope import Scope, scope_for
 from controller.db.models import Announcement, AnnouncementTarget
-from controller.services.announcements import TargetError, Targets, resolve_targets
+from controller.services.announcements import (
+    TargetError,
+    Targets,
+    announcement_targets,
+    resolve_targets,
+)
+
+__all__ = ["announcement_targets"]  # re-exported: the routes read an announcement's targets here
 
 
 def get_scope(
@@ -79,13 +86,6 @@ def require_editable(scope: Scope, zone_ids: list[str], node_ids: list[str], mis
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "it also reaches communes outside the ones you manage"
         )
-
-
-def announcement_targets(ann: Announcement) -> tuple[list[str], list[str]]:
-    return (
-        [t.zone_id for t in ann.targets if t.zone_id],
-        [t.node_id for t in ann.targets if t.node_id],
-    )
 
 
 def spec_targets(spec: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -15,7 +15,9 @@ class Role(IntEnum):
 
     VIEWER = 1
     OPERATOR = 2
-    ADMIN = 3
+    APPROVER = 3
+    """Commune leadership: everything an operator does, plus approving items before air."""
+    ADMIN = 4
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def parse_role(name: str) -> Role:
     try:
         return ROLES[name.strip().lower()]
     except KeyError:
-        raise UserError(f"unknown role {name!r} (admin, operator or viewer)") from None
+        raise UserError(f"unknown role {name!r} (admin, approver, operator or viewer)") from None
 
 
 def principal_for(user: User) -> Principal:

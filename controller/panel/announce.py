@@ -16,6 +16,7 @@ from audio.media import RenderedMedia
 from controller.auth.scope import Scope
 from controller.db.models import Announcement, AnnouncementTarget, Media
 from controller.services.announcements import Targets, ensure_media, resolve_targets
+from controller.services.approvals import approval_for_new
 from controller.services.container import Controller
 from controller.services.pronunciation import entries_for_targets
 from controller.services.zones import ZoneTree, nodes_reached
@@ -114,6 +115,9 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
             ann = _announcement(
                 draft, media, rendered.duration_s, ItemKind.TTS, targets, now, username
             )
+        ann.approval = approval_for_new(session, targets.zone_ids, targets.node_ids)
+        if ann.approval == "pending":
+            ann.submitted_at = now
         session.add(ann)
         session.commit()
         nodes = sorted(

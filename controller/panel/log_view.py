@@ -26,6 +26,8 @@ CSV_COLUMNS = (
     "csv.command_id",
     "csv.playlist_version",
     "csv.time_utc",
+    "csv.author",
+    "csv.approver",
 )
 
 
@@ -41,6 +43,8 @@ class ShownRow:
     title: str
     occurrence: str
     detail: str
+    author: str = ""
+    approver: str = ""
 
     def csv(self) -> tuple[str | int, ...]:
         r = self.row
@@ -58,6 +62,8 @@ class ShownRow:
             r.command_id or "",
             "" if r.playlist_version is None else r.playlist_version,
             r.at.isoformat(),
+            self.author,
+            self.approver,
         )
 
 
@@ -107,4 +113,6 @@ def _shown(t: Translate, names: item_names.Names, r: LogRow) -> ShownRow:
         title=title,
         occurrence=occurrence,
         detail=human_detail(t, r.detail, names),
+        author=item.author if item else "",
+        approver=item.approver if item else "",
     )

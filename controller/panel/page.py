@@ -33,6 +33,8 @@ NAV = (
     ("announcements", "/panel/announcements", Role.VIEWER),
     ("schedule", "/panel/schedule", Role.VIEWER),
     ("logs", "/panel/logs", Role.VIEWER),
+    ("inbox", "/panel/inbox", Role.VIEWER),
+    ("approvals", "/panel/approvals", Role.VIEWER),
     ("emergency", "/panel/emergency", Role.OPERATOR),
     ("dictionary", "/panel/dictionary", Role.OPERATOR),
     ("report", "/panel/reports/monthly", Role.VIEWER),
@@ -189,6 +191,7 @@ def public_page(request: Request) -> Page:
 
 ViewerPage = Annotated[Page, Depends(page_for(Role.VIEWER))]
 OperatorPage = Annotated[Page, Depends(page_for(Role.OPERATOR))]
+ApproverPage = Annotated[Page, Depends(page_for(Role.APPROVER))]
 AdminPage = Annotated[Page, Depends(page_for(Role.ADMIN))]
 AnyUserPage = Annotated[Page, Depends(page_for(Role.VIEWER, allow_password_change=True))]
 PublicPage = Annotated[Page, Depends(public_page)]

@@ -70,6 +70,14 @@ def resolve_targets(session: Session, target_ids: list[str]) -> Targets:
     return Targets(list(dict.fromkeys(zone_ids)), list(dict.fromkeys(node_ids)))
 
 
+def announcement_targets(ann: Announcement) -> tuple[list[str], list[str]]:
+    """(zone ids, node ids) an announcement targets."""
+    return (
+        [t.zone_id for t in ann.targets if t.zone_id],
+        [t.node_id for t in ann.targets if t.node_id],
+    )
+
+
 def ensure_media(session: Session, rendered: RenderedMedia, source: str, now: datetime) -> Media:
     media = session.get(Media, rendered.sha256)
     if media is None:

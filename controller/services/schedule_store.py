@@ -3,7 +3,10 @@
 Two kinds of rows become :class:`schedules.ScheduleEntry`:
 
 * ``announcements`` (the operator's notices, one-off or recurring through ``rule``) — entry
-  id ``ann-{id}``; a one-off has ``rule = NULL`` and plays once at ``start``;
+  id ``ann-{id}``; a one-off has ``rule = NULL`` and plays once at ``start``; one with a
+  ``slot_id`` is packed into that slot on the local date of ``start`` (priority bulletins
+  carry a small ``slot_rank`` as their ``created_seq`` so they are packed first). Only
+  approved (or ``not_required``) announcements are read: held ones never reach a playlist;
 * ``schedule_entries`` (the programme: relays, slot items, recurring notices, YAML imports)
   — the whole entry is kept as JSON (``spec``) so every field of the pure model survives,
   with a few columns copied out for queries.
@@ -29,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Announcement, Media, ProgrammeSlotRow, ScheduleEntryRow
+from controller.services.approval import AIRABLE
 from schedules import OnceRule, ProgrammeSlot, ScheduleEntry
 from schedules.local_time import to_local_naive
 from schedules.millis import to_ms
@@ -74,7 +78,10 @@ def media_ref_of(media: Media) -> dict[str, Any]:
 def announcement_entry(ann: Announcement) -> ScheduleEntry:
     """The calendar view of an announcement (one-off at ``start`` when ``rule`` is NULL)."""
     rule: dict[str, Any]
-    if ann.rule is None:
+    if ann.slot_id is not None:
+        day = to_local_naive(ann.start).date()
+        rule = OnceRule(freq="once", start_date=day).model_dump(mode="json")
+    elif ann.rule is None:
         wall = to_local_naive(ann.start)
         rule = OnceRule(freq="once", start_date=wall.date(), time=wall.time()).model_dump(
             mode="json"
@@ -91,8 +98,9 @@ def announcement_entry(ann: Announcement) -> ScheduleEntry:
         "volume": ann.volume,
         "valid_until": ann.valid_until,
         "targets": _targets(ann),
-        "created_seq": to_ms(ann.created_at),
+        "created_seq": to_ms(ann.created_at) if ann.slot_rank is None else ann.slot_rank,
         "rule": rule,
+        "slot": ann.slot_id,
     }
     if ann.media is not None:
         data["media"] = media_ref_of(ann.media)
@@ -126,6 +134,7 @@ def load_calendar(session: Session, now: datetime) -> Calendar:
     anns = session.scalars(
         select(Announcement).where(
             Announcement.cancelled_at.is_(None),
+            Announcement.approval.in_(AIRABLE),  # held items never reach a playlist
             (Announcement.valid_until.is_(None)) | (Announcement.valid_until > now),
         )
     )
@@ -134,6 +143,9 @@ def load_calendar(session: Session, now: datetime) -> Calendar:
             now.timestamp() - 86_400
         ):
             continue  # long finished one-off: nothing left to compile
+        if ann.slot_id is not None and ann.slot_id not in known_slots:
+            log.error("announcement %s names missing slot %s, skipped", ann.id, ann.slot_id)
+            continue
         try:
             entries.append(announcement_entry(ann))
         except ValidationError as exc:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from controller.db.models import Announcement, Node, UpstreamAlert, ZoneGeocode
 from controller.services.announcements import Targets, create_text_announcement
+from controller.services.bulletins import record_upstream_alert
 from controller.services.emergency import (
     MAX_ACTIVE,
     EmergencyNotFound,
@@ -67,6 +68,17 @@ def accept_alert(ctl: Controller, alert: CapAlert, fmt: str, by: str | None) -> 
         row.reason = result.reason[:500]
         row.emergency_id = result.emergency_id
         row.announcement_id = result.announcement_id
+    if result.outcome in ("emergency", "announcement"):
+        # the same inbox as bulletins from the province, with the alert's level
+        record_upstream_alert(
+            ctl,
+            fmt=fmt,
+            zone_ids=result.zones,
+            upstream_alert_id=row_id,
+            announcement_id=result.announcement_id,
+            emergency_id=result.emergency_id,
+            by=by,
+        )
     return result
 
 

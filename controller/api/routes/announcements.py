@@ -33,6 +33,7 @@ from controller.services.announcements import (
     create_text_announcement,
     next_free_start,
 )
+from controller.services.approvals import approval_for_new
 from controller.services.container import Controller
 from controller.services.playlist_builder import build_playlists
 from controller.services.schedule_editing import (
@@ -57,6 +58,8 @@ class AnnouncementBody(AnnouncementIn):
     repeat: Annotated[int, Field(ge=1, le=20)] = 1
     volume: Annotated[int, Field(ge=0, le=100)] | None = None
     valid_until: datetime | None = None
+    draft: bool = False
+    """In a commune that needs approval: keep it as a draft (else it goes to the approvers)."""
 
 
 class AnnouncementView(AnnouncementOut):
@@ -65,6 +68,12 @@ class AnnouncementView(AnnouncementOut):
     volume: int | None = None
     valid_until: datetime | None = None
     cancelled: bool = False
+    level: str = "normal"
+    origin: str = "own"
+    approval: str = "not_required"
+    created_by: str | None = None
+    approved_by: str | None = None
+    approval_comment: str | None = None
 
 
 def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView:
@@ -85,6 +94,12 @@ def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView
         volume=ann.volume,
         valid_until=ann.valid_until,
         cancelled=ann.cancelled_at is not None,
+        level=ann.level,
+        origin=ann.origin,
+        approval=ann.approval,
+        created_by=ann.created_by,
+        approved_by=ann.approved_by,
+        approval_comment=ann.approval_comment,
     )
 
 
@@ -194,6 +209,11 @@ def _create(
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
             ) from None
+        ann.approval = approval_for_new(
+            session, targets.zone_ids, targets.node_ids, draft=body.draft
+        )
+        if ann.approval == "pending":
+            ann.submitted_at = now
         if planned is not None:
             ann.start = next_free_start(
                 (r.items for r in planned.values()),

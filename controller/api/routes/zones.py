@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from sqlalchemy import select
 
 from controller.api import audit_trail
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
-from controller.api.schemas import ZoneIn, ZoneOut
+from controller.api.schemas import StrictBody, ZoneIn, ZoneOut
 from controller.api.scoping import ScopeDep
 from controller.db.models import Node, Zone
 
@@ -15,7 +17,13 @@ router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
 
 
 def _out(zone: Zone) -> ZoneOut:
-    return ZoneOut(id=zone.id, name=zone.name, kind=zone.kind, parent_id=zone.parent_id)
+    return ZoneOut(
+        id=zone.id,
+        name=zone.name,
+        kind=zone.kind,
+        parent_id=zone.parent_id,
+        needs_approval=zone.needs_approval,
+    )
 
 
 @router.get("")
@@ -50,5 +58,29 @@ def create_zone(
     session.add(zone)
     detail = f"parent={body.parent_id} kind={body.kind} {body.name[:150]}"
     audit_trail.add(session, ctl, who, request, "zone.create", f"zone:{body.id}", detail)
+    session.commit()
+    return _out(zone)
+
+
+class ZoneSettingsIn(StrictBody):
+    needs_approval: bool
+
+
+@router.patch("/{zone_id}")
+def update_zone_settings(
+    zone_id: Annotated[str, Path(max_length=64)],
+    body: ZoneSettingsIn,
+    request: Request,
+    session: SessionDep,
+    ctl: ControllerDep,
+    who: Admin,
+) -> ZoneOut:
+    """A commune's settings: ``needs_approval`` holds operators' items for an approver."""
+    zone = session.get(Zone, zone_id)
+    if zone is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
+    zone.needs_approval = body.needs_approval
+    detail = f"needs_approval={body.needs_approval}"
+    audit_trail.add(session, ctl, who, request, "zone.settings", f"zone:{zone_id}", detail)
     session.commit()
     return _out(zone)

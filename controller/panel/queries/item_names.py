@@ -37,6 +37,9 @@ class ItemName:
     """When a scheduled occurrence was meant to start (None for ad-hoc items)."""
     kind: str = "announcement"
     """``announcement``, ``programme``, ``play_now`` or ``emergency`` (an i18n key part)."""
+    author: str = ""
+    approver: str = ""
+    """Who wrote it and who approved it (approval before air; "" when none was needed)."""
 
 
 @dataclass
@@ -104,10 +107,12 @@ def _scheduled(session: Session, names: Names, items: list[str]) -> None:
         if e.startswith(ANNOUNCEMENT_PREFIX) and e[len(ANNOUNCEMENT_PREFIX) :].isdigit()
     }
     titles: dict[str, tuple[str, str]] = {}
+    people: dict[str, tuple[str, str]] = {}
     if ann_ids:
         for ann in session.scalars(select(Announcement).where(Announcement.id.in_(ann_ids))):
             text_line = (ann.text or "").strip().split("\n", 1)[0][:120]
             titles[ann_ids[ann.id]] = (ann.title.strip() or text_line, "announcement")
+            people[ann_ids[ann.id]] = (ann.created_by or "", ann.approved_by or "")
     others = [e for e in by_entry if e not in titles]
     if others:
         rows = session.execute(
@@ -119,17 +124,23 @@ def _scheduled(session: Session, names: Names, items: list[str]) -> None:
     for entry, ids in by_entry.items():
         if entry in titles:
             title, kind = titles[entry]
+            author, approver = people.get(entry, ("", ""))
             for item_id in ids:
-                names.items[item_id] = ItemName(title, entry_and_occurrence(item_id)[1], kind)
+                when = entry_and_occurrence(item_id)[1]
+                names.items[item_id] = ItemName(title, when, kind, author, approver)
 
 
 def _ad_hoc(session: Session, names: Names, items: list[str]) -> None:
     emergencies = [i for i in items if i.startswith(EMERGENCY_PREFIX)]
     if emergencies:
         rows = session.execute(
-            select(Emergency.item_id, Emergency.title).where(Emergency.item_id.in_(emergencies))
+            select(Emergency.item_id, Emergency.title, Emergency.created_by).where(
+                Emergency.item_id.in_(emergencies)
+            )
         ).all()
-        names.items.update({i: ItemName(title, None, "emergency") for i, title in rows})
+        names.items.update(
+            {i: ItemName(title, None, "emergency", by or "") for i, title, by in rows}
+        )
     play_now = [i for i in items if i.startswith(PLAY_NOW_PREFIX)]
     if play_now:
         # The title travels only inside the signed command: look the few on this page up.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -343,6 +344,91 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("DELETE", f"{V}/pronunciations/{{entry_id}}"): Policy(
         Role.OPERATOR, Scoped.PATH, lambda env: Call(f"{V}/pronunciations/{_entry(env)}")
     ),
+    # -- bulletins from above a commune, the commune inbox, approval before air ----------
+    # only a zone above the communes sends (commune A's own operator: 403)
+    ("POST", f"{V}/bulletins"): Policy(
+        Role.OPERATOR,
+        Scoped.BODY,
+        fixed(
+            f"{V}/bulletins",
+            json={"level": "normal", "communes": ["xa-dong-tien"], "text": "Bản tin dong-an."},
+        ),
+        special=(("operator", (403,)),),
+    ),
+    ("GET", f"{V}/bulletins"): Policy(Role.VIEWER, Scoped.LIST, fixed(f"{V}/bulletins")),
+    ("GET", f"{V}/bulletins/{{bulletin_id}}"): Policy(
+        Role.VIEWER, Scoped.PATH, lambda env: Call(f"{V}/bulletins/{env.ids['bulletin_a']}")
+    ),
+    ("GET", f"{V}/inbox"): Policy(Role.VIEWER, Scoped.LIST, fixed(f"{V}/inbox")),
+    ("POST", f"{V}/inbox/{{bulletin_id}}/{{zone_id}}/schedule"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        lambda env: Call(
+            f"{V}/inbox/{env.bulletin()}/xa-dong-tien/schedule", {"json": {"start": _later(env)}}
+        ),
+    ),
+    ("POST", f"{V}/inbox/{{bulletin_id}}/{{zone_id}}/decline"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        lambda env: Call(
+            f"{V}/inbox/{env.bulletin()}/xa-dong-tien/decline", {"json": {"reason": "trùng lịch"}}
+        ),
+    ),
+    # naming an item that is not a priority item of the slot: refused after the checks
+    ("POST", f"{V}/inbox/slot-order"): Policy(
+        Role.OPERATOR,
+        Scoped.BODY,
+        lambda env: Call(
+            f"{V}/inbox/slot-order",
+            {
+                "json": {
+                    "zone_id": "xa-dong-tien",
+                    "slot_id": "ban-tin-sang",
+                    "start": _later(env),
+                    "announcement_ids": [env.ids["announcement_a"]],
+                }
+            },
+        ),
+        ok=(422,),
+    ),
+    ("GET", f"{V}/approvals"): Policy(Role.VIEWER, Scoped.LIST, fixed(f"{V}/approvals")),
+    ("POST", f"{V}/approvals/{{announcement_id}}/approve"): Policy(
+        Role.APPROVER,
+        Scoped.PATH,
+        lambda env: Call(f"{V}/approvals/{env.held()}/approve", {"json": {"comment": "ok"}}),
+    ),
+    ("POST", f"{V}/approvals/{{announcement_id}}/reject"): Policy(
+        Role.APPROVER,
+        Scoped.PATH,
+        lambda env: Call(f"{V}/approvals/{env.held()}/reject", {"json": {"comment": "sửa"}}),
+    ),
+    ("POST", f"{V}/announcements/{{announcement_id}}/submit"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        lambda env: Call(f"{V}/announcements/{env.held(draft=True)}/submit"),
+    ),
+    ("PATCH", f"{V}/announcements/{{announcement_id}}"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        lambda env: Call(
+            f"{V}/announcements/{env.announcement()}", {"json": {"title": "Sửa dong-an"}}
+        ),
+    ),
+    ("GET", f"{V}/approvals/emergencies"): Policy(
+        Role.VIEWER, Scoped.LIST, fixed(f"{V}/approvals/emergencies")
+    ),
+    ("POST", f"{V}/approvals/emergencies/{{emergency_id}}/review"): Policy(
+        Role.APPROVER,
+        Scoped.PATH,
+        lambda env: Call(
+            f"{V}/approvals/emergencies/{env.ids['emergency_a']}/review", {"json": {}}
+        ),
+    ),
+    ("PATCH", f"{V}/zones/{{zone_id}}"): Policy(
+        Role.ADMIN,
+        Scoped.NO,
+        fixed(f"{V}/zones/xa-dong-tien", json={"needs_approval": False}),
+    ),
 }
 
 # Served by the app but decided elsewhere: the panel's pages (tests/integration/panel/
@@ -353,6 +439,10 @@ ELSEWHERE = ("/panel",)
 def _fresh(env: Communes) -> str:
     env.ids["seq"] = env.ids.get("seq", 0) + 1
     return f"m{env.ids['seq']}"
+
+
+def _later(env: Communes) -> str:
+    return (env.ctl.clock.now() + timedelta(hours=3)).isoformat()
 
 
 def _word(env: Communes) -> dict[str, str]:

@@ -40,6 +40,8 @@ USERS = {
     "operator": ("operator", ["xa-dong-tien"]),
     "other": ("operator", ["xa-vi-huong"]),  # operator of commune B
     "other-viewer": ("viewer", ["xa-vi-huong"]),
+    "approver": ("approver", ["xa-dong-tien"]),  # commune A's leadership
+    "province": ("operator", ["tinh-bac-ninh"]),  # above commune A: sends bulletins
 }
 IDENTITIES = ("anonymous", "viewer", "other", "operator", "admin", "token")
 ROLE_OF = {
@@ -47,6 +49,8 @@ ROLE_OF = {
     "other-viewer": Role.VIEWER,
     "operator": Role.OPERATOR,
     "other": Role.OPERATOR,
+    "approver": Role.APPROVER,
+    "province": Role.OPERATOR,
     "admin": Role.ADMIN,
     "token": Role.ADMIN,
 }
@@ -111,6 +115,35 @@ class Communes:
         r = self.call("admin", "POST", "/api/v1/emergencies", json={"zones": [zone], "text": text})
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
+
+    def bulletin(self, commune: str = "a", level: str = "normal") -> int:
+        """A bulletin from above to commune A (or B), sent by the admin."""
+        zone, text = (
+            ("xa-dong-tien", "Bản tin dong-an.")
+            if commune == "a"
+            else ("xa-vi-huong", "Bản tin vi-huong.")
+        )
+        body = {"level": level, "communes": [zone], "text": text}
+        r = self.call("admin", "POST", "/api/v1/bulletins", json=body)
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    def held(self, commune: str = "a", draft: bool = False) -> int:
+        """An announcement held for approval (pending, or a draft) in commune A (or B)."""
+        zone, target, text = (
+            ("xa-dong-tien", "ban-dong-an", "Chờ duyệt dong-an.")
+            if commune == "a"
+            else ("xa-vi-huong", "vi-huong-thon-1", "Chờ duyệt vi-huong.")
+        )
+        start = (self.ctl.clock.now() + timedelta(hours=3)).isoformat()
+        on, off = {"needs_approval": True}, {"needs_approval": False}
+        assert self.call("admin", "PATCH", f"/api/v1/zones/{zone}", json=on).status_code == 200
+        body = {"text": text, "targets": [target], "start": start, "draft": draft}
+        r = self.call("admin", "POST", "/api/v1/announcements", json=body)
+        assert self.call("admin", "PATCH", f"/api/v1/zones/{zone}", json=off).status_code == 200
+        assert r.status_code == 201, r.text
+        assert r.json()["approval"] == ("draft" if draft else "pending"), r.text
+        return int(r.json()["id"])
 
     def node(self) -> str:
         self.ids["seq"] = self.ids.get("seq", 0) + 1
@@ -218,6 +251,8 @@ def build(client: TestClient, ctl: Controller) -> Communes:
         env.ids[f"announcement_{commune}"] = env.announcement(commune)
         env.ids[f"schedule_{commune}"] = env.schedule(commune)
         env.ids[f"emergency_{commune}"] = env.emergency(commune)
+        env.ids[f"bulletin_{commune}"] = env.bulletin(commune)
+        env.ids[f"held_{commune}"] = env.held(commune)
         node = "dong-an-1" if commune == "a" else "vi-huong-1"
         r = env.call("admin", "POST", "/api/v1/commands", json={"action": "sync", "node_id": node})
         assert r.status_code == 201, r.text

@@ -39,6 +39,8 @@ VI_HEADER = [
     "Mã lệnh",
     "Phiên bản lịch phát",
     "Thời gian (UTC)",
+    "Người soạn",
+    "Người duyệt",
 ]
 
 
@@ -69,6 +71,10 @@ def seeded(panel: Panel) -> dict[str, str]:
             duration_s=20,
             start=AT,
             created_at=AT,
+            created_by="lan",
+            approval="approved",
+            approved_by="hoa",
+            approved_at=AT,
             targets=[AnnouncementTarget(node_id="dong-an-1")],
         )
         session.add(ann)
@@ -159,6 +165,8 @@ def test_csv_is_translated_and_local(panel: Panel, seeded: dict[str, str]) -> No
     assert finished["Cụm loa"] == "Loa nhà văn hóa Đồng An"
     assert finished["Thôn/bản"] == "Bản Đồng An"
     assert finished["Mã mục phát"] == seeded["ann"]
+    # approval before air: who wrote it and who approved it, on each aired item
+    assert (finished["Người soạn"], finished["Người duyệt"]) == ("lan", "hoa")
     assert skipped["Chi tiết"] == "Trễ 12 giây nên bỏ qua"
     english = panel.as_("viewer").get("/panel/logs.csv?node=dong-an-1&lang=en").text
     header, *en_rows = csv.reader(io.StringIO(english.lstrip("\ufeff")))
