@@ -60,6 +60,8 @@ class Zone(Base):
         ForeignKey("zones.id", ondelete="RESTRICT"), index=True
     )
     created_at: Mapped[datetime]
+    # Commune setting: operators' drafts wait for an approver before they reach a playlist.
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Node(Base):
@@ -132,11 +134,72 @@ class Announcement(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(100))
     cancelled_at: Mapped[datetime | None]
+    # Bulletin level (Circular 39/2020): normal | priority | emergency.
+    level: Mapped[str] = mapped_column(String(10), default="normal")
+    # Where it came from: own | upstream | relay | emergency.
+    origin: Mapped[str] = mapped_column(String(10), default="own")
+    # draft | pending | approved | rejected | not_required; only approved and not_required play.
+    approval: Mapped[str] = mapped_column(String(10), default="not_required")
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None]
+    approval_comment: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None]
+    bulletin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="SET NULL"), index=True
+    )
 
     targets: Mapped[list[AnnouncementTarget]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
     media: Mapped[Media | None] = relationship(lazy="joined")
+
+
+class Bulletin(Base):
+    """A bulletin sent from a zone above communes (province, district) to a set of communes,
+    at a level: normal (the commune decides), priority (head of the next slot) or emergency."""
+
+    __tablename__ = "bulletins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    level: Mapped[str] = mapped_column(String(10), default="normal")
+    title: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str | None] = mapped_column(Text)
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    source: Mapped[str] = mapped_column(String(10), default="user")  # user | cap | json
+    upstream_alert_id: Mapped[int | None] = mapped_column(Integer)
+    emergency_id: Mapped[str | None] = mapped_column(String(32))
+    source_zone_id: Mapped[str | None] = mapped_column(
+        ForeignKey("zones.id", ondelete="SET NULL"), index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    expires_at: Mapped[datetime | None]
+
+    deliveries: Mapped[list[BulletinDelivery]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class BulletinDelivery(Base):
+    """One target commune of a bulletin: received -> scheduled | declined -> aired."""
+
+    __tablename__ = "bulletin_deliveries"
+    __table_args__ = (Index("ix_bulletin_deliveries_zone_state", "zone_id", "state"),)
+
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), primary_key=True
+    )
+    zone_id: Mapped[str] = mapped_column(
+        ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(10), default="received")
+    announcement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("announcements.id", ondelete="SET NULL")
+    )
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    acted_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
 
 
 class AnnouncementTarget(Base):
@@ -299,6 +362,11 @@ class Emergency(Base):
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(100))
     cancel_command_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Emergencies are never held for approval; they are flagged so an approver reviews them.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
     # Never read: it tells the unit of work that a Media row added in the same session is
     # inserted first (without it, flush order between unrelated mappers is by class name).
