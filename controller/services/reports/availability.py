@@ -79,7 +79,7 @@ def availability(
     """Per node id; heartbeats are streamed in (node, time) order, never all held at once."""
     grace = timedelta(seconds=2 * interval_s)
     windows = {n.id: node_window(n, start, end, now, keep) for n in nodes}
-    result = {nid: Availability((hi - lo).total_seconds(), 0.0) for nid, (lo, hi) in windows.items()}
+    result = {n: Availability((hi - lo).total_seconds(), 0.0) for n, (lo, hi) in windows.items()}
     if not windows:
         return result
     query = (

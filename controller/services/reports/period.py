@@ -47,17 +47,22 @@ class Period:
         return self.months == 3
 
     @property
+    def quarter(self) -> int:
+        """The quarter (1-4) the period starts in."""
+        return (self.first.month - 1) // 3 + 1
+
+    @property
     def key(self) -> str:
         """The form ``parse`` reads: ``2026-11`` or ``2026-Q4``."""
         if self.is_quarter:
-            return f"{self.first.year}-Q{(self.first.month - 1) // 3 + 1}"
+            return f"{self.first.year}-Q{self.quarter}"
         return f"{self.first:%Y-%m}"
 
     @property
     def label_vi(self) -> str:
         """How a Vietnamese report names it: ``tháng 11/2026`` or ``quý 4/2026``."""
         if self.is_quarter:
-            return f"quý {(self.first.month - 1) // 3 + 1}/{self.first.year}"
+            return f"quý {self.quarter}/{self.first.year}"
         return f"tháng {self.first:%m/%Y}"
 
     @property

@@ -467,9 +467,7 @@ def _targets_commune(
     return any(t.zone_id in zones or t.node_id in node_ids for t in targets)
 
 
-def _approval_times(
-    per_commune: dict[str, dict[int, float]], communes: list[str]
-) -> ApprovalTimes:
+def _approval_times(per_commune: dict[str, dict[int, float]], communes: list[str]) -> ApprovalTimes:
     """Each announcement once, also when it went to several of the communes."""
     distinct = {i: s for c in communes for i, s in per_commune.get(c, {}).items()}
     seconds = sorted(distinct.values())
