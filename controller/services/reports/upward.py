@@ -189,7 +189,7 @@ def communes_of(session: Session, tree: ZoneTree, zone: Zone) -> list[Zone]:
     below = tree.descendants_and_self(zone.id) - {zone.id}
     found = list(
         session.scalars(
-            select(Zone).where(Zone.id.in_(below), Zone.kind.in_(COMMUNE_KINDS)).order_by(Zone.name)
+            select(Zone).where(Zone.id.in_(below), Zone.kind.in_(COMMUNE_KINDS)).order_by(Zone.id)
         )
     )
     return found or [zone]
@@ -210,7 +210,8 @@ def build(
     members = {c.id: sorted(nodes_reached(session, tree, [c.id], [])) for c in communes}
     all_ids = sorted({n for ids in members.values() for n in ids})
     nodes = {n.id: n for n in session.scalars(select(Node).where(Node.id.in_(all_ids)))}
-    planned = plan(session, tree, list(nodes.values()), start, end)
+    # Nothing is planned in the future: a report on the current period covers up to now.
+    planned = plan(session, tree, list(nodes.values()), start, max(start, min(end, now)))
     logs = _read_log(session, all_ids, start, end)
     catalog = _catalog(session, planned, logs)
     uptime = availability(
