@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-
 from controller.services.reports.availability import Availability
 from controller.services.reports.period import LOCAL
 from controller.services.reports.upward import (
@@ -207,6 +205,8 @@ def to_csv(report: UpwardReport) -> bytes:
 
 
 def to_xlsx(report: UpwardReport) -> bytes:
+    from openpyxl import Workbook  # only when a spreadsheet is asked for: keeps start-up lean
+
     book = Workbook()
     summary = book.active
     assert summary is not None
