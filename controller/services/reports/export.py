@@ -97,6 +97,7 @@ def tables(report: UpwardReport) -> list[Table]:
     sources: list[list[Cell]] = []
     failures: list[list[Cell]] = []
     approvals: list[list[Cell]] = []
+    aired: list[list[Cell]] = []
     for s in sections:
         is_total = s is report.total and len(sections) > 1
         if not is_total:
@@ -120,6 +121,19 @@ def tables(report: UpwardReport) -> list[Table]:
         sources.extend(_tally_cells(s.zone_name, SOURCE_VI[k], s.by_source[k]) for k in SOURCES)
         sources.append(_tally_cells(s.zone_name, TOTAL_VI, s.total))
         approvals.append(_approval_cells(s.zone_name, s.approvals))
+        aired.extend(
+            [
+                s.zone_name,
+                a.bulletin.title,
+                LEVEL_VI[a.bulletin.level],
+                SOURCE_VI[a.bulletin.source],
+                a.bulletin.author or "",
+                a.bulletin.approver or "",
+                a.plays,
+                minutes(a.airtime_s),
+            ]
+            for a in s.aired
+        )
     return [
         Table(
             "Tình hình phát theo cụm loa",
@@ -169,6 +183,21 @@ def tables(report: UpwardReport) -> list[Table]:
                 "Lý do",
             ],
             failures,
+        ),
+        Table(
+            "Bản tin đã phát",
+            "Bản tin",
+            [
+                "Xã",
+                "Bản tin",
+                "Mức độ",
+                "Nguồn",
+                "Người soạn",
+                "Người duyệt",
+                "Lượt phát",
+                "Thời lượng phát (phút)",
+            ],
+            aired,
         ),
         Table(
             "Thời gian phê duyệt",
@@ -284,6 +313,19 @@ def _section_json(s: Section) -> dict[str, Any]:
                 "reason": f.reason,
             }
             for f in s.failures
+        ],
+        "aired": [
+            {
+                "bulletin": a.bulletin.key,
+                "title": a.bulletin.title,
+                "level": a.bulletin.level,
+                "source": a.bulletin.source,
+                "author": a.bulletin.author,
+                "approver": a.bulletin.approver,
+                "plays": a.plays,
+                "airtime_s": a.airtime_s,
+            }
+            for a in s.aired
         ],
         "approvals": {
             "count": s.approvals.count,

@@ -67,6 +67,17 @@ class Bulletin:
     level: str
     source: str
     nominal_s: float
+    author: str | None = None
+    approver: str | None = None
+
+
+@dataclass(frozen=True)
+class Aired:
+    """One bulletin aired in the section: who wrote and approved it, plays and airtime."""
+
+    bulletin: Bulletin
+    plays: int
+    airtime_s: float
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,7 @@ class Section:
     total: Tally
     failures: list[Failure]
     approvals: ApprovalTimes
+    aired: list[Aired] = field(default_factory=list)
 
     @property
     def node_total(self) -> NodeRow:
@@ -235,7 +247,8 @@ def build(
             )
             rows.append(row)
             failures.extend(fails)
-        by_level, by_source, total = _tallies(catalog, ((n, airtime[n]) for n in node_ids))
+        per_node = [(n, airtime[n]) for n in node_ids]
+        by_level, by_source, total = _tallies(catalog, per_node)
         covered = [zone_id] if zone_id in members else list(members)
         return Section(
             zone_id,
@@ -246,6 +259,7 @@ def build(
             total,
             sorted(failures, key=lambda f: (f.at, f.node_id)),
             _approval_times(approvals, covered),
+            _aired(catalog, per_node),
         )
 
     sections = [section(c.id, c.name, members[c.id]) for c in communes]
@@ -285,6 +299,19 @@ def _tallies(
         {src: _tally(by_source[src]) for src in SOURCES},
         _tally(every),
     )
+
+
+def _aired(
+    catalog: dict[str, Bulletin], per_node: list[tuple[str, dict[str, float]]]
+) -> list[Aired]:
+    plays: dict[str, int] = defaultdict(int)
+    seconds: dict[str, float] = defaultdict(float)
+    for _, aired in per_node:
+        for key, s in aired.items():
+            plays[bulletin_key(key)] += 1
+            seconds[bulletin_key(key)] += s
+    found = [Aired(catalog[k], plays[k], round(seconds[k], 3)) for k in plays]
+    return sorted(found, key=lambda a: (-a.airtime_s, a.bulletin.key))
 
 
 def _tally(plays: list[tuple[str, str, float]]) -> Tally:
@@ -357,15 +384,17 @@ def _catalog(session: Session, planned: Plan, logs: dict[str, _NodeLog]) -> dict
             _known(ann.level, LEVELS, "normal"),
             _known(ann.origin, SOURCES, "own"),
             ann.duration_s,
+            ann.created_by,
+            ann.approved_by,
         )
     emg = [k for k in keys if k.startswith("emg-")]
     rows = session.execute(
-        select(Emergency.item_id, Emergency.title, Media.duration_s)
+        select(Emergency.item_id, Emergency.title, Media.duration_s, Emergency.created_by)
         .join(Media, Media.sha256 == Emergency.media_sha256)
         .where(Emergency.item_id.in_(emg))
     ).all()
-    for item_id, title, seconds in rows:
-        found[item_id] = Bulletin(item_id, title, "emergency", "emergency", seconds)
+    for item_id, title, seconds, author in rows:
+        found[item_id] = Bulletin(item_id, title, "emergency", "emergency", seconds, author)
     for key, item in planned.items.items():
         if key not in found:
             level = source = "emergency" if key.startswith("emg-") else ""

@@ -478,6 +478,22 @@ def test_every_figure_matches_what_was_seeded(system: System) -> None:
         assert sorted(
             (f["node_id"], f["occurrence"], f["event"], f["reason"]) for f in section["failures"]
         ) == sorted(f for f in ledger.failures if f[0] in members)
+    # Each aired bulletin with its plays, airtime, author and approver.
+    for zone, members in (("xa-dong-tien", DONG_TIEN), ("xa-hoa-binh", HOA_BINH)):
+        want = {}
+        for b in {p[2] for p in ledger.plays if p[0] in members}:
+            plays = [p for p in ledger.plays if p[0] in members and p[2] == b]
+            want[b] = (
+                len({(p[0], p[1].split("#", 1)[0]) for p in plays}),
+                sum(p[3] for p in plays),
+                ledger.classes[b],
+                "chu-tich" if b in {x for x, _ in ledger.approvals[zone]} else None,
+            )
+        got = {
+            a["bulletin"]: (a["plays"], a["airtime_s"], (a["level"], a["source"]), a["approver"])
+            for a in communes[zone]["aired"]
+        }
+        assert got == want, zone
     # Worked by hand, so the ledger itself is checked too.
     cay_thi = next(r for r in communes["xa-dong-tien"]["nodes"] if r["node_id"] == "cay-thi-1")
     assert (cay_thi["planned"], cay_thi["played"], cay_thi["failed"], cay_thi["missed"]) == (
@@ -584,7 +600,21 @@ def test_csv_and_xlsx_carry_the_same_figures(system: System) -> None:
     )
     assert r.status_code == 200
     book = load_workbook(io.BytesIO(r.content))
-    assert book.sheetnames == ["Báo cáo", "Cụm loa", "Mức độ", "Nguồn", "Lỗi và lỡ", "Phê duyệt"]
+    assert book.sheetnames == [
+        "Báo cáo",
+        "Cụm loa",
+        "Mức độ",
+        "Nguồn",
+        "Lỗi và lỡ",
+        "Bản tin",
+        "Phê duyệt",
+    ]
+    approved = [
+        row
+        for row in book["Bản tin"].iter_rows(min_row=3, values_only=True)
+        if row[0] == "Xã Hòa Bình" and row[5]
+    ]
+    assert [(r[2], r[3], r[5], r[6]) for r in approved] == [("Ưu tiên", "Cấp trên", "chu-tich", 1)]
     sheet = book["Nguồn"]
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
     relay = next(v for v in values if v[0] == "Tỉnh Bắc Ninh" and v[1] == "Tiếp sóng")
