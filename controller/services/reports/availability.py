@@ -10,12 +10,14 @@ not revoked), to the past, and to the heartbeats the controller still keeps
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from controller.db.models import Heartbeat, Node
 
@@ -38,25 +40,6 @@ class Availability:
 NONE = Availability(0.0, 0.0)
 
 
-def covered_seconds(
-    beats: Iterable[datetime], grace: timedelta, start: datetime, end: datetime
-) -> float:
-    """Length of the union of ``[t, min(t + grace, next t))`` inside ``[start, end)``.
-
-    ``beats`` must be sorted; the pieces are then disjoint and simply add up.
-    """
-    total = 0.0
-    previous: datetime | None = None
-    for beat in (*beats, None):
-        if previous is not None:
-            upto = previous + grace if beat is None else min(previous + grace, beat)
-            lo, hi = max(previous, start), min(upto, end)
-            if hi > lo:
-                total += (hi - lo).total_seconds()
-        previous = beat
-    return total
-
-
 def node_window(
     node: Node, start: datetime, end: datetime, now: datetime, keep: timedelta
 ) -> tuple[datetime, datetime]:
@@ -76,41 +59,61 @@ def availability(
     interval_s: float,
     keep: timedelta,
 ) -> dict[str, Availability]:
-    """Per node id; heartbeats are streamed in (node, time) order, never all held at once."""
+    """Per node id. The database sums the coverage (one row per node comes back, however
+    many heartbeats there are); nodes sharing a window are asked in one query."""
     grace = timedelta(seconds=2 * interval_s)
     windows = {n.id: node_window(n, start, end, now, keep) for n in nodes}
     result = {n: Availability((hi - lo).total_seconds(), 0.0) for n, (lo, hi) in windows.items()}
-    if not windows:
-        return result
-    query = (
-        select(Heartbeat.node_id, Heartbeat.sent_at)
-        .where(
-            Heartbeat.node_id.in_(sorted(windows)),
-            Heartbeat.sent_at >= start - grace,
-            Heartbeat.sent_at < end,
-        )
-        .order_by(Heartbeat.node_id, Heartbeat.sent_at)
-        .execution_options(yield_per=10_000)
-    )
-    current: str | None = None
-    beats: list[datetime] = []
-    for node_id, sent_at in session.execute(query):
-        if node_id != current:
-            _settle(result, windows, current, beats, grace)
-            current, beats = node_id, []
-        beats.append(sent_at)
-    _settle(result, windows, current, beats, grace)
+    groups: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
+    for node_id, (lo, hi) in windows.items():
+        if hi > lo:
+            groups[(lo, hi)].append(node_id)
+    for (lo, hi), node_ids in groups.items():
+        for row in session.execute(_covered_query(session, node_ids, lo, hi, grace)):
+            node_id, online = row[0], row[1]
+            measured = result[node_id].measured_s
+            result[node_id] = Availability(measured, min(measured, float(online or 0.0)))
     return result
 
 
-def _settle(
-    result: dict[str, Availability],
-    windows: dict[str, tuple[datetime, datetime]],
-    node_id: str | None,
-    beats: list[datetime],
-    grace: timedelta,
-) -> None:
-    if node_id is None:
-        return
-    lo, hi = windows[node_id]
-    result[node_id] = Availability((hi - lo).total_seconds(), covered_seconds(beats, grace, lo, hi))
+def _epoch(session: Session, column: InstrumentedAttribute[datetime]) -> ColumnElement[float]:
+    """Seconds since 1970 of a stored UTC time, in SQL (SQLite keeps naive UTC text)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(func.extract("epoch", column), Float)
+
+
+def _covered_query(
+    session: Session, node_ids: list[str], lo: datetime, hi: datetime, grace: timedelta
+) -> Select[tuple[str, Any]]:
+    """Σ over heartbeats t of |[t, min(t + grace, next t)) ∩ [lo, hi)| per node.
+
+    The pieces are disjoint because the heartbeats are taken in order, so they simply add up.
+    """
+    sent = _epoch(session, Heartbeat.sent_at)
+    beats = (
+        select(
+            Heartbeat.node_id.label("node_id"),
+            sent.label("t"),
+            func.lead(sent)
+            .over(partition_by=Heartbeat.node_id, order_by=Heartbeat.sent_at)
+            .label("nxt"),
+        )
+        .where(
+            Heartbeat.node_id.in_(node_ids),
+            Heartbeat.sent_at >= lo - grace,
+            Heartbeat.sent_at < hi,
+        )
+        .subquery()
+    )
+    g = literal(grace.total_seconds(), Float)
+    lo_s = literal(lo.timestamp(), Float)
+    hi_s = literal(hi.timestamp(), Float)
+    upto = case(
+        (beats.c.nxt.is_not(None) & (beats.c.nxt < beats.c.t + g), beats.c.nxt),
+        else_=beats.c.t + g,
+    )
+    upto = case((upto > hi_s, hi_s), else_=upto)
+    since = case((beats.c.t < lo_s, lo_s), else_=beats.c.t)
+    piece = case((upto > since, upto - since), else_=0.0)
+    return select(beats.c.node_id, func.sum(piece)).group_by(beats.c.node_id)

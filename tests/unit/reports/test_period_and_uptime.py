@@ -1,12 +1,12 @@
-"""Report periods (month / quarter in Vietnam time) and the heartbeat coverage rule."""
+"""Report periods (month / quarter in Vietnam time), availability sums, item ids."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
-from controller.services.reports.availability import Availability, covered_seconds
+from controller.services.reports.availability import Availability
 from controller.services.reports.period import Period, PeriodError
 from controller.services.reports.plan import bulletin_key, occurrence_key
 
@@ -33,31 +33,6 @@ def test_a_quarter_spans_three_months_and_crosses_the_year() -> None:
 def test_bad_periods_are_refused(text: str) -> None:
     with pytest.raises(PeriodError):
         Period.parse(text)
-
-
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
-GRACE = timedelta(minutes=20)
-
-
-def _at(*minutes: int) -> list[datetime]:
-    return [T0 + timedelta(minutes=m) for m in minutes]
-
-
-def test_regular_heartbeats_cover_the_whole_window() -> None:
-    beats = _at(*range(0, 60, 10))
-    assert covered_seconds(beats, GRACE, T0, T0 + timedelta(hours=1)) == 3600
-
-
-def test_a_gap_counts_two_intervals_after_the_last_beat_then_down() -> None:
-    # beats at 0 and 10, silent until 50: covered 0..30 and 50..60
-    beats = _at(0, 10, 50)
-    assert covered_seconds(beats, GRACE, T0, T0 + timedelta(hours=1)) == (30 + 10) * 60
-
-
-def test_beats_outside_the_window_are_clipped() -> None:
-    beats = _at(-15, 55)
-    assert covered_seconds(beats, GRACE, T0, T0 + timedelta(hours=1)) == (5 + 5) * 60
-    assert covered_seconds([], GRACE, T0, T0 + timedelta(hours=1)) == 0
 
 
 def test_availability_adds_up_and_has_no_percent_without_a_window() -> None:
