@@ -72,7 +72,7 @@ def availability(
         for row in session.execute(_covered_query(session, node_ids, lo, hi, grace)):
             node_id, online = row[0], row[1]
             measured = result[node_id].measured_s
-            result[node_id] = Availability(measured, min(measured, float(online or 0.0)))
+            result[node_id] = Availability(measured, min(measured, round(float(online or 0), 3)))
     return result
 
 
