@@ -20,13 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audio.media import RenderedMedia
 from controller.db.models import Node, Zone
+from controller.services.zones import COMMUNE_KINDS
 
 if TYPE_CHECKING:
     from controller.services.container import Controller
 
 log = logging.getLogger(__name__)
 
-COMMUNE_KINDS = frozenset({"xã", "commune", "phường", "thị trấn"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600)
 RENDER_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Node, NodeZone, Zone
 
+COMMUNE_KINDS = frozenset({"xã", "commune", "phường", "thị trấn"})
+"""Zone kinds that are communes (the level that runs its own speakers and reports upward)."""
+
 
 class ZoneTree:
     """An in-memory snapshot of the zone tree (small: a province has a few thousand zones)."""

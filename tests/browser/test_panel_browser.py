@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 from browser.conftest import NODES, System, login
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
+from support.processes import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -330,3 +332,72 @@ def test_dashboard_shows_an_emergency_on_air_then_not(
     expect(page.locator("#dash-emergency")).to_have_count(0)
     assert int(page.locator("#count-playing").inner_text()) == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_report_upward_downloads_csv_and_xlsx_that_match_the_api(
+    page: Page, system: System
+) -> None:
+    """Something plays now on both speakers; the report page shows it, and the CSV and XLSX
+    downloaded through the browser carry the same figures as the JSON the province pulls."""
+    with system.controller.api() as api:
+        r = api.post(
+            "/api/v1/announcements",
+            json={"text": "Báo cáo tháng: kiểm tra loa.", "targets": ["xa-dong-tien"]},
+        )
+        assert r.status_code == 201, r.text
+        item = f"ann-{r.json()['id']}@"
+
+        def reported() -> set[str]:
+            """Nodes that reported how the item ended (played, or failed / skipped when a
+            loaded machine made it late: the report counts those too)."""
+            events = api.get("/api/v1/playback-events", params={"limit": 10_000}).json()
+            ends = ("finished", "failed", "skipped", "missed")
+            return {
+                e["node_id"]
+                for e in events
+                if (e["item_id"] or "").startswith(item) and e["kind"] in ends
+            }
+
+        wait_until(lambda: reported() == set(NODES), 120)
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/reports/monthly")
+    page.get_by_label("Xã / tỉnh").select_option("xa-dong-tien")
+    page.get_by_role("button", name="Xem báo cáo").click()
+    section = page.locator('section[data-zone="xa-dong-tien"]')
+    expect(section.locator("tr[data-node]")).to_have_count(2)
+    shot(page, "report-upward")
+    href = page.locator("#download-csv").get_attribute("href") or ""
+    period = re.search(r"period=([0-9Q-]+)", href)
+    assert period
+    with system.controller.api() as api:
+        r = api.get(f"/api/v1/reports/upward/xa-dong-tien?period={period.group(1)}")
+        assert r.status_code == 200, r.text
+        nodes = {n["node_id"]: n for n in r.json()["total"]["nodes"]}
+    assert all(n["played"] + n["failed"] + n["missed"] >= 1 for n in nodes.values()), nodes
+
+    with page.expect_download() as info:
+        page.locator("#download-csv").click()
+    assert info.value.suggested_filename == f"bao-cao-xa-dong-tien-{period.group(1)}.csv"
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+    start = rows.index(["Tình hình phát theo cụm loa"]) + 1
+    headers = rows[start]
+    csv_nodes = {r[2]: dict(zip(headers, r, strict=True)) for r in rows[start + 1 : start + 3]}
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", rows[1][1])
+    with page.expect_download() as info:
+        page.locator("#download-xlsx").click()
+    assert info.value.suggested_filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    sheet = book["Cụm loa"]
+    assert [c.value for c in sheet[2]] == headers
+    xlsx_nodes = {r[2]: r for r in sheet.iter_rows(min_row=3, values_only=True) if r[2]}
+    for node_id, n in nodes.items():
+        got = csv_nodes[node_id]
+        assert int(got["Kế hoạch"]) == n["planned"] == xlsx_nodes[node_id][3]
+        assert int(got["Đã phát"]) == n["played"] == xlsx_nodes[node_id][5]
+        assert int(got["Lượt phát trong kỳ"]) == n["plays"] == xlsx_nodes[node_id][11]
+        minutes = round(n["airtime_s"] / 60, 2)
+        assert float(got["Thời lượng phát (phút)"]) == minutes == xlsx_nodes[node_id][12]
+    # the quarter picker
+    page.get_by_label("Kỳ báo cáo").select_option("quarter")
+    page.get_by_role("button", name="Xem báo cáo").click()
+    expect(page.get_by_role("heading", level=2)).to_contain_text("quý")

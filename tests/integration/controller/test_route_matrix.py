@@ -159,6 +159,10 @@ POLICY: dict[tuple[str, str], Policy] = {
         Role.VIEWER, Scoped.LIST, fixed(f"{V}/playback-events")
     ),
     ("GET", f"{V}/zones"): Policy(Role.VIEWER, Scoped.LIST, fixed(f"{V}/zones")),
+    # the report upward: a commune (or a province with its communes) the caller manages
+    ("GET", f"{V}/reports/upward/{{zone_id}}"): Policy(
+        Role.VIEWER, Scoped.PATH, fixed(f"{V}/reports/upward/xa-dong-tien?period=2026-11")
+    ),
     ("GET", f"{V}/slots"): Policy(Role.VIEWER, Scoped.NO, fixed(f"{V}/slots")),
     ("GET", f"{V}/schedules/{{entry_id}}"): Policy(
         Role.VIEWER, Scoped.PATH, lambda env: Call(f"{V}/schedules/{env.ids['schedule_a']}")

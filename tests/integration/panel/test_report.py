@@ -11,9 +11,11 @@ import hashlib
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from integration.panel.panel_support import Panel, store_command
+from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import (
@@ -22,9 +24,10 @@ from controller.db.models import (
     PlaybackEvent,
     Zone,
 )
-from controller.panel.queries import monthly_report
 from controller.panel.queries import playback_log as log_q
-from controller.panel.queries.planned_items import REPORTED_PREFIXES, occurrence_key
+from controller.services.reports import upward
+from controller.services.reports.period import Period
+from controller.services.reports.plan import REPORTED_PREFIXES, occurrence_key
 from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
 from schedules.local_time import local_naive_to_utc
 
@@ -40,6 +43,19 @@ def _local(day: int, hour: int, month: int = 11) -> datetime:
 
 def _occ(ann_id: int, at: datetime, index: int = 0) -> str:
     return f"ann-{ann_id}@{at.astimezone(UTC):%Y%m%dT%H%M%SZ}#{index}"
+
+
+def _build(session: Session, ctl: Any) -> upward.Section:
+    zone = session.get_one(Zone, "xa-dong-tien")
+    report = upward.build(
+        session,
+        zone,
+        Period.month_of(MONTH),
+        ctl.clock.now(),
+        heartbeat_interval_s=30,
+        heartbeat_keep=timedelta(days=30),
+    )
+    return report.communes[0]
 
 
 class Month:
@@ -197,15 +213,15 @@ def test_played_of_planned_per_node(
 ) -> None:
     ctl = panel.client.app.state.controller  # type: ignore[attr-defined]
     with ctl.sessions() as session:
-        report = monthly_report.build(session, session.get_one(Zone, "xa-dong-tien"), MONTH)
-    got = {r.node_id: (r.planned, r.ad_hoc, r.played, r.failed) for r in report.rows}
+        report = _build(session, ctl)
+    got = {r.node_id: (r.planned, r.ad_hoc, r.played, r.failed + r.missed) for r in report.nodes}
     assert got == month
-    assert {r.node_id: r.other for r in report.rows} == {
+    assert {r.node_id: r.other for r in report.nodes} == {
         "dong-an-1": 0,
         "cay-thi-1": 0,
         "khe-ngo-1": 1,
     }
-    for row in [*report.rows, report.total]:
+    for row in [*report.nodes, report.node_total]:
         assert row.rate is not None and row.rate <= 1.0
 
 
@@ -216,8 +232,8 @@ def test_played_matches_the_playback_log(
     ctl = panel.client.app.state.controller  # type: ignore[attr-defined]
     last_day = date(2026, 11, 30)
     with ctl.sessions() as session:
-        report = monthly_report.build(session, session.get_one(Zone, "xa-dong-tien"), MONTH)
-        for row in report.rows:
+        report = _build(session, ctl)
+        for row in report.nodes:
             flt = log_q.LogFilter(
                 node=row.node_id, date_from=MONTH, date_to=last_day, status="finished"
             )

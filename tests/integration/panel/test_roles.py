@@ -90,6 +90,16 @@ ROUTES = [
     Route("GET", "/panel/logs.csv", Role.VIEWER),
     Route("GET", "/panel/reports/monthly", Role.VIEWER),
     Route("GET", "/panel/reports/monthly?commune=xa-dong-tien", Role.VIEWER, scoped=404),
+    Route("GET", "/panel/reports/monthly?zone=xa-dong-tien&kind=quarter", Role.VIEWER, scoped=404),
+    Route(
+        "GET", "/panel/reports/upward.csv?zone=xa-dong-tien&period=2026-11", Role.VIEWER, scoped=404
+    ),
+    Route(
+        "GET",
+        "/panel/reports/upward.xlsx?zone=xa-dong-tien&period=2026-Q4",
+        Role.VIEWER,
+        scoped=404,
+    ),
     Route("GET", "/panel/audit", Role.ADMIN),
     Route("GET", "/panel/users", Role.ADMIN),
     Route(

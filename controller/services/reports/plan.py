@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -36,12 +36,27 @@ def occurrence_key(item_id: str) -> str:
     return item_id.split("#", 1)[0]
 
 
+def bulletin_key(item_id: str) -> str:
+    """What was aired, whatever the occurrence: ``ann-7@…#1`` → ``ann-7``; ``now-ab12`` stays."""
+    return occurrence_key(item_id).split("@", 1)[0]
+
+
+@dataclass(frozen=True)
+class AdHocItem:
+    """A play-now or emergency item as its signed command carried it."""
+
+    title: str
+    duration_s: float
+
+
 @dataclass
 class Plan:
-    """Per node: occurrence keys planned from the calendar and those sent ad hoc."""
+    """Per node: occurrence keys planned from the calendar and those sent ad hoc
+    (``items``: what each ad-hoc key was)."""
 
     scheduled: dict[str, set[str]]
     ad_hoc: dict[str, set[str]]
+    items: dict[str, AdHocItem] = field(default_factory=dict)
 
     def keys(self, node_id: str) -> set[str]:
         return self.scheduled.get(node_id, set()) | self.ad_hoc.get(node_id, set())
@@ -73,6 +88,7 @@ def plan(
             for nid in reached:
                 scheduled[nid].add(key)
     ad_hoc: dict[str, set[str]] = defaultdict(set)
+    items: dict[str, AdHocItem] = {}
     sent = session.execute(
         select(CommandRow.payload, CommandDelivery.node_id)
         .join(CommandDelivery, CommandDelivery.command_id == CommandRow.id)
@@ -84,16 +100,18 @@ def plan(
         )
     ).all()
     for payload, node_id in sent:
-        item_id = _item_id(payload)
-        if item_id:
-            ad_hoc[node_id].add(occurrence_key(item_id))
-    return Plan(dict(scheduled), dict(ad_hoc))
+        found = _item(payload)
+        if found:
+            key = occurrence_key(found[0])
+            ad_hoc[node_id].add(key)
+            items[key] = found[1]
+    return Plan(dict(scheduled), dict(ad_hoc), items)
 
 
-def _item_id(payload: str) -> str | None:
-    """The item id inside a stored signed command envelope (None if it carries none)."""
+def _item(payload: str) -> tuple[str, AdHocItem] | None:
+    """The item inside a stored signed command envelope (None if it carries none)."""
     try:
         item = json.loads(payload)["payload"]["item"]
-        return str(item["id"])
-    except (ValueError, KeyError, TypeError):
+        return str(item["id"]), AdHocItem(str(item.get("title") or ""), float(item["duration_s"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -1,0 +1,119 @@
+"""Speaker availability from heartbeats: the share of a window in which the node was heard.
+
+A node sends a heartbeat every ``heartbeat_interval_s``; the liveness job marks it offline
+when it has been silent for twice that. The report uses the same rule: each heartbeat
+counts the node as available from its ``sent_at`` for ``2 × interval`` (or until the next
+heartbeat, if sooner). The window is the period clipped to when the node existed (created,
+not revoked), to the past, and to the heartbeats the controller still keeps
+(``heartbeat_retention_days``) — the report shows how long was measured.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from controller.db.models import Heartbeat, Node
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Seconds measured and seconds heard within them."""
+
+    measured_s: float
+    online_s: float
+
+    @property
+    def pct(self) -> float | None:
+        return 100.0 * self.online_s / self.measured_s if self.measured_s > 0 else None
+
+    def __add__(self, other: Availability) -> Availability:
+        return Availability(self.measured_s + other.measured_s, self.online_s + other.online_s)
+
+
+NONE = Availability(0.0, 0.0)
+
+
+def node_window(
+    node: Node, start: datetime, end: datetime, now: datetime, keep: timedelta
+) -> tuple[datetime, datetime]:
+    """The part of ``[start, end)`` the heartbeats can tell about for this node."""
+    lo = max(start, node.created_at, now - keep)
+    hi = min(end, now, node.revoked_at or end)
+    return lo, max(lo, hi)
+
+
+def availability(
+    session: Session,
+    nodes: Sequence[Node],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    interval_s: float,
+    keep: timedelta,
+) -> dict[str, Availability]:
+    """Per node id. The database sums the coverage (one row per node comes back, however
+    many heartbeats there are); nodes sharing a window are asked in one query."""
+    grace = timedelta(seconds=2 * interval_s)
+    windows = {n.id: node_window(n, start, end, now, keep) for n in nodes}
+    result = {n: Availability((hi - lo).total_seconds(), 0.0) for n, (lo, hi) in windows.items()}
+    groups: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
+    for node_id, (lo, hi) in windows.items():
+        if hi > lo:
+            groups[(lo, hi)].append(node_id)
+    for (lo, hi), node_ids in groups.items():
+        for row in session.execute(_covered_query(session, node_ids, lo, hi, grace)):
+            node_id, online = row[0], row[1]
+            measured = result[node_id].measured_s
+            result[node_id] = Availability(measured, min(measured, round(float(online or 0), 3)))
+    return result
+
+
+def _epoch(session: Session, column: InstrumentedAttribute[datetime]) -> ColumnElement[float]:
+    """Seconds since 1970 of a stored UTC time, in SQL (SQLite keeps naive UTC text)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(func.extract("epoch", column), Float)
+
+
+def _covered_query(
+    session: Session, node_ids: list[str], lo: datetime, hi: datetime, grace: timedelta
+) -> Select[tuple[str, Any]]:
+    """Σ over heartbeats t of |[t, min(t + grace, next t)) ∩ [lo, hi)| per node.
+
+    The pieces are disjoint because the heartbeats are taken in order, so they simply add up.
+    """
+    sent = _epoch(session, Heartbeat.sent_at)
+    beats = (
+        select(
+            Heartbeat.node_id.label("node_id"),
+            sent.label("t"),
+            func.lead(sent)
+            .over(partition_by=Heartbeat.node_id, order_by=Heartbeat.sent_at)
+            .label("nxt"),
+        )
+        .where(
+            Heartbeat.node_id.in_(node_ids),
+            Heartbeat.sent_at >= lo - grace,
+            Heartbeat.sent_at < hi,
+        )
+        .subquery()
+    )
+    g = literal(grace.total_seconds(), Float)
+    lo_s = literal(lo.timestamp(), Float)
+    hi_s = literal(hi.timestamp(), Float)
+    upto = case(
+        (beats.c.nxt.is_not(None) & (beats.c.nxt < beats.c.t + g), beats.c.nxt),
+        else_=beats.c.t + g,
+    )
+    upto = case((upto > hi_s, hi_s), else_=upto)
+    since = case((beats.c.t < lo_s, lo_s), else_=beats.c.t)
+    piece = case((upto > since, upto - since), else_=0.0)
+    return select(beats.c.node_id, func.sum(piece)).group_by(beats.c.node_id)
