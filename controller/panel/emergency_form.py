@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import Media, Zone
-from controller.panel.timefmt import parse_local
+from controller.panel import vn_dates
 from controller.services.emergency import MAX_ACTIVE, EmergencyRequest
 from controller.services.zones import ZoneTree, nodes_reached
 
@@ -106,9 +106,9 @@ def check(session: Session, scope: Scope, form: EmergencyForm, now: datetime) ->
     until = None
     if form.until.strip():
         try:
-            until = parse_local(form.until.strip())
-        except ValueError:
-            raise FormRefused("emg.error_until", form.until) from None
+            until = vn_dates.parse_datetime(form.until)
+        except vn_dates.BadDateTime as exc:
+            raise FormRefused(exc.key, exc.value) from None
         if not now < until <= now + MAX_ACTIVE:
             raise FormRefused("emg.error_until", form.until)
     if every is not None and repeat < 2 and until is None:
