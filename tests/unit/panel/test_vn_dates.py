@@ -62,8 +62,14 @@ def test_an_empty_optional_date_is_none() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("18:30", time(18, 30)), ("6:05", time(6, 5)), ("00:00", time(0, 0)), ("23:59", time(23, 59))]
-    + [("18h30", time(18, 30)), ("18:30:00", time(18, 30))],
+    [
+        ("18:30", time(18, 30)),
+        ("6:05", time(6, 5)),
+        ("00:00", time(0, 0)),
+        ("23:59", time(23, 59)),
+        ("18h30", time(18, 30)),
+        ("18:30:00", time(18, 30)),
+    ],
 )
 def test_times_are_24_hour(typed: str, expected: time) -> None:
     assert parse_time(typed) == expected
