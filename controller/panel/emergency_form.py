@@ -65,6 +65,26 @@ class EmergencyForm(BaseModel):
         }
 
 
+def zone_rows(zones: list[Zone]) -> list[tuple[Zone, int]]:
+    """The zones as a tree, depth first (a commune, then its villages), with each depth, so
+    the form shows one row per zone under its parent; a zone whose parent is not listed
+    (outside the user's communes) starts a tree of its own."""
+    listed = {z.id for z in zones}
+    children: dict[str | None, list[Zone]] = {}
+    for zone in zones:
+        parent = zone.parent_id if zone.parent_id in listed else None
+        children.setdefault(parent, []).append(zone)
+    rows: list[tuple[Zone, int]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for zone in sorted(children.get(parent, []), key=lambda z: z.name):
+            rows.append((zone, depth))
+            walk(zone.id, depth + 1)
+
+    walk(None, 0)
+    return rows
+
+
 @dataclass(frozen=True)
 class Checked:
     request: EmergencyRequest
