@@ -32,7 +32,12 @@ def shot(page: Page, name: str) -> None:
 
 
 def fits(page: Page, width: int) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    wide = page.evaluate(
+        "w => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w)"
+        ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)",
+        width,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
 
 
 @pytest.fixture
@@ -123,7 +128,8 @@ def test_emergency_zones_one_per_row_recording_by_title_and_listen_first(
         assert label["height"] >= 44, label
         previous_bottom = label["y"] + label["height"]
     expect(rows.nth(1)).to_contain_text("ban-cay-thi")  # the id, as secondary text
-    page.get_by_text("Bản Cây Thị", exact=True).click()  # clicking the name ticks its own box
+    # clicking the name ticks its own box, not the next village's
+    page.locator("#emg-zones label", has_text="Bản Cây Thị").locator("span").click()
     expect(page.locator('#emg-zones input[value="ban-cay-thi"]')).to_be_checked()
     expect(page.locator('#emg-zones input[value="ban-dong-an"]')).not_to_be_checked()
     # no hash to paste: recordings are chosen by title, date and length
@@ -135,12 +141,14 @@ def test_emergency_zones_one_per_row_recording_by_title_and_listen_first(
     text_box = page.get_by_label("Nội dung (đọc bằng giọng máy)")
     text_box.fill("Bà con chú ý, nước sông đang lên nhanh.")
     page.get_by_role("button", name="Nghe thử").click()
-    expect(page.locator("#emg-listen-status")).to_contain_text("Sẵn sàng")
+    expect(page.locator("#emg-listen-status")).to_contain_text("Sẵn sàng", timeout=30_000)
     assert (page.locator("#emg-player").get_attribute("src") or "").startswith("blob:")
     assert _loaded_duration(page, "#emg-player") > 1
     # then pick the recording instead, and listen to it
     text_box.fill("")
-    picker.select_option(label=re.compile(re.escape(title)))
+    shown = picker.locator("option", has_text=title).inner_text().strip()
+    assert re.fullmatch(rf"{title} · \d\d/\d\d/\d{{4}} \d\d:\d\d · 0:0\d", shown), shown
+    picker.select_option(label=shown)
     page.get_by_role("button", name="Nghe thử").click()
     expect(page.locator("#emg-player")).to_have_attribute("src", re.compile(sha))
     assert 1.5 < _loaded_duration(page, "#emg-player") < 4
@@ -154,7 +162,7 @@ def test_emergency_zones_one_per_row_recording_by_title_and_listen_first(
     shot(page, f"emergency-confirm-{width}")
     page.get_by_role("button", name="PHÁT KHẨN CẤP NGAY").click()
     expect(page).to_have_url(re.compile(r"/panel/emergency/[^/]+$"))
-    expect(page.locator("body")).to_contain_text("Bản Cây Thị")
+    expect(page.locator("main dl")).to_contain_text("ban-cay-thi")
 
 
 # -- item 7: dates and times whatever the browser's language --------------------------------
@@ -174,6 +182,10 @@ def test_an_english_browser_gets_vietnamese_dates_and_the_right_stored_time(
     expect(page.locator("#time_of_day")).to_have_attribute("placeholder", "HH:MM")
     page.get_by_label("Nội dung (tiếng Việt)").fill(f"Kính thưa bà con, họp lúc chiều {width}.")
     page.get_by_label("Bản Đồng An").check()
+    page.get_by_label("Lặp lại", exact=True).check()
+    page.locator("#time_of_day").fill("6h5")
+    page.locator("#time_of_day").press("Tab")
+    expect(page.locator("#time_of_day")).to_have_value("06:05")
     page.get_by_label("Vào lúc").check()
     # the US order is refused by the field itself ...
     page.locator("#at").fill("12/25/2026 6:30 PM")
@@ -189,9 +201,6 @@ def test_an_english_browser_gets_vietnamese_dates_and_the_right_stored_time(
     page.locator("#at").fill(f"{day.day}/{day.month}/{day.year} 18h{minute}")
     page.locator("#at").press("Tab")
     expect(page.locator("#at")).to_have_value(f"{day:%d/%m/%Y} 18:{minute}")
-    page.locator("#time_of_day").fill("6h5")
-    page.locator("#time_of_day").press("Tab")
-    expect(page.locator("#time_of_day")).to_have_value("06:05")
     fits(page, width)
     page.get_by_role("button", name="Lưu và phát").click()
     created = re.search(r"#(\d+)", page.locator("#ann-created").inner_text())
