@@ -272,6 +272,7 @@ def test_change_own_password_from_any_page_with_a_strength_rule(
     expect(page.locator("#password-changed")).to_contain_text("Đã đổi mật khẩu")
     fits(page, width)
     shot(page, f"password-changed-{width}")
+    page.context.clear_cookies()
     login(page, system.url, username, "Loa-bao-lu-2026")
     expect(page).to_have_url(re.compile(r"/panel/$"))
 
@@ -285,6 +286,7 @@ def test_new_user_communes_are_named_checkboxes_and_a_refusal_keeps_the_form(
     _user(system, admin, "admin", everything=True)
     login(page, system.url, admin)
     page.goto(f"{system.url}/panel/users")
+    expect(page.get_by_role("heading", name="Người dùng", exact=True)).to_be_visible()
     form = page.locator("#user-create")
     assert form.locator("select[multiple]").count() == 0
     commune = form.get_by_label(re.compile("^Xã Đồng Tiến"))
