@@ -33,7 +33,8 @@ def shot(page: Page, name: str) -> None:
 
 def fits(page: Page, width: int) -> None:
     wide = page.evaluate(
-        "w => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w)"
+        "w => [...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > w)"
         ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)",
         width,
     )
