@@ -260,9 +260,9 @@ def test_cancel_asks_first_and_one_day_of_a_series_stays_one_day(
     page.get_by_label("Lặp lại", exact=True).check()
     page.get_by_label("Lặp", exact=True).select_option("daily")
     page.get_by_label("Giờ phát", exact=True).fill(at)
-    page.get_by_label("Từ ngày (để trống: hôm nay)").fill(monday.isoformat())
+    page.get_by_label("Từ ngày (để trống: hôm nay)").fill(monday.strftime("%d/%m/%Y"))
     page.get_by_label("Đến ngày (không bắt buộc, tính cả ngày đó)").fill(
-        (monday + timedelta(days=6)).isoformat()
+        (monday + timedelta(days=6)).strftime("%d/%m/%Y")
     )
     page.get_by_role("button", name="Lưu và phát").click()
     created = re.search(r"#(\d+)", page.locator("#ann-created").inner_text())
