@@ -8,14 +8,14 @@ bearer token from ``$LOA_API_TOKEN``. Prints the controller's JSON answer.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cli.api_client import call_and_print, default_url
 from cli.errors import CliError
 
-DEFAULT_URL = "http://127.0.0.1:8080"
+if TYPE_CHECKING:
+    import httpx
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "emergency",
         help="issue (or --cancel) an emergency broadcast: preempts every speaker in the zones",
     )
-    parser.add_argument("--url", default=os.environ.get("LOA_API_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=default_url())
     parser.add_argument("--zone", action="append", default=[], help="zone id (repeatable)")
     parser.add_argument("--text", help="what to read (Vietnamese), rendered to speech")
     parser.add_argument("--media", metavar="SHA256", help="an uploaded recording instead of text")
@@ -67,27 +67,11 @@ def build_body(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import httpx
+    def send(client: httpx.Client) -> httpx.Response:
+        if args.cancel:
+            return client.post(f"/api/v1/emergencies/{args.cancel}/cancel")
+        if args.show:
+            return client.get(f"/api/v1/emergencies/{args.show}")
+        return client.post("/api/v1/emergencies", json=build_body(args))
 
-    headers = {}
-    if token := os.environ.get("LOA_API_TOKEN"):
-        headers["authorization"] = f"Bearer {token}"
-    base = args.url.rstrip("/")
-    try:
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            if args.cancel:
-                r = client.post(f"/api/v1/emergencies/{args.cancel}/cancel")
-            elif args.show:
-                r = client.get(f"/api/v1/emergencies/{args.show}")
-            else:
-                r = client.post("/api/v1/emergencies", json=build_body(args))
-    except httpx.HTTPError as exc:
-        raise CliError(f"controller at {base} not reachable: {exc}") from None
-    if r.status_code >= 400:
-        try:
-            detail = r.json().get("detail", r.text)
-        except ValueError:
-            detail = r.text
-        raise CliError(f"refused ({r.status_code}): {detail}")
-    print(json.dumps(r.json(), ensure_ascii=False, indent=2))
-    return 0
+    return call_and_print(args.url, send)

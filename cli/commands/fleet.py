@@ -11,20 +11,19 @@ admin role. The release must have been built first (``loa agent-dist build --ver
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import ssl
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cli.api_client import call_and_print, default_url
 from cli.errors import CliError
 
-DEFAULT_URL = "http://127.0.0.1:8080"
+if TYPE_CHECKING:
+    import httpx
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("fleet", help="update the agents over the air")
-    parser.add_argument("--url", default=os.environ.get("LOA_API_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=default_url())
     parser.add_argument("--cacert", type=Path, help="CA certificate of an https:// controller")
     sub = parser.add_subparsers(dest="fleet_command", required=True)
     update = sub.add_parser("update", help="start a staged rollout of agent release V")
@@ -54,28 +53,9 @@ def build_body(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import httpx
+    def send(client: httpx.Client) -> httpx.Response:
+        if args.fleet_command == "update":
+            return client.post("/api/v1/agent-rollouts", json=build_body(args))
+        return client.get(f"/api/v1/agent-rollouts/{args.id or 'latest'}")
 
-    headers = {}
-    if token := os.environ.get("LOA_API_TOKEN"):
-        headers["authorization"] = f"Bearer {token}"
-    base = args.url.rstrip("/")
-    verify: ssl.SSLContext | bool = True
-    if args.cacert:
-        verify = ssl.create_default_context(cafile=str(args.cacert))
-    try:
-        with httpx.Client(base_url=base, headers=headers, timeout=60, verify=verify) as client:
-            if args.fleet_command == "update":
-                r = client.post("/api/v1/agent-rollouts", json=build_body(args))
-            else:
-                r = client.get(f"/api/v1/agent-rollouts/{args.id or 'latest'}")
-    except httpx.HTTPError as exc:
-        raise CliError(f"controller at {base} not reachable: {exc}") from None
-    if r.status_code >= 400:
-        try:
-            detail = r.json().get("detail", r.text)
-        except ValueError:
-            detail = r.text
-        raise CliError(f"refused ({r.status_code}): {detail}")
-    print(json.dumps(r.json(), ensure_ascii=False, indent=2))
-    return 0
+    return call_and_print(args.url, send, cacert=args.cacert)

@@ -53,14 +53,18 @@ if [ "$mode" = demo ]; then
 fi
 # Test mode: the whole suite on SQLite, then the database-backed integration tests again
 # on a throwaway PostgreSQL cluster (tests/conftest.py starts it; LOA_TEST_POSTGRES=1).
-.venv/bin/python -m pytest "$@"
+# Tests run in parallel worker processes (pytest-xdist): most of them wait on real servers
+# and subprocesses rather than compute, so more workers than cores still pays off; a test
+# file stays on one worker so its module-scoped systems start once.
+workers=(-n "${LOA_TEST_WORKERS:-4}" --dist loadfile)
+.venv/bin/python -m pytest "${workers[@]}" "$@"
 if [ "$#" -eq 0 ]; then
   echo "bootstrap: second pass on PostgreSQL"
   # Every integration test whose outcome depends on the database, again on PostgreSQL.
   # Run once only: audio (no database), the agent side (ALSA, watchdog, verified media), the
   # served agent install/update, TLS transport, the load harness and benchmark smoke tests
   # (their controller only stores rows the other tests cover); fuzz and fault runs too.
-  LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q \
+  LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q "${workers[@]}" \
     tests/integration --ignore=tests/integration/audio \
     --ignore=tests/integration/agent/test_alsa_playback.py \
     --ignore=tests/integration/agent/test_watchdog.py \

@@ -80,7 +80,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     try:
         with LoopbackServer(_settings(base, broker.port)) as server:
             seed(server.server.config.app.state.controller)
-            with httpx.Client(base_url=server.url, follow_redirects=False) as client:
+            with httpx.Client(base_url=server.url, follow_redirects=False, timeout=60) as client:
                 headers = {who: login(client, who) for who in ("viewer", "operator", "admin")}
             yield Api(server.url, headers)
     finally:

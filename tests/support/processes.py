@@ -101,7 +101,8 @@ class ControllerProcess(LoaProcess):
             except (httpx.HTTPError, ValueError):
                 return False
 
-        wait_until(ready, 30)
+        # generous: with parallel test workers on two cores a cold start can take a while
+        wait_until(ready, 90)
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)

@@ -9,15 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.normalise.lexicon import check_entry
+from controller.api import audit_trail
 from controller.api.deps import ControllerDep, Operator, SessionDep
 from controller.api.routes.tts import _http_error, audio_response
 from controller.api.scoping import ScopeDep
-from controller.auth import audit
+from controller.auth.principal import Principal
 from controller.auth.scope import Scope
 from controller.db.models import Pronunciation
+from controller.services.container import Controller
 from controller.services.pronunciation import (
     PronunciationError,
     add_entry,
@@ -101,6 +104,20 @@ def list_entries(session: SessionDep, scope: ScopeDep, _: Operator) -> list[Entr
     return [_out(r, scope) for r in rows if zones is None or r.scope_zone_id in zones]
 
 
+def _audit(
+    session: Session,
+    ctl: Controller,
+    who: Principal,
+    request: Request,
+    verb: str,
+    row: Pronunciation,
+    detail: str,
+) -> None:
+    """One audit line per change, named by the entry's zone and written form."""
+    target = f"{row.scope_zone_id}:{row.written}"
+    audit_trail.add(session, ctl, who, request, f"pronunciation.{verb}", target, detail)
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create(
     body: EntryIn,
@@ -123,15 +140,7 @@ def create(
         )
     except PronunciationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.reason) from None
-    audit.record(
-        session,
-        now=now,
-        username=who.username,
-        action="pronunciation.add",
-        target=f"{row.scope_zone_id}:{row.written}",
-        detail=row.spoken,
-        ip=request.client.host if request.client else None,
-    )
+    _audit(session, ctl, who, request, "add", row, row.spoken)
     session.commit()
     return _out(row, scope)
 
@@ -153,15 +162,7 @@ def update(
         update_entry(session, row, spoken=body.spoken, who=who.username, now=now)
     except PronunciationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.reason) from None
-    audit.record(
-        session,
-        now=now,
-        username=who.username,
-        action="pronunciation.update",
-        target=f"{row.scope_zone_id}:{row.written}",
-        detail=f"{before} -> {row.spoken}",
-        ip=request.client.host if request.client else None,
-    )
+    _audit(session, ctl, who, request, "update", row, f"{before} -> {row.spoken}")
     session.commit()
     return _out(row, scope)
 
@@ -176,15 +177,7 @@ def delete(
     who: Operator,
 ) -> Response:
     row = _editable(session, scope, entry_id)
-    audit.record(
-        session,
-        now=ctl.clock.now(),
-        username=who.username,
-        action="pronunciation.delete",
-        target=f"{row.scope_zone_id}:{row.written}",
-        detail=row.spoken,
-        ip=request.client.host if request.client else None,
-    )
+    _audit(session, ctl, who, request, "delete", row, row.spoken)
     session.delete(row)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

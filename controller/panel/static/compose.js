@@ -35,6 +35,30 @@
   whens.forEach((r) => r.addEventListener("change", showWhen));
   showWhen();
 
+  // The target tree is one Tab stop (arrow keys move inside it, Space ticks a box): a
+  // commune with dozens of villages and speakers must not stand between the operator and
+  // "send" (the roving-tabindex pattern of a composite widget).
+  const tree = form.querySelector("fieldset.tree");
+  if (tree) {
+    const boxes = () => Array.from(tree.querySelectorAll('input[type="checkbox"]'));
+    const rove = (current) => { for (const box of boxes()) box.tabIndex = box === current ? 0 : -1; };
+    const initial = boxes();
+    rove(initial.find((box) => box.checked) || initial[0]);
+    tree.addEventListener("focusin", (ev) => {
+      if (ev.target.matches('input[type="checkbox"]')) rove(ev.target);
+    });
+    tree.addEventListener("keydown", (ev) => {
+      const list = boxes();
+      const at = list.indexOf(document.activeElement);
+      if (at < 0) return;
+      const moves = { ArrowDown: at + 1, ArrowRight: at + 1, ArrowUp: at - 1, ArrowLeft: at - 1,
+        Home: 0, End: list.length - 1 };
+      if (!(ev.key in moves)) return;
+      ev.preventDefault();
+      list[Math.max(0, Math.min(list.length - 1, moves[ev.key]))].focus();
+    });
+  }
+
   // Listen before sending: the controller renders exactly what the loudspeakers will play.
   document.getElementById("preview").addEventListener("click", async (ev) => {
     const button = ev.currentTarget;

@@ -107,7 +107,7 @@ def test_demo_prints_one_admin_password_and_it_works(tmp_path: Path) -> None:
         )
         log = log_path.read_text(errors="replace")
         assert "with password" not in log, log[-3000:]  # no second, dead password
-        with httpx.Client(base_url=url, follow_redirects=False) as client:
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=60) as client:
             form = client.get("/panel/login")
             csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
             assert csrf

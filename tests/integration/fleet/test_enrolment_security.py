@@ -242,7 +242,7 @@ def test_expired_token_is_refused(served: ServedController, pki: Pki, clock: Fak
 
 
 def new_node_token(server: ServedController, pki: Pki, node_id: str) -> str:
-    with httpx.Client(base_url=server.url, verify=verify_for(pki)) as api:
+    with httpx.Client(base_url=server.url, verify=verify_for(pki), timeout=60) as api:
         r = api.post(f"/api/v1/nodes/{node_id}/enrolment-token")
         r.raise_for_status()
         token: str = r.json()["enrol_token"]
@@ -313,7 +313,7 @@ def test_reflashed_node_refuses_an_older_signed_playlist(
         old_bytes, old_version = old
         # later the schedule changes: a newer playlist is published to the node
         clock.advance(120)
-        with httpx.Client(base_url=server.url, verify=verify_for(pki)) as api:
+        with httpx.Client(base_url=server.url, verify=verify_for(pki), timeout=60) as api:
             r = api.post("/api/v1/announcements", json={"text": "Họp thôn lúc 14 giờ.",
                                                         "targets": ["loa-1"]})  # fmt: skip
             assert r.status_code in (200, 201), r.text
