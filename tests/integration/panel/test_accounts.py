@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from cli.commands.demo import prepare_demo_admin
 from controller.auth.users import DEMO_ADMIN, change_own_password
+from controller.config import ControllerSettings
 from controller.db.engine import make_engine, make_session_factory
 from controller.db.models import User
 from controller.panel.i18n import translate
@@ -116,7 +117,8 @@ def test_a_refused_new_user_keeps_what_was_typed(panel: Panel) -> None:
 def test_the_demo_admin_must_change_its_published_password(tmp_path: Path) -> None:
     now = datetime(2026, 12, 1, 9, tzinfo=UTC)
     assert prepare_demo_admin(tmp_path, now) == DEMO_ADMIN
-    engine = make_engine(f"sqlite:///{tmp_path / 'loa.sqlite3'}")
+    # the database the demo used (SQLite in tmp_path, or the PostgreSQL pass's)
+    engine = make_engine(ControllerSettings(data_dir=tmp_path).resolved_database_url)
     sessions = make_session_factory(engine)
     try:
         with sessions.begin() as session:
