@@ -77,7 +77,7 @@ def _is_loopback(host: str) -> bool:
         return False  # a name other than localhost may resolve anywhere
 
 
-def prepare_demo_admin(data_dir: Path, now: datetime) -> tuple[str, str]:
+def prepare_demo_admin(data_dir: Path, now: datetime) -> tuple[str, str | None]:
     """Create (or reset) the demo admin before the controller starts.
 
     The controller makes a random first admin, and logs its password, only when no user
@@ -189,7 +189,12 @@ def run(args: argparse.Namespace) -> int:
                 agents.append(runtime)
             ctl.publisher.refresh()
             url = settings.resolved_public_url
-            print(f"Loa xã demo running. Panel: {url}/panel/  (login {username} / {password})")
+            login = (
+                f"login {username} / {password}, then choose a new password"
+                if password
+                else f"login {username} with the password you chose"
+            )
+            print(f"Loa xã demo running. Panel: {url}/panel/  ({login})")
             print(f"API: {url}/api/v1/nodes  (open without a token in the demo)  docs: {url}/docs")
             print(
                 f"MQTT broker: 127.0.0.1:{broker.port} (per-node accounts and ACLs)   "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from argon2 import PasswordHasher
@@ -10,9 +11,27 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 MIN_LENGTH = 8
 
+# Passwords people pick first (compared without case and punctuation): refused outright.
+COMMON = frozenset(
+    """
+    password password1 password123 passw0rd 12345678 123456789 1234567890 0123456789
+    87654321 11111111 00000000 66666666 68686868 88888888 99999999 12341234 abc12345
+    abcd1234 qwerty123 qwertyui qwertyuiop asdfghjk iloveyou admin123 admin1234
+    administrator matkhau matkhau1 matkhau123 matkhaumoi anhyeuem emyeuanh vietnam1
+    vietnam123 hanoi123 saigon123 loaxa123 loaxa2025 loaxa2026 truyenthanh changeme
+    welcome1 letmein1
+    """.split()  # noqa: SIM905 - a word list reads better than 43 quoted lines
+)
+MIN_DISTINCT = 5
+
 
 class WeakPassword(ValueError):
-    """The new password is too short or equals the username."""
+    """The new password is too weak; ``reason`` names the rule (``short``, ``username``,
+    ``common``, ``one_class``, ``repetitive``) for a translated message."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def hash_password(password: str) -> str:
@@ -32,15 +51,38 @@ def dummy_verify() -> None:
     verify_password(_DUMMY_HASH, "not-the-password")
 
 
+def _classes(password: str) -> int:
+    """How many of letters, digits and other characters (symbols, spaces) it mixes."""
+    kinds = {"letter" if c.isalpha() else "digit" if c.isdigit() else "other" for c in password}
+    return len(kinds)
+
+
 def check_strength(username: str, password: str) -> None:
+    """Refuse what is guessed first: short, the username, a common password, one kind of
+    character only, or few different characters. WeakPassword says which rule."""
+    name = username.strip().lower()
+    folded = password.strip().lower()
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"the password needs at least {MIN_LENGTH} characters")
-    if password.strip().lower() == username.strip().lower():
-        raise WeakPassword("the password must differ from the username")
+        raise WeakPassword("short", f"the password needs at least {MIN_LENGTH} characters")
+    if folded == name or (len(name) >= 3 and name in folded):
+        raise WeakPassword("username", "the password must not contain the username")
+    if re.sub(r"[\W_]", "", folded) in COMMON:
+        raise WeakPassword("common", "this password is too common")
+    if _classes(password) < 2:
+        raise WeakPassword("one_class", "mix at least two of letters, digits and symbols or spaces")
+    if len(set(folded)) < MIN_DISTINCT:
+        raise WeakPassword("repetitive", "the password repeats too few different characters")
 
 
 def random_password() -> str:
-    return secrets.token_urlsafe(12)
+    """A random password that passes :func:`check_strength` (shown once, changed at login)."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            check_strength("", password)
+        except WeakPassword:
+            continue
+        return password
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))

@@ -34,14 +34,24 @@ RESERVED = frozenset({"api", "local", "upstream"})
 
 
 class UserError(ValueError):
-    """A user change that cannot be made, with the reason to show."""
+    """A user change that cannot be made, with the reason to show (English, for the API and
+    the CLI); ``key`` and ``value`` let the panel say it in the user's language."""
+
+    def __init__(self, message: str, key: str = "", value: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.value = value
 
 
 def parse_role(name: str) -> Role:
     try:
         return ROLES[name.strip().lower()]
     except KeyError:
-        raise UserError(f"unknown role {name!r} (admin, approver, operator or viewer)") from None
+        raise UserError(
+            f"unknown role {name!r} (admin, approver, operator or viewer)",
+            "users.error_role",
+            name,
+        ) from None
 
 
 def principal_for(user: User) -> Principal:
@@ -58,7 +68,8 @@ def _check_communes(session: Session, communes: list[str]) -> list[str]:
     known = set(session.scalars(select(Zone.id).where(Zone.id.in_(wanted))))
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise UserError(f"unknown commune (zone id): {', '.join(unknown)}")
+        names = ", ".join(unknown)
+        raise UserError(f"unknown commune (zone id): {names}", "users.error_commune", names)
     return wanted
 
 
@@ -77,16 +88,16 @@ def create_user(
     """Add a user (caller commits). Operators and viewers need at least one commune."""
     name = username.strip().lower()
     if not USERNAME.match(name):
-        raise UserError("username: 2-64 of a-z, 0-9, '.', '_' or '-'")
+        raise UserError("username: 2-64 of a-z, 0-9, '.', '_' or '-'", "users.error_username", name)
     if name in RESERVED:
-        raise UserError(f"the username {name!r} is reserved")
+        raise UserError(f"the username {name!r} is reserved", "users.error_reserved", name)
     if session.scalar(select(User).where(User.username == name)) is not None:
-        raise UserError(f"user {name!r} already exists")
+        raise UserError(f"user {name!r} already exists", "users.error_exists", name)
     parsed = parse_role(role)
     check_strength(name, password)
     scope = _check_communes(session, communes or [])
     if not all_communes and not scope:
-        raise UserError("give at least one commune, or all communes")
+        raise UserError("give at least one commune, or all communes", "users.error_no_commune")
     user = User(
         username=name,
         full_name=full_name.strip()[:200],
@@ -120,7 +131,7 @@ def update_user(
     if full_name is not None:
         user.full_name = full_name.strip()[:200]
     if not user.all_communes and not user.communes:
-        raise UserError("give at least one commune, or all communes")
+        raise UserError("give at least one commune, or all communes", "users.error_no_commune")
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -133,9 +144,18 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 def set_password(user: User, password: str, *, must_change: bool) -> None:
+    """Set a password someone else chose (creation, an admin's reset, the demo)."""
     check_strength(user.username, password)
     user.password_hash = hash_password(password)
     user.must_change_password = must_change
+    if must_change:
+        user.password_changed_at = None
+
+
+def change_own_password(user: User, password: str, now: datetime) -> None:
+    """The user replaced their password themselves: no forced change is left."""
+    set_password(user, password, must_change=False)
+    user.password_changed_at = now
 
 
 def ensure_first_admin(session: Session, now: datetime) -> str | None:
@@ -159,12 +179,17 @@ def ensure_first_admin(session: Session, now: datetime) -> str | None:
     return password
 
 
-def ensure_demo_admin(session: Session, now: datetime) -> tuple[str, str]:
-    """Demo only: ``admin`` / ``loa-demo`` without a forced password change (caller commits)."""
+def ensure_demo_admin(session: Session, now: datetime) -> tuple[str, str | None]:
+    """Demo only: ``admin`` / ``loa-demo``, to be replaced at first login (caller commits).
+
+    Returns the name and the password to print. A demo restarted on a kept data directory
+    leaves a password the admin already chose and returns None for it: resetting it to a
+    published default would undo the change the first login asked for.
+    """
     username, password = DEMO_ADMIN
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        user = create_user(
+        create_user(
             session,
             username=username,
             password=password,
@@ -172,9 +197,11 @@ def ensure_demo_admin(session: Session, now: datetime) -> tuple[str, str]:
             now=now,
             all_communes=True,
             full_name="Quản trị (demo)",
-            must_change_password=False,
+            must_change_password=True,
         )
+    elif user.password_changed_at is not None and user.disabled_at is None:
+        return username, None
     else:
-        set_password(user, password, must_change=False)
+        set_password(user, password, must_change=True)
         user.disabled_at = None
     return username, password

@@ -307,6 +307,8 @@ class User(Base):
     communes: Mapped[list[str]] = mapped_column(JSON, default=list)
     all_communes: Mapped[bool] = mapped_column(Boolean, default=False)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # when the user last chose their own password (None: still an initial or reset one)
+    password_changed_at: Mapped[datetime | None]
     language: Mapped[str] = mapped_column(String(8), default="vi")
     disabled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

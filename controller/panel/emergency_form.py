@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import Media, Zone
-from controller.panel.timefmt import parse_local
+from controller.panel import vn_dates
 from controller.services.emergency import MAX_ACTIVE, EmergencyRequest
 from controller.services.zones import ZoneTree, nodes_reached
 
@@ -65,6 +65,26 @@ class EmergencyForm(BaseModel):
         }
 
 
+def zone_rows(zones: list[Zone]) -> list[tuple[Zone, int]]:
+    """The zones as a tree, depth first (a commune, then its villages), with each depth, so
+    the form shows one row per zone under its parent; a zone whose parent is not listed
+    (outside the user's communes) starts a tree of its own."""
+    listed = {z.id for z in zones}
+    children: dict[str | None, list[Zone]] = {}
+    for zone in zones:
+        parent = zone.parent_id if zone.parent_id in listed else None
+        children.setdefault(parent, []).append(zone)
+    rows: list[tuple[Zone, int]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for zone in sorted(children.get(parent, []), key=lambda z: z.name):
+            rows.append((zone, depth))
+            walk(zone.id, depth + 1)
+
+    walk(None, 0)
+    return rows
+
+
 @dataclass(frozen=True)
 class Checked:
     request: EmergencyRequest
@@ -106,9 +126,9 @@ def check(session: Session, scope: Scope, form: EmergencyForm, now: datetime) ->
     until = None
     if form.until.strip():
         try:
-            until = parse_local(form.until.strip())
-        except ValueError:
-            raise FormRefused("emg.error_until", form.until) from None
+            until = vn_dates.parse_datetime(form.until)
+        except vn_dates.BadDateTime as exc:
+            raise FormRefused(exc.key, exc.value) from None
         if not now < until <= now + MAX_ACTIVE:
             raise FormRefused("emg.error_until", form.until)
     if every is not None and repeat < 2 and until is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from controller.panel import vn_dates
 from controller.services.schedule_editing import ScheduleInputError, build_entry, check_not_past
 from schedules import ScheduleEntry, Weekday, occurrences
 from schedules.rules import Rule
@@ -39,21 +40,13 @@ class RecurringForm:
     until: str = ""
 
 
-def _date(value: str, name: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise RecurrenceError(f"{name}: {value!r} is not a date") from None
+def _date(value: str) -> date | None:
+    """dd/mm/yyyy (or ISO); a bad one raises ``vn_dates.BadDateTime`` for the route."""
+    return vn_dates.parse_optional_date(value)
 
 
 def _time(value: str) -> time:
-    try:
-        parsed = time.fromisoformat(value.strip())
-    except ValueError:
-        raise RecurrenceError(f"time: {value!r} is not a time of day (HH:MM)") from None
-    return parsed.replace(second=0, microsecond=0)
+    return vn_dates.parse_time(value)
 
 
 def rule_data(form: RecurringForm, today: date) -> dict[str, Any]:
@@ -62,10 +55,10 @@ def rule_data(form: RecurringForm, today: date) -> dict[str, Any]:
         raise RecurrenceError(f"freq: {form.freq!r} is not daily or weekly")
     data: dict[str, Any] = {
         "freq": form.freq,
-        "start_date": (_date(form.from_date, "from") or today).isoformat(),
+        "start_date": (_date(form.from_date) or today).isoformat(),
         "time": _time(form.time_of_day).strftime("%H:%M"),
     }
-    until = _date(form.until, "until")
+    until = _date(form.until)
     if until is not None:
         data["end_date"] = until.isoformat()
     if form.freq == "weekly":

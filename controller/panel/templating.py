@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from controller.panel import timefmt
+from controller.panel import timefmt, vn_dates
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -23,4 +23,7 @@ def environment() -> Environment:
     env.filters["dt"] = timefmt.fmt_datetime
     env.filters["tm"] = timefmt.fmt_time
     env.filters["iso_local"] = timefmt.fmt_iso_local
+    env.filters["vn_date"] = vn_dates.fmt_date
+    env.filters["vn_datetime"] = vn_dates.fmt_local_datetime
+    env.globals["vn"] = vn_dates
     return env

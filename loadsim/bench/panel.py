@@ -43,8 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _seed(ctl: Any, now: datetime) -> list[str]:
+    from sqlalchemy import select
+
     from controller.auth.users import ensure_demo_admin
-    from controller.db.models import Node, Zone
+    from controller.db.models import Node, User, Zone
 
     node_ids: list[str] = []
     with ctl.sessions.begin() as session:
@@ -68,6 +70,9 @@ def _seed(ctl: Any, now: datetime) -> list[str]:
                 session.add(Node(id=node_id, name=node_id, zone_id=village, created_at=now))
                 node_ids.append(node_id)
         ensure_demo_admin(session, now)
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        admin.must_change_password = False  # a benchmark, not a person: no first-login form
     return node_ids
 
 

@@ -91,15 +91,6 @@ class LogPage:
     older: Cursor | None
 
 
-def parse_date(value: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise LogFilterError(f"bad date {value!r} (expected YYYY-MM-DD)") from None
-
-
 def node_set(session: Session, scope: Scope, flt: LogFilter) -> set[str] | None:
     """Node ids the filter and scope allow; None means "every node"."""
     allowed: set[str] | None = None if scope.everything else set(scope.node_ids)

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.db.models import Announcement
-from controller.panel import announce, recurrence
+from controller.panel import announce, recurrence, vn_dates
 from controller.panel import clashes as clashes_q
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import announcements as ann_q
 from controller.panel.queries import target_tree
-from controller.panel.timefmt import fmt_datetime, parse_local, today_local
+from controller.panel.timefmt import fmt_datetime, today_local
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import Priority
 
@@ -78,7 +78,7 @@ def compose_page(page: OperatorPage) -> HTMLResponse:
 
 def _error_text(page: Page, exc: announce.ComposeError) -> str:
     """The translated message, with the technical reason appended when it adds something."""
-    text = page.t(exc.key, reason=exc.reason)
+    text = page.t(exc.key, reason=exc.reason, value=exc.reason)
     return f"{text} ({exc.reason})" if exc.reason and exc.reason not in text else text
 
 
@@ -87,9 +87,9 @@ def _start(page: Page, when: str, at: str) -> datetime:
     if when == "now":
         return now + timedelta(seconds=page.ctl.settings.immediate_lead_s)
     try:
-        return parse_local(at)
-    except ValueError:
-        raise announce.ComposeError("ann.error_time") from None
+        return vn_dates.parse_datetime(at)
+    except vn_dates.BadDateTime as exc:
+        raise announce.ComposeError(exc.key, exc.value) from None
 
 
 def _recurring_rule(page: Page, form: recurrence.RecurringForm) -> tuple[datetime, dict[str, Any]]:
@@ -100,6 +100,8 @@ def _recurring_rule(page: Page, form: recurrence.RecurringForm) -> tuple[datetim
         return recurrence.first_occurrence(rule, now), rule.model_dump(mode="json")
     except recurrence.RecurrenceError as exc:
         raise announce.ComposeError("ann.error_rule", exc.reason) from None
+    except vn_dates.BadDateTime as exc:
+        raise announce.ComposeError(exc.key, exc.value) from None
 
 
 @router.post("")
@@ -115,9 +117,9 @@ async def create(
     priority: Annotated[int, Form()] = int(Priority.ANNOUNCEMENT),
     freq: Annotated[str, Form(max_length=10)] = "daily",
     weekdays: Annotated[list[str], Form()] = [],  # noqa: B006
-    time_of_day: Annotated[str, Form(max_length=8)] = "",
-    from_date: Annotated[str, Form(max_length=10)] = "",
-    until: Annotated[str, Form(max_length=10)] = "",
+    time_of_day: Annotated[str, Form(max_length=16)] = "",
+    from_date: Annotated[str, Form(max_length=16)] = "",
+    until: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     recurring = recurrence.RecurringForm(freq, weekdays, time_of_day, from_date, until)
     form: dict[str, object] = {"text": text, "title": title, "targets": targets, "when": when}

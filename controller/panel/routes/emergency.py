@@ -23,6 +23,7 @@ from controller.panel.emergency_form import EmergencyForm, FormRefused, OutsideS
 from controller.panel.page import OperatorPage, Page, PanelForbidden, PanelNotFound, ViewerPage
 from controller.panel.queries import emergencies as emg_q
 from controller.panel.queries import nodes as node_q
+from controller.panel.queries import recordings as recordings_q
 from controller.panel.state import panel_state
 from controller.services.emergency import (
     EmergencyError,
@@ -43,8 +44,16 @@ def _list_data(page: Page) -> dict[str, Any]:
     with page.ctl.sessions() as session:
         scope = page.scope(session)
         items = emg_q.recent(session, scope, now)
-        zones = node_q.zones_in_scope(session, scope) if page.can(Role.OPERATOR) else []
-    return {"items": items, "zones": zones, "states": emg_q.STATES, "now": now}
+        operator = page.can(Role.OPERATOR)
+        zones = node_q.zones_in_scope(session, scope) if operator else []
+        recordings = recordings_q.recordings(session, scope) if operator else []
+    return {
+        "items": items,
+        "zone_rows": emergency_form.zone_rows(zones),
+        "recordings": recordings,
+        "states": emg_q.STATES,
+        "now": now,
+    }
 
 
 def _list(
@@ -117,7 +126,14 @@ def confirm_issue(page: OperatorPage, form: PostedForm) -> HTMLResponse:
     token = panel_state(page.request).confirmations.issue(
         _nonce(page), content_digest(ISSUE, form.fields()), page.ctl.clock.now()
     )
-    return page.render("emergency_confirm.html", form=form, checked=checked, token=token)
+    recording = None
+    if checked.request.media_sha256:
+        with page.ctl.sessions() as session:
+            scope = page.scope(session)
+            recording = recordings_q.recording(session, scope, checked.request.media_sha256)
+    return page.render(
+        "emergency_confirm.html", form=form, checked=checked, token=token, recording=recording
+    )
 
 
 @router.post("")

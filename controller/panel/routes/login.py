@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from controller.auth.passwords import WeakPassword, verify_password
 from controller.auth.revoked_sessions import end_session
-from controller.auth.users import authenticate, set_password
+from controller.auth.users import authenticate, change_own_password
 from controller.db.models import User
 from controller.panel.cookies import LOGIN_CSRF_COOKIE, clear_session, set_login_csrf, set_session
 from controller.panel.i18n import COOKIE as LANG_COOKIE
@@ -102,8 +102,9 @@ def logout(page: AnyUserPage) -> Response:
 
 
 @router.get("/password")
-def password_form(page: AnyUserPage) -> Response:
-    return page.render("password.html")
+def password_form(page: AnyUserPage, changed: bool = False) -> Response:
+    """``changed`` shows the fixed success message after a change (nothing else is read)."""
+    return page.render("password.html", message=page.t("password.changed") if changed else "")
 
 
 @router.post("/password")
@@ -127,15 +128,15 @@ def change_password(
             error = page.t("password.same")
         else:
             try:
-                set_password(user, new, must_change=False)
-            except WeakPassword:
-                error = page.t("password.weak")
+                change_own_password(user, new, page.ctl.clock.now())
+            except WeakPassword as exc:
+                error = page.t(f"password.weak.{exc.reason}")
         if error:
             session.rollback()
             return page.render("password.html", 422, error=error)
         page.audit(session, "password.changed", user.username)
         cookie, _ = state.signer.issue(user.id, user.password_hash, page.ctl.clock.now())
-    response = RedirectResponse("/panel/", status_code=303)
+    response = RedirectResponse("/panel/password?changed=1", status_code=303)
     set_session(response, state, cookie)
     return response
 

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 
 from controller.panel.i18n import translate
 from controller.panel.log_view import CSV_COLUMNS, shown
@@ -16,6 +16,7 @@ from controller.panel.page import ViewerPage
 from controller.panel.queries import nodes as node_queries
 from controller.panel.queries import playback_log as log_q
 from controller.panel.timefmt import LOCAL
+from controller.panel.vn_dates import BadDateTime, fmt_date, parse_optional_date
 
 router = APIRouter(prefix="/panel", include_in_schema=False)
 
@@ -32,12 +33,12 @@ class LogQuery:
     item: str = ""
 
     def to_filter(self) -> log_q.LogFilter:
-        """The checked filter; raises LogFilterError for a bad date."""
+        """The checked filter; BadDateTime for a date that is not dd/mm/yyyy (or ISO)."""
         return log_q.LogFilter(
             node=self.node[:64],
             zone=self.zone[:64],
-            date_from=log_q.parse_date(self.date_from),
-            date_to=log_q.parse_date(self.date_to),
+            date_from=parse_optional_date(self.date_from[:40]),
+            date_to=parse_optional_date(self.date_to[:40]),
             status=self.status if self.status in log_q.KINDS else "",
             item=self.item[:128],
         )
@@ -48,13 +49,16 @@ LogQueryDep = Annotated[LogQuery, Depends()]
 
 @router.get("/logs")
 def logs_page(page: ViewerPage, q: LogQueryDep, before: str = "", after: str = "") -> HTMLResponse:
-    error = ""
+    error, status_code = "", 200
     try:
         flt = q.to_filter()
         older = log_q.Cursor.decode(before) if before else None
         newer = log_q.Cursor.decode(after) if after else None
     except log_q.LogFilterError as exc:
         error = str(exc)
+        flt, older, newer = log_q.LogFilter(), None, None
+    except BadDateTime as exc:
+        error, status_code = page.t(exc.key, value=exc.value), 422
         flt, older, newer = log_q.LogFilter(), None, None
     with page.ctl.sessions() as session:
         scope = page.scope(session)
@@ -65,13 +69,16 @@ def logs_page(page: ViewerPage, q: LogQueryDep, before: str = "", after: str = "
     query = {
         "node": flt.node,
         "zone": flt.zone,
-        "date_from": flt.date_from.isoformat() if flt.date_from else "",
-        "date_to": flt.date_to.isoformat() if flt.date_to else "",
+        "date_from": fmt_date(flt.date_from),
+        "date_to": fmt_date(flt.date_to),
         "status": flt.status,
         "item": flt.item,
     }
+    if error:  # keep what was typed, so it can be corrected
+        query |= {"date_from": q.date_from[:40], "date_to": q.date_to[:40]}
     return page.render(
         "logs.html",
+        status_code,
         result=result,
         rows=rows,
         flt=flt,
@@ -85,11 +92,11 @@ def logs_page(page: ViewerPage, q: LogQueryDep, before: str = "", after: str = "
 
 
 @router.get("/logs.csv")
-def logs_csv(page: ViewerPage, q: LogQueryDep) -> StreamingResponse:
+def logs_csv(page: ViewerPage, q: LogQueryDep) -> Response:
     try:
         flt = q.to_filter()
-    except log_q.LogFilterError:
-        flt = log_q.LogFilter()
+    except BadDateTime as exc:  # never "everything" for a mistyped date
+        return PlainTextResponse(page.t(exc.key, value=exc.value), status_code=422)
     with page.ctl.sessions() as session:
         scope = page.scope(session)
     stamp = page.ctl.clock.now().astimezone(LOCAL).strftime("%Y%m%d-%H%M")

@@ -6,7 +6,7 @@ targets lie inside their communes (an entry outside answers 404, as everywhere).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from controller.auth.principal import Role
 from controller.auth.scope import Scope
-from controller.panel import schedule_edit
+from controller.panel import schedule_edit, vn_dates
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import nodes as node_q
 from controller.panel.queries import week as week_q
@@ -34,8 +34,8 @@ NOTICES = {
 
 def _monday(value: str, today: date) -> date:
     try:
-        day = date.fromisoformat(value) if value else today
-    except ValueError:
+        day = vn_dates.parse_date(value[:40]) if value.strip() else today
+    except vn_dates.BadDateTime:
         day = today
     return day - timedelta(days=day.weekday())
 
@@ -171,17 +171,17 @@ async def cancel(
 async def move(
     page: OperatorPage,
     entry: Annotated[str, Form(max_length=64)],
-    new_time: Annotated[str, Form(max_length=8)],
-    new_date: Annotated[str, Form(max_length=10)] = "",
+    new_time: Annotated[str, Form(max_length=16)],
+    new_date: Annotated[str, Form(max_length=16)] = "",
     zone: Annotated[str, Form(max_length=64)] = "",
     start: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     scope = _scope(page)
     try:
-        at = time.fromisoformat(new_time.strip()).replace(second=0, microsecond=0)
-        day = date.fromisoformat(new_date.strip()) if new_date.strip() else None
-    except ValueError:
-        reason = page.t("sched.error_move", reason=f"{new_time} {new_date}".strip())
+        at = vn_dates.parse_time(new_time)
+        day = vn_dates.parse_optional_date(new_date)
+    except vn_dates.BadDateTime as exc:
+        reason = page.t(exc.key, value=exc.value)
         return _week_page(page, zone, start, error=reason, status_code=422)
     try:
         done = await run_in_threadpool(schedule_edit.move, page.ctl, scope, entry, at, day)

@@ -1,8 +1,12 @@
-"""User administration (admin only): create, change role and communes, disable, reset."""
+"""User administration (admin only): create, change role and communes, disable, reset.
+
+A refused form comes back with what was typed (never the password) and the reason in the
+user's language, so one missing commune does not mean typing everything again.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
@@ -16,13 +20,38 @@ from controller.panel.page import AdminPage, Page, PanelNotFound
 router = APIRouter(prefix="/panel/users", include_in_schema=False)
 
 
-def _render(page: Page, status_code: int = 200, message: str = "", error: str = "") -> Response:
+def _commune_choices(zones: list[Zone], users: list[User]) -> list[Zone]:
+    """Zones with zones below them (communes, provinces), and any a user already has."""
+    parents = {z.parent_id for z in zones if z.parent_id}
+    held = {c for u in users for c in (u.communes or [])}
+    return [z for z in zones if z.id in parents or z.id in held]
+
+
+def _render(
+    page: Page,
+    status_code: int = 200,
+    message: str = "",
+    error: str = "",
+    new: dict[str, Any] | None = None,
+) -> Response:
     with page.ctl.sessions() as session:
         users = list(session.scalars(select(User).order_by(User.username)))
         zones = list(session.scalars(select(Zone).order_by(Zone.parent_id.is_not(None), Zone.name)))
     return page.render(
-        "users.html", status_code, users=users, zones=zones, message=message, error=error
+        "users.html",
+        status_code,
+        users=users,
+        communes=_commune_choices(zones, users),
+        message=message,
+        error=error,
+        new=new or {"role": "operator", "communes": []},
     )
+
+
+def _reason(page: Page, exc: UserError | WeakPassword) -> str:
+    if isinstance(exc, WeakPassword):
+        return page.t(f"password.weak.{exc.reason}")
+    return page.t(exc.key, value=exc.value) if exc.key else str(exc)
 
 
 @router.get("")
@@ -40,6 +69,13 @@ def create(
     communes: Annotated[list[str], Form()] = [],  # noqa: B006
     all_communes: Annotated[bool, Form()] = False,
 ) -> Response:
+    typed = {
+        "username": username,
+        "full_name": full_name,
+        "role": role,
+        "communes": communes,
+        "all_communes": all_communes,
+    }
     try:
         with page.ctl.sessions.begin() as session:
             user = create_user(
@@ -55,7 +91,8 @@ def create(
             page.audit(session, "user.create", user.username, f"role={role} communes={communes}")
             name = user.username
     except (UserError, WeakPassword) as exc:
-        return _render(page, 422, error=page.t("users.error", reason=str(exc)))
+        error = page.t("users.error", reason=_reason(page, exc))
+        return _render(page, 422, error=error, new=typed)
     return _render(page, message=page.t("users.created", user=name))
 
 
@@ -86,9 +123,10 @@ def update(
                 full_name=full_name,
             )
             page.audit(session, "user.update", user.username, f"role={role} communes={communes}")
+            name = user.username
     except UserError as exc:
-        return _render(page, 422, error=page.t("users.error", reason=str(exc)))
-    return RedirectResponse("/panel/users", status_code=303)
+        return _render(page, 422, error=page.t("users.error", reason=_reason(page, exc)))
+    return _render(page, message=page.t("users.saved", user=name))
 
 
 @router.post("/{user_id}/{action}")
@@ -99,7 +137,8 @@ def account_action(page: AdminPage, user_id: int, action: str) -> Response:
         user = _user(session.get(User, user_id), user_id)
         if action == "disable":
             if user.username == page.principal.username:
-                return _render(page, 422, error=page.t("users.error", reason="not yourself"))
+                reason = page.t("users.error_yourself")
+                return _render(page, 422, error=page.t("users.error", reason=reason))
             user.disabled_at = page.ctl.clock.now()
         elif action == "enable":
             user.disabled_at = None

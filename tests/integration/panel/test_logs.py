@@ -94,8 +94,20 @@ def test_newer_link_returns_to_the_previous_page(
 
 
 def test_bad_filter_values_are_reported_not_crashed(panel: Panel) -> None:
-    r = panel.as_("admin").get("/panel/logs?date_from=31-12-2025&before=nonsense")
-    assert r.status_code == 200 and "YYYY-MM-DD" in r.text
+    r = panel.as_("admin").get("/panel/logs?date_from=12/31/2025&before=nonsense")
+    assert r.status_code == 422 and "ngày/tháng/năm" in r.text, r.text
+    assert 'value="12/31/2025"' in r.text  # what was typed stays, to be corrected
+    r = panel.as_("admin").get("/panel/logs?before=nonsense")
+    assert r.status_code == 200 and "bad page cursor" in r.text
+
+
+def test_log_dates_are_day_first_and_a_bad_one_never_exports_everything(panel: Panel) -> None:
+    client = panel.as_("admin")
+    r = client.get("/panel/logs?date_from=25/12/2026&date_to=26/12/2026")
+    assert r.status_code == 200 and 'value="25/12/2026"' in r.text
+    assert 'placeholder="dd/mm/yyyy"' in r.text and 'type="date"' not in r.text
+    r = client.get("/panel/logs.csv?date_from=25/12/20266")
+    assert r.status_code == 422 and "ngày/tháng/năm" in r.text
 
 
 def test_csv_has_every_filtered_row(
