@@ -1,9 +1,10 @@
 """The compose form's "recurring" choice as a validated ``schedules`` rule.
 
 The operator picks daily or weekly (on chosen weekdays), a time of day and optionally the
-first and last dates, all in Vietnam time. The rule is checked with the calendar's own
-model (the same check the JSON API makes), so the panel cannot store what the compiler
-would refuse.
+first and last dates, all in Vietnam time; a weekly rule may also play on its first date
+(an extra date) so "tomorrow 07:00, then every Monday" is one announcement. The rule is
+checked with the calendar's own model (the same check the JSON API makes), so the panel
+cannot store what the compiler would refuse.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class RecurringForm:
     time_of_day: str = ""
     from_date: str = ""
     until: str = ""
+    first_day: bool = False
+    """Also play on the first date when it is not one of the weekdays ("tomorrow 07:00,
+    then every Monday")."""
 
 
 def _date(value: str, name: str) -> date | None:
@@ -73,6 +77,8 @@ def rule_data(form: RecurringForm, today: date) -> dict[str, Any]:
         if not days:
             raise RecurrenceError("weekdays: pick at least one day of the week")
         data["weekdays"] = days
+        if form.first_day:
+            data["rdates"] = [data["start_date"]]
     return data
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.db.models import Announcement
-from controller.panel import announce, recurrence
+from controller.panel import announce, recurrence, rule_words
 from controller.panel import clashes as clashes_q
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import announcements as ann_q
@@ -52,7 +52,14 @@ def list_page(
             if done is not None:
                 message = page.t("ann.cancel_done", title=done.title or f"#{done.id}")
         played = {a.id for a in items if ann_q.aired(a, now)}
-    return page.render("announcements.html", items=items, message=message, played=played)
+        rows = ann_q.listing(session, scope, now)
+    return page.render(
+        "announcements.html",
+        rows=rows,
+        message=message,
+        played=played,
+        rule_words=lambda rule: rule_words.describe(rule, page.t),
+    )
 
 
 def _compose(page: Page, status_code: int = 200, error: str = "", **form: object) -> HTMLResponse:
@@ -118,8 +125,11 @@ async def create(
     time_of_day: Annotated[str, Form(max_length=8)] = "",
     from_date: Annotated[str, Form(max_length=10)] = "",
     until: Annotated[str, Form(max_length=10)] = "",
+    first_day: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    recurring = recurrence.RecurringForm(freq, weekdays, time_of_day, from_date, until)
+    recurring = recurrence.RecurringForm(
+        freq, weekdays, time_of_day, from_date, until, first_day=bool(first_day)
+    )
     form: dict[str, object] = {"text": text, "title": title, "targets": targets, "when": when}
     form |= {"at": at, "recurring": recurring}
     try:
@@ -211,12 +221,15 @@ def conflicts(
     time_of_day: str = "",
     from_date: str = "",
     until: str = "",
+    first_day: str = "",
 ) -> JSONResponse:
     """Overlaps before saving: one-off by time, recurring through the compiled calendar."""
     length = min(max(duration_s, 1), 86_400)
     try:
         if when == "recurring":
-            form = recurrence.RecurringForm(freq, weekdays, time_of_day, from_date, until)
+            form = recurrence.RecurringForm(
+                freq, weekdays, time_of_day, from_date, until, first_day=bool(first_day)
+            )
             _, rule = _recurring_rule(page, form)
             with page.ctl.sessions() as session:
                 scope = page.scope(session)

@@ -16,7 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from controller.auth.principal import Role
 from controller.auth.scope import Scope
-from controller.panel import schedule_edit
+from controller.db.models import Zone
+from controller.ops.metrics import COMMUNE_KINDS
+from controller.panel import rule_words, schedule_edit
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import nodes as node_q
 from controller.panel.queries import week as week_q
@@ -69,7 +71,7 @@ def _week_page(
     with page.ctl.sessions() as session:
         scope = page.scope(session)
         zones = node_q.zones_in_scope(session, scope)
-        chosen = zone or (zones[0].id if zones else "")
+        chosen = zone or _home_zone(zones)
         days: list[tuple[date, list[week_q.Occurrence]]] = []
         found: list[week_q.Occurrence] = []
         if chosen:
@@ -94,7 +96,14 @@ def _week_page(
         error=error,
         can_edit=page.can(Role.OPERATOR),
         now=now,
+        rule_words=lambda rule: rule_words.describe(rule, page.t),
     )
+
+
+def _home_zone(zones: list[Zone]) -> str:
+    """The first commune in scope (what an operator plans for), else the first zone."""
+    communes = [z for z in zones if z.kind in COMMUNE_KINDS]
+    return (communes or zones)[0].id if zones else ""
 
 
 def _notice_text(

@@ -119,6 +119,7 @@
     params.set("at", document.getElementById("at").value);
     for (const name of ["freq", "time_of_day", "from_date", "until", "priority"]) params.set(name, form.elements[name].value);
     for (const box of form.querySelectorAll('input[name="weekdays"]:checked')) params.append("weekdays", box.value);
+    if (form.elements.first_day && form.elements.first_day.checked) params.set("first_day", "1");
     const secs = player.duration && isFinite(player.duration) ? player.duration : 60;
     params.set("duration_s", String(Math.ceil(secs)));
     const out = document.getElementById("conflicts");
