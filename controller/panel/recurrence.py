@@ -22,11 +22,13 @@ WEEKDAYS = tuple(w.value for w in Weekday)
 
 
 class RecurrenceError(ValueError):
-    """The recurrence fields do not make a rule; ``reason`` is shown next to the form."""
+    """The recurrence fields do not make a rule: ``key`` names the message in the i18n
+    catalogue shown next to the form; ``reason`` is the English detail for logs and tests."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, key: str = "rule.err.invalid") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -49,21 +51,23 @@ def _date(value: str, name: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise RecurrenceError(f"{name}: {value!r} is not a date") from None
+        raise RecurrenceError(f"{name}: {value!r} is not a date", "rule.err.date") from None
 
 
 def _time(value: str) -> time:
     try:
         parsed = time.fromisoformat(value.strip())
     except ValueError:
-        raise RecurrenceError(f"time: {value!r} is not a time of day (HH:MM)") from None
+        raise RecurrenceError(
+            f"time: {value!r} is not a time of day (HH:MM)", "rule.err.time"
+        ) from None
     return parsed.replace(second=0, microsecond=0)
 
 
 def rule_data(form: RecurringForm, today: date) -> dict[str, Any]:
     """The rule as JSON for ``Announcement.rule``, before the calendar model checks it."""
     if form.freq not in FREQUENCIES:
-        raise RecurrenceError(f"freq: {form.freq!r} is not daily or weekly")
+        raise RecurrenceError(f"freq: {form.freq!r} is not daily or weekly", "rule.err.freq")
     data: dict[str, Any] = {
         "freq": form.freq,
         "start_date": (_date(form.from_date, "from") or today).isoformat(),
@@ -71,11 +75,15 @@ def rule_data(form: RecurringForm, today: date) -> dict[str, Any]:
     }
     until = _date(form.until, "until")
     if until is not None:
+        if until.isoformat() < data["start_date"]:
+            raise RecurrenceError(f"until {until} is before the first date", "rule.err.until")
         data["end_date"] = until.isoformat()
     if form.freq == "weekly":
         days = [d for d in WEEKDAYS if d in set(form.weekdays)]
         if not days:
-            raise RecurrenceError("weekdays: pick at least one day of the week")
+            raise RecurrenceError(
+                "weekdays: pick at least one day of the week", "rule.err.weekdays"
+            )
         data["weekdays"] = days
         if form.first_day:
             data["rdates"] = [data["start_date"]]
@@ -94,9 +102,12 @@ def checked_rule(rule: dict[str, Any], now: datetime) -> Rule:
     }
     try:
         entry: ScheduleEntry = build_entry(data)
-        check_not_past(entry, now)
     except ScheduleInputError as exc:
         raise RecurrenceError(exc.reason) from None
+    try:
+        check_not_past(entry, now)
+    except ScheduleInputError as exc:
+        raise RecurrenceError(exc.reason, "rule.err.past") from None
     assert entry.rule is not None
     return entry.rule
 
@@ -105,5 +116,5 @@ def first_occurrence(rule: Rule, now: datetime) -> datetime:
     """The next time it plays (stored as the announcement's ``start`` for listings)."""
     found = occurrences(rule, now, now + timedelta(days=400))
     if not found:
-        raise RecurrenceError("the rule has no occurrence in the coming year")
+        raise RecurrenceError("the rule has no occurrence in the coming year", "rule.err.none")
     return found[0]

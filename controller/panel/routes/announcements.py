@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.db.models import Announcement
-from controller.panel import announce, recurrence, rule_words
+from controller.panel import announce, audio_words, recurrence, rule_words
 from controller.panel import clashes as clashes_q
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import announcements as ann_q
@@ -29,6 +30,7 @@ from protocol.models import Priority
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 router = APIRouter(prefix="/panel/announcements", include_in_schema=False)
+log = logging.getLogger("loa.panel")
 PRIORITIES = (Priority.ANNOUNCEMENT, Priority.EMERGENCY, Priority.BACKGROUND)
 _CHUNK = 1024 * 1024
 
@@ -69,7 +71,7 @@ def _compose(page: Page, status_code: int = 200, error: str = "", **form: object
         "compose.html",
         status_code,
         tree=tree,
-        engines=page.ctl.settings.tts_engine_order,
+        engines=audio_words.engine_names(page.t, page.ctl.settings.tts_engine_order),
         priorities=PRIORITIES,
         error=error,
         form=form,
@@ -84,9 +86,8 @@ def compose_page(page: OperatorPage) -> HTMLResponse:
 
 
 def _error_text(page: Page, exc: announce.ComposeError) -> str:
-    """The translated message, with the technical reason appended when it adds something."""
-    text = page.t(exc.key, reason=exc.reason)
-    return f"{text} ({exc.reason})" if exc.reason and exc.reason not in text else text
+    """The translated message; its reason is a catalogue key too (never English text)."""
+    return page.t(exc.key, reason=page.t(exc.reason) if exc.reason else "")
 
 
 def _start(page: Page, when: str, at: str) -> datetime:
@@ -106,7 +107,7 @@ def _recurring_rule(page: Page, form: recurrence.RecurringForm) -> tuple[datetim
         rule = recurrence.checked_rule(recurrence.rule_data(form, today_local(now)), now)
         return recurrence.first_occurrence(rule, now), rule.model_dump(mode="json")
     except recurrence.RecurrenceError as exc:
-        raise announce.ComposeError("ann.error_rule", exc.reason) from None
+        raise announce.ComposeError("ann.error_rule", exc.key) from None
 
 
 @router.post("")
@@ -156,7 +157,8 @@ async def create(
     except announce.ComposeError as exc:
         return _compose(page, 422, _error_text(page, exc), **form)
     except (AudioRejected, AudioToolError, SynthesisFailed) as exc:
-        return _compose(page, 422, page.t("ann.error_audio", reason=exc.reason), **form)
+        reason = audio_words.audio_reason(page.t, exc)
+        return _compose(page, 422, page.t("ann.error_audio", reason=reason), **form)
     with page.ctl.sessions.begin() as session:
         page.audit(
             session,
@@ -170,6 +172,11 @@ async def create(
         f"/panel/announcements?created={created.id}&nodes={len(created.node_ids)}",
         status_code=303,
     )
+
+
+def upload_error(page: Page, name: str, exc: AudioRejected | AudioToolError) -> str:
+    """The operator's words for a refused upload (the English ``reason`` goes to the log)."""
+    return page.t("upload.failed", name=name, reason=audio_words.audio_reason(page.t, exc))
 
 
 @router.post("/upload")
@@ -195,7 +202,7 @@ async def upload(page: OperatorPage, file: Annotated[UploadFile, File()]) -> JSO
     try:
         media = await run_in_threadpool(work)
     except (AudioRejected, AudioToolError) as exc:
-        return JSONResponse({"error": exc.reason}, status_code=422)
+        return JSONResponse({"error": upload_error(page, name, exc)}, status_code=422)
     finally:
         await file.close()
     return JSONResponse(

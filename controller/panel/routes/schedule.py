@@ -164,7 +164,7 @@ async def cancel(
     except schedule_edit.EntryNotFound:
         raise PanelNotFound(entry) from None
     except schedule_edit.MoveRefused as exc:
-        reason = page.t("sched.error_cancel", reason=exc.reason)
+        reason = page.t("sched.error_cancel", reason=page.t(exc.key))
         return _week_page(page, zone, start, error=reason, status_code=422)
     if done.changed:
         action = "schedule.cancel_day" if one_day and at else "schedule.cancel"
@@ -190,14 +190,14 @@ async def move(
         at = time.fromisoformat(new_time.strip()).replace(second=0, microsecond=0)
         day = date.fromisoformat(new_date.strip()) if new_date.strip() else None
     except ValueError:
-        reason = page.t("sched.error_move", reason=f"{new_time} {new_date}".strip())
+        reason = page.t("sched.error_move", reason=page.t("rule.err.time"))
         return _week_page(page, zone, start, error=reason, status_code=422)
     try:
         done = await run_in_threadpool(schedule_edit.move, page.ctl, scope, entry, at, day)
     except schedule_edit.EntryNotFound:
         raise PanelNotFound(entry) from None
     except schedule_edit.MoveRefused as exc:
-        reason = page.t("sched.error_move", reason=exc.reason)
+        reason = page.t("sched.error_move", reason=page.t(exc.key))
         return _week_page(page, zone, start, error=reason, status_code=422)
     with page.ctl.sessions.begin() as session:
         page.audit(
