@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,116 @@ def test_map_uses_tiles_when_they_load(page: Page, system: System, silent_node: 
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("OpenStreetMap")
     expect(page.locator("#map .map-label.area").filter(has_text="Xã Đồng Tiến")).to_have_count(1)
     assert _labels_inside_the_map(page) == []
+
+
+def _played_now(system: System, title: str) -> None:
+    with system.controller.api() as api:
+        r = api.post(
+            "/api/v1/announcements",
+            json={"text": "Thử loa.", "title": title, "targets": ["ban-dong-an"]},
+        )
+        assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_calendar_opens_on_the_commune_marks_repeats_and_played_items(
+    page: Page, system: System, width: int
+) -> None:
+    from datetime import date, timedelta
+
+    page.set_viewport_size({"width": width, "height": 800})
+    played_title = f"Thử loa {width}"
+    _played_now(system, played_title)  # airs within seconds, reported by the agents
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/schedule")
+    expect(page.get_by_label("Khu vực")).to_have_value("xa-dong-tien")
+    # "tomorrow 07:30 (or 07:45), then every Monday" through the compose form
+    tomorrow = date.today() + timedelta(days=1)
+    at = "07:30" if width == 1100 else "07:45"
+    page.goto(f"{system.url}/panel/announcements/new")
+    page.get_by_label("Nội dung (tiếng Việt)").fill(f"Tiêm phòng gia súc {width}.")
+    page.get_by_label("Tiêu đề (không bắt buộc)").fill(f"Tiêm phòng {width}")
+    page.get_by_label("Bản Đồng An").check()
+    page.get_by_label("Lặp lại", exact=True).check()
+    page.get_by_label("Lặp", exact=True).select_option("weekly")
+    page.locator("#recurring .weekdays").get_by_label("Thứ Hai").check()
+    page.get_by_label("Giờ phát", exact=True).fill(at)
+    page.get_by_label("Từ ngày (để trống: hôm nay)").fill(tomorrow.isoformat())
+    page.get_by_label("Phát cả ngày bắt đầu").check()
+    page.get_by_role("button", name="Lưu và phát").click()
+    created = page.locator("#ann-created")
+    expect(created).to_contain_text("Đã lưu thông báo")
+    entry = f"ann-{created.inner_text().split('#')[1].split(':')[0]}"
+    # the list: repeating items carry the icon and their rule in words, by next airing
+    row = page.locator("tr", has_text=f"Tiêm phòng {width}")
+    expect(row.locator(".repeat-icon")).to_have_count(1)
+    words = f"Hằng tuần vào Thứ Hai lúc {at}, thêm ngày {tomorrow:%d/%m/%Y}"
+    expect(row.locator(".rule-words")).to_have_text(words)
+    airings = page.locator("tbody tr[data-ann] td:first-child:not(:has(.muted))")
+    stamps = [datetime.strptime(s.strip(), "%d/%m/%Y %H:%M") for s in airings.all_inner_texts()]
+    assert stamps == sorted(stamps) and stamps, stamps
+    shot(page, f"announcements-{width}")
+    # the week of tomorrow: the first airing is tomorrow (not a Monday unless it is one)
+    page.goto(f"{system.url}/panel/schedule?zone=xa-dong-tien&start={tomorrow.isoformat()}")
+    first = page.locator(".day").nth(tomorrow.weekday()).locator(f'.slot[data-entry="{entry}"]')
+    expect(first).to_have_count(1)
+    expect(first.locator(".rule-words")).to_have_text(words)
+    # today: the item played a moment ago shows as played, with no move/cancel controls
+    page.goto(f"{system.url}/panel/schedule?zone=xa-dong-tien")
+    done = page.locator(".slot[data-played]", has_text=played_title)
+    for _ in range(60):
+        if done.count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(done).to_have_count(1)
+    expect(done).to_contain_text("Đã phát")
+    expect(done.locator("details")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, f"schedule-{width}")
+
+
+JARGON = ("espeak", "gtts", "piper", "play_now", "nhịp tim", "ffmpeg", "synthes", "ban-dong-an:")
+
+
+@pytest.mark.parametrize("width", [1100, 360])
+def test_messages_reaching_the_operator_are_vietnamese(
+    page: Page, system: System, width: int, tmp_path: Path
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/announcements/new")
+    expect(page.get_by_label("Giọng đọc")).to_contain_text("Giọng đọc ngoại tuyến")
+    # a file that is not audio: the reason in Vietnamese, no "could not synthesise" prefix
+    bad = tmp_path / "bai-doc.mp3"
+    bad.write_bytes(b"day khong phai am thanh " * 40)
+    page.get_by_label("Tải lên bản ghi âm").check()
+    page.locator("#file").set_input_files(str(bad))
+    page.get_by_role("button", name="Tải lên", exact=True).click()
+    status = page.locator("#audio-status")
+    expect(status).to_contain_text("Không tải lên được «bai-doc.mp3»")
+    expect(status).to_contain_text("không phải tệp âm thanh")
+    assert "giọng đọc" not in status.inner_text().lower()
+    shot(page, f"upload-error-{width}")
+    # the node page: the village by name, operator words for the health section
+    page.goto(f"{system.url}/panel/nodes/dong-an-1")
+    expect(page.locator("main")).to_contain_text("Khu vực: Bản Đồng An")
+    expect(page.locator("main")).to_contain_text("lần liên lạc gần nhất")
+    for path in ("/panel/nodes/dong-an-1", "/panel/nodes", "/panel/announcements/new"):
+        page.goto(system.url + path)
+        text = page.locator("body").inner_text()
+        assert [j for j in JARGON if j in text] == [], path
+    # a form the browser lets through but the server refuses: a page, not English JSON
+    page.goto(f"{system.url}/panel/announcements/new")
+    page.evaluate(
+        "document.getElementById('priority')"
+        ".insertAdjacentHTML('beforeend', '<option value=\"x\">x</option>')"
+    )
+    page.get_by_label("Nội dung (tiếng Việt)").fill("Kính thưa bà con.")
+    page.get_by_label("Bản Đồng An").check()
+    page.get_by_label("Mức ưu tiên").select_option("x")
+    page.get_by_role("button", name="Lưu và phát").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Dữ liệu gửi lên không hợp lệ: ô «Mức ưu tiên»"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
