@@ -29,6 +29,14 @@ LONG = (
 )
 
 
+def _soon() -> str:
+    """A start a few seconds out: time for the agent to fetch the audio on a busy machine
+    (an item whose audio is not there by its start is skipped, never played late)."""
+    from datetime import UTC, timedelta
+
+    return (datetime.now(UTC) + timedelta(seconds=12)).isoformat()
+
+
 def shot(page: Page, name: str) -> None:
     if os.environ.get("LOA_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -81,7 +89,10 @@ def test_map_without_tiles_shows_a_named_layout_and_node_states(
     page.route(TILES, abort)
     login(page, system.url, "lan")
     with system.controller.api() as api:
-        r = api.post("/api/v1/announcements", json={"text": LONG, "targets": ["ban-cay-thi"]})
+        r = api.post(
+            "/api/v1/announcements",
+            json={"text": LONG, "targets": ["ban-cay-thi"], "start": _soon()},
+        )
         assert r.status_code == 201, r.text
     for _ in range(80):
         page.goto(f"{system.url}/panel/map")
@@ -130,7 +141,7 @@ def _played_now(system: System, title: str) -> None:
     with system.controller.api() as api:
         r = api.post(
             "/api/v1/announcements",
-            json={"text": "Thử loa.", "title": title, "targets": ["ban-dong-an"]},
+            json={"text": "Thử loa.", "title": title, "targets": ["ban-dong-an"], "start": _soon()},
         )
         assert r.status_code == 201, r.text
 
