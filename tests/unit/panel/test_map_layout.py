@@ -56,3 +56,18 @@ def test_areas_are_the_commune_and_its_villages_each_holding_its_nodes() -> None
     for v in (by_zone["ban-a"], by_zone["ban-b"]):
         assert distance_m(commune.lat, commune.lon, v.lat, v.lon) + v.radius_m < commune.radius_m
     assert by_zone["ban-b"].radius_m >= 300  # a one-node village still has a visible area
+
+
+def test_leaflet_is_vendored_with_its_licence_and_no_page_loads_a_cdn() -> None:
+    from pathlib import Path
+
+    panel = Path(__file__).resolve().parents[3] / "controller" / "panel"
+    vendor = panel / "static" / "vendor" / "leaflet"
+    assert sorted(p.name for p in vendor.iterdir()) == ["LICENSE", "leaflet.css", "leaflet.js"]
+    assert (
+        "BSD 2-Clause" in (vendor / "LICENSE").read_text()
+        and "Leaflet 1.9.4" in (vendor / "leaflet.js").read_text()[:300]
+    )
+    for template in (panel / "templates").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert 'src="http' not in text and 'href="http' not in text, template.name
