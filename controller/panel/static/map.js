@@ -44,12 +44,26 @@
       className: `node-dot state-${p.state}`,
     }).addTo(map);
     dot.bindTooltip(`${p.name} · ${data.text[p.state]}`, {
-      permanent: true, direction: "auto", className: `map-label node state-${p.state}`,
+      permanent: true, direction: "auto", offset: [10, 0], className: `map-label node state-${p.state}`,
     });
     dot.on("click", () => { window.location.href = p.href; });
     bounds.extend([p.lat, p.lon]);
   }
-  map.fitBounds(bounds, { padding: [8, 8], maxZoom: 17 });
+  // Fit the areas, then step out until every label lies inside the box: labels keep their
+  // size when the map zooms out, the points move towards the middle (phones need this).
+  const fits = () => {
+    const m = box.getBoundingClientRect();
+    return [...box.querySelectorAll(".map-label")].every((el) => {
+      const r = el.getBoundingClientRect();
+      return r.left >= m.left && r.right <= m.right && r.top >= m.top && r.bottom <= m.bottom;
+    });
+  };
+  const fit = () => {
+    map.fitBounds(bounds, { padding: [8, 8], maxZoom: 17, animate: false });
+    for (let i = 0; i < 12 && !fits(); i += 1) map.setZoom(map.getZoom() - 0.25, { animate: false });
+  };
+  fit();
+  window.addEventListener("resize", () => { map.invalidateSize(false); fit(); });
   // the dots' elements exist once the map has a view; tests and styles find them by node id
   box.querySelectorAll(".node-dot").forEach((el, i) => el.setAttribute("data-node", data.points[i].id));
 
