@@ -21,6 +21,7 @@
   // A label inside the top of an area's circle: it never leaves the circle, which is fitted.
   const northOf = (a) => [a.lat + a.radius_m / 111320, a.lon];
   const bounds = L.latLngBounds([]);
+  const dots = [];
   for (const a of data.areas) {
     L.circle([a.lat, a.lon], {
       radius: a.radius_m,
@@ -47,20 +48,37 @@
       permanent: true, direction: "auto", offset: [10, 0], className: `map-label node state-${p.state}`,
     });
     dot.on("click", () => { window.location.href = p.href; });
+    dots.push(dot);
     bounds.extend([p.lat, p.lon]);
   }
   // Fit the areas, then step out until every label lies inside the box: labels keep their
   // size when the map zooms out, the points move towards the middle (phones need this).
-  const fits = () => {
+  const inside = (el) => {
     const m = box.getBoundingClientRect();
-    return [...box.querySelectorAll(".map-label")].every((el) => {
-      const r = el.getBoundingClientRect();
-      return r.left >= m.left && r.right <= m.right && r.top >= m.top && r.bottom <= m.bottom;
-    });
+    const r = el.getBoundingClientRect();
+    return r.left >= m.left && r.right <= m.right && r.top >= m.top && r.bottom <= m.bottom;
+  };
+  const fits = () => [...box.querySelectorAll(".map-label")].every(inside);
+  // A node's label goes to whichever side keeps it inside (a phone is narrower than
+  // "Loa … · Đang kết nối" is long on one side of the middle).
+  const place = () => {
+    for (const dot of dots) {
+      const tip = dot.getTooltip();
+      for (const side of ["auto", "right", "left", "bottom", "top"]) {
+        tip.options.direction = side;
+        tip.options.offset = side === "bottom" ? [0, 8] : side === "top" ? [0, -8] : [10, 0];
+        tip.update();
+        if (inside(tip.getElement())) break;
+      }
+    }
   };
   const fit = () => {
     map.fitBounds(bounds, { padding: [8, 8], maxZoom: 17, animate: false });
-    for (let i = 0; i < 12 && !fits(); i += 1) map.setZoom(map.getZoom() - 0.25, { animate: false });
+    place();
+    for (let i = 0; i < 12 && !fits(); i += 1) {
+      map.setZoom(map.getZoom() - 0.25, { animate: false });
+      place();
+    }
   };
   fit();
   window.addEventListener("resize", () => { map.invalidateSize(false); fit(); });
