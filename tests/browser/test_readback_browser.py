@@ -150,7 +150,7 @@ def _played_now(system: System, title: str) -> None:
 def test_calendar_opens_on_the_commune_marks_repeats_and_played_items(
     page: Page, system: System, width: int
 ) -> None:
-    from datetime import date, timedelta
+    from datetime import UTC, timedelta
 
     page.set_viewport_size({"width": width, "height": 800})
     played_title = f"Thử loa {width}"
@@ -159,7 +159,7 @@ def test_calendar_opens_on_the_commune_marks_repeats_and_played_items(
     page.goto(f"{system.url}/panel/schedule")
     expect(page.get_by_label("Khu vực")).to_have_value("xa-dong-tien")
     # "tomorrow 07:30 (or 07:45), then every Monday" through the compose form
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = (datetime.now(UTC) + timedelta(hours=7)).date() + timedelta(days=1)  # Vietnam
     at = "07:30" if width == 1100 else "07:45"
     page.goto(f"{system.url}/panel/announcements/new")
     page.get_by_label("Nội dung (tiếng Việt)").fill(f"Tiêm phòng gia súc {width}.")
