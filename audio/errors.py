@@ -8,11 +8,17 @@ from __future__ import annotations
 
 
 class AudioError(Exception):
-    """Base of every audio error; ``reason`` is the message without a traceback."""
+    """Base of every audio error; ``reason`` is the message without a traceback.
 
-    def __init__(self, reason: str) -> None:
+    ``code`` (with ``values``) names the case for a translated message, so the Vietnamese
+    panel never shows the English ``reason``; empty when the case has no name yet.
+    """
+
+    def __init__(self, reason: str, code: str = "", **values: object) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+        self.values = values
 
 
 class AudioRejected(AudioError, ValueError):

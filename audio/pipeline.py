@@ -104,14 +104,16 @@ class SpeechRenderer:
         """The words that will be spoken (shown to operators by ``--show-text``);
         ``entries`` is the operators' dictionary for where the text is sent."""
         if not text.strip():
-            raise AudioRejected("the text is empty")
+            raise AudioRejected("the text is empty", "text_empty")
         if len(text) > MAX_TEXT_CHARS:
             raise AudioRejected(
-                f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}"
+                f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}",
+                "text_too_long",
+                limit=MAX_TEXT_CHARS,
             )
         words = self.normaliser_for(entries).normalise(text)
         if not words:
-            raise AudioRejected("the text has nothing to say")
+            raise AudioRejected("the text has nothing to say", "text_silent")
         return words
 
     def render_text(
@@ -158,7 +160,9 @@ class SpeechRenderer:
         speech = decode(spoken.audio, trim=True)
         if speech.duration_s < 0.1:
             # the engine worked but the text holds nothing speakable (emoji, symbols only)
-            raise AudioRejected(f"the text has nothing {spoken.engine} can say aloud")
+            raise AudioRejected(
+                f"the text has nothing {spoken.engine} can say aloud", "text_silent"
+            )
         encoded = master(self._with_chimes(speech), fmt, kbps, self.loudness)
         stored = self.store.put_bytes(encoded, fmt.ext)
         media = RenderedMedia(

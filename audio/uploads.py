@@ -65,11 +65,14 @@ class UploadImporter:
         """Check, normalise and store an upload; raises ``AudioRejected`` with the reason."""
         size = data.stat().st_size if isinstance(data, Path) else len(data)
         if size == 0:
-            raise AudioRejected(f"{filename}: the file is empty")
+            raise AudioRejected(f"{filename}: the file is empty", "empty", name=filename)
         if size > self.limits.max_bytes:
             raise AudioRejected(
                 f"{filename}: the file is {size / _MB:.1f} MB; "
-                f"the limit is {self.limits.max_bytes / _MB:.0f} MB"
+                f"the limit is {self.limits.max_bytes / _MB:.0f} MB",
+                "too_big",
+                name=filename,
+                limit_mb=f"{self.limits.max_bytes / _MB:.0f}",
             )
         with tempfile.TemporaryDirectory(prefix="loa-upload-") as tmp:
             work = Path(tmp)
@@ -98,14 +101,22 @@ class UploadImporter:
         except AudioToolError:
             raise AudioRejected(
                 f"{filename}: not an audio file ffmpeg can read "
-                "(accepted: MP3, WAV, M4A, OGG, WebM, AMR, AAC, FLAC)"
+                "(accepted: MP3, WAV, M4A, OGG, WebM, AMR, AAC, FLAC)",
+                "not_audio",
+                name=filename,
             ) from None
         container = str(info.get("format", {}).get("format_name", "")).split(",")[0]
         if container not in UPLOAD_DEMUXERS:  # the whitelist already refused it; belt and braces
-            raise AudioRejected(f"{filename}: {container or 'unknown'} files are not accepted")
+            raise AudioRejected(
+                f"{filename}: {container or 'unknown'} files are not accepted",
+                "not_audio",
+                name=filename,
+            )
         streams = info.get("streams", [])
         if not any(s.get("codec_type") == "audio" for s in streams):
-            raise AudioRejected(f"{filename}: the file has no audio stream")
+            raise AudioRejected(
+                f"{filename}: the file has no audio stream", "no_audio", name=filename
+            )
         try:
             declared: float | None = float(info["format"]["duration"])
         except (KeyError, TypeError, ValueError):
@@ -113,7 +124,10 @@ class UploadImporter:
         if declared is not None and declared > self.limits.max_duration_s:
             raise AudioRejected(
                 f"{filename}: the audio is {_minutes(declared)} long; "
-                f"the limit is {_minutes(self.limits.max_duration_s)}"
+                f"the limit is {_minutes(self.limits.max_duration_s)}",
+                "too_long",
+                name=filename,
+                limit_min=f"{self.limits.max_duration_s / 60:.0f}",
             )
         if container == "wav":
             _check_wav_length(source, filename)
@@ -146,23 +160,34 @@ class UploadImporter:
                 timeout=_TOOL_TIMEOUT_S,
             )
         except AudioToolError as exc:
-            raise AudioRejected(f"{filename}: the audio could not be decoded ({exc})") from None
+            raise AudioRejected(
+                f"{filename}: the audio could not be decoded ({exc})", "damaged", name=filename
+            ) from None
         if errors.strip():
             first = errors.strip().splitlines()[-1]
-            raise AudioRejected(f"{filename}: the audio is truncated or damaged ({first})")
+            raise AudioRejected(
+                f"{filename}: the audio is truncated or damaged ({first})", "damaged", name=filename
+            )
         with wave.open(str(target), "rb") as wav:
             duration = wav.getnframes() / wav.getframerate()
         if duration > self.limits.max_duration_s:
             # decoding stopped at the cap: the header may claim a second, the file holds more
             raise AudioRejected(
                 f"{filename}: the recording is longer than the limit of "
-                f"{_minutes(self.limits.max_duration_s)}"
+                f"{_minutes(self.limits.max_duration_s)}",
+                "too_long",
+                name=filename,
+                limit_min=f"{self.limits.max_duration_s / 60:.0f}",
             )
         if duration < 0.1:
-            raise AudioRejected(f"{filename}: the file holds no audible audio")
+            raise AudioRejected(
+                f"{filename}: the file holds no audible audio", "silent", name=filename
+            )
         if declared is not None and duration < declared - max(0.5, 0.02 * declared):
             raise AudioRejected(
-                f"{filename}: the audio is truncated ({duration:.1f} s of {declared:.1f} s)"
+                f"{filename}: the audio is truncated ({duration:.1f} s of {declared:.1f} s)",
+                "damaged",
+                name=filename,
             )
         return duration
 
@@ -185,7 +210,9 @@ def _check_wav_length(path: Path, filename: str) -> None:
                 remaining = path.stat().st_size - fh.tell()
                 if remaining < length < _STREAMING_SIZE:
                     raise AudioRejected(
-                        f"{filename}: the WAV file is truncated ({remaining} of {length} bytes)"
+                        f"{filename}: the WAV file is truncated ({remaining} of {length} bytes)",
+                        "damaged",
+                        name=filename,
                     )
                 return
             fh.seek(length + (length & 1), 1)

@@ -140,7 +140,9 @@ class ControllerSettings(LoaSettings):
         False, description="mark panel cookies Secure (set when served over HTTPS)"
     )
     panel_map_tile_url: str | None = Field(
-        None, description="optional XYZ tile URL template for the map ({z}/{x}/{y})"
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="XYZ tile URL template for the map basemap ({z}/{x}/{y}); empty: none "
+        "(the map then shows its offline layout of communes and villages)",
     )
     panel_login_max_failures: int = Field(
         5, ge=1, le=100, description="failures per (username, client address) before a delay"

@@ -63,13 +63,16 @@ def rule_parts(rule: Rule) -> RRuleParts | None:
 
 
 def _wall_times(rule: Rule, at: dt.time, lo: datetime, hi: datetime) -> list[datetime]:
-    """Naive local starts in ``[lo, hi)`` after end date and exception dates are applied."""
+    """Naive local starts in ``[lo, hi)``: the rule's, plus its extra dates, after the end
+    date and exception dates are applied."""
     first = datetime.combine(rule.start_date, at)
     parts = rule_parts(rule)
     if parts is None:
         walls = [first] if lo <= first < hi else []
     else:
         walls = _expand(parts, first, lo, hi)
+    extra = (datetime.combine(day, at) for day in rule.rdates)
+    walls = sorted({*walls, *(wall for wall in extra if lo <= wall < hi)})
     return [wall for wall in walls if not rule.excludes(wall.date())]
 
 

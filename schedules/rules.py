@@ -38,6 +38,12 @@ class _RuleBase(ConfigModel):
     start_date: dt.date
     end_date: dt.date | None = Field(default=None, description="last local date, inclusive")
     exdates: tuple[dt.date, ...] = Field(default=(), description="local dates to skip")
+    rdates: tuple[dt.date, ...] = Field(
+        default=(),
+        max_length=366,
+        description="extra local dates it also plays on at its time (RFC 5545 RDATE), e.g. "
+        "a first day that is not one of its weekdays: 'tomorrow 07:00, then every Monday'",
+    )
     time: dt.time | None = Field(default=None, description="local time of day (HH:MM)")
 
     @model_validator(mode="after")
@@ -46,10 +52,13 @@ class _RuleBase(ConfigModel):
             raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
         if self.time is not None and self.time.tzinfo is not None:
             raise ValueError("time is Vietnam local time: write it without an offset")
+        early = [d for d in self.rdates if d < self.start_date]
+        if early:
+            raise ValueError(f"rdates {early[0]} is before start_date {self.start_date}")
         return self
 
     def excludes(self, day: dt.date) -> bool:
-        """True when ``day`` is after the end date or an exception date."""
+        """True when ``day`` is after the end date or an exception date (extra dates too)."""
         return (self.end_date is not None and day > self.end_date) or day in self.exdates
 
 
@@ -60,8 +69,8 @@ class OnceRule(_RuleBase):
 
     @model_validator(mode="after")
     def _single(self) -> OnceRule:
-        if self.end_date is not None or self.exdates:
-            raise ValueError("a once rule takes neither end_date nor exdates")
+        if self.end_date is not None or self.exdates or self.rdates:
+            raise ValueError("a once rule takes neither end_date, exdates nor rdates")
         return self
 
 

@@ -24,7 +24,8 @@ from protocol.models import ItemKind, Priority
 
 
 class ComposeError(ValueError):
-    """The form cannot become an announcement; ``key`` is the i18n message to show."""
+    """The form cannot become an announcement; ``key`` is the i18n message to show and
+    ``reason`` (when its text has a ``{reason}``) another catalogue key."""
 
     def __init__(self, key: str, reason: str = "") -> None:
         super().__init__(reason or key)
@@ -58,7 +59,7 @@ def check_targets(session: Session, scope: Scope, target_ids: list[str]) -> Targ
     try:
         targets = resolve_targets(session, target_ids)
     except ValueError as exc:
-        raise ComposeError("ann.error_targets", str(exc)) from None
+        raise ComposeError("ann.error_targets") from exc
     if not scope.allows_targets(targets.zone_ids, targets.node_ids):
         raise ComposeError("ann.error_scope")
     return targets
@@ -100,7 +101,7 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
         if draft.media_sha256:
             media = session.get(Media, draft.media_sha256)
             if media is None:
-                raise ComposeError("ann.error_audio", "the uploaded recording is unknown")
+                raise ComposeError("ann.error_audio", "upload.unknown_media")
             ann = _announcement(
                 draft, media, media.duration_s, ItemKind.AUDIO, targets, now, username
             )

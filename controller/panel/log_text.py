@@ -36,6 +36,7 @@ ACTIONS = (
     "reboot",
     "emergency",
     "cancel_emergency",
+    "update",
 )
 
 

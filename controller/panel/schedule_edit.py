@@ -41,11 +41,13 @@ class EntryNotFound(LookupError):
 
 
 class MoveRefused(ValueError):
-    """The new time is not acceptable; ``reason`` is shown to the operator."""
+    """The new time is not acceptable: ``key`` names the operator's message in the i18n
+    catalogue; ``reason`` is the English detail for the log."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, key: str = "rule.err.invalid") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,9 @@ def cancel_day(ctl: Controller, scope: Scope, entry_id: str, day: date) -> Edite
         if found.cancelled_at is not None:
             raise EntryNotFound(entry_id)
         if rule is None or rule.get("freq") == "once":
-            raise MoveRefused("a one-off entry has no other days: cancel it whole")
+            raise MoveRefused(
+                "a one-off entry has no other days: cancel it whole", "sched.err.one_off"
+            )
         exdates = sorted({*rule.get("exdates", []), day.isoformat()})
         changed = exdates != sorted(rule.get("exdates", []))
         rule = rule | {"exdates": exdates}
@@ -145,7 +149,7 @@ def cancel_day(ctl: Controller, scope: Scope, entry_id: str, day: date) -> Edite
             try:
                 checked = recurrence.checked_rule(rule, now)
             except recurrence.RecurrenceError as exc:
-                raise MoveRefused(exc.reason) from None
+                raise MoveRefused(exc.reason, exc.key) from None
             found.rule = checked.model_dump(mode="json")
         else:
             data = entry_model(found).model_dump(mode="json") | {"rule": rule}
@@ -182,7 +186,7 @@ def _move_announcement(ann: Announcement, at: time, day: date | None, now: datet
         wall = to_local_naive(ann.start)
         start = local_naive_to_utc(datetime.combine(day or wall.date(), at))
         if start.timestamp() < now.timestamp() - PAST_GRACE_S:
-            raise MoveRefused(f"{start.isoformat()} is in the past")
+            raise MoveRefused(f"{start.isoformat()} is in the past", "rule.err.past")
         ann.start = start
         return start
     rule_json = dict(ann.rule) | {"time": at.strftime("%H:%M")}
@@ -190,7 +194,7 @@ def _move_announcement(ann: Announcement, at: time, day: date | None, now: datet
         rule = recurrence.checked_rule(rule_json, now)
         start = recurrence.first_occurrence(rule, now)
     except recurrence.RecurrenceError as exc:
-        raise MoveRefused(exc.reason) from None
+        raise MoveRefused(exc.reason, exc.key) from None
     ann.rule = rule.model_dump(mode="json")
     ann.start = start
     return start
@@ -206,7 +210,9 @@ def _move_entry(
 ) -> datetime | None:
     entry = entry_model(row)
     if entry.slot is not None or entry.rule is None or entry.rule.time is None:
-        raise MoveRefused("the entry takes its time from its programme slot: edit the slot")
+        raise MoveRefused(
+            "the entry takes its time from its programme slot: edit the slot", "sched.err.slot"
+        )
     rule = entry.rule.model_dump(mode="json") | {"time": at.strftime("%H:%M")}
     if day is not None and entry.rule.freq == "once":
         rule["start_date"] = day.isoformat()

@@ -12,8 +12,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from controller.api.deps import PrincipalResolver
 from controller.auth.rate_limit import LoginRateLimiter
@@ -69,6 +72,47 @@ def _error_page(request: Request, status_code: int, key: str) -> HTMLResponse:
     return page.render("error.html", status_code, message=page.t(key))
 
 
+# Form fields by their label in the catalogue, for "the form data is not valid" messages.
+FIELD_LABELS = {
+    "text": "ann.text",
+    "title": "ann.heading",
+    "at": "ann.at",
+    "priority": "ann.priority",
+    "time_of_day": "ann.time_of_day",
+    "from_date": "ann.from_date",
+    "until": "ann.until",
+    "file": "ann.file",
+    "volume": "nodes.volume",
+    "written": "dict.written",
+    "spoken": "dict.spoken",
+    "new_time": "sched.new_time",
+    "new_date": "sched.new_date",
+    "username": "login.username",
+    "password": "login.password",
+}
+
+
+def _is_panel(request: Request) -> bool:
+    return request.url.path == "/panel" or request.url.path.startswith("/panel/")
+
+
+def _invalid_form(request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's English validation list, as one Vietnamese (or English) sentence that
+    names the fields by their labels: an HTML page for a form, JSON for a script."""
+    page = public_page(request)
+    fields: list[str] = []
+    for error in exc.errors():
+        name = str(error.get("loc", ("",))[-1])
+        label = FIELD_LABELS.get(name)
+        text = page.t("error.invalid_field", field=page.t(label)) if label else ""
+        if text and text not in fields:
+            fields.append(text)
+    message = page.t("error.invalid_form", fields=", ".join(fields) or page.t("error.invalid_any"))
+    if "text/html" in request.headers.get("accept", ""):
+        return page.render("error.html", 422, message=message)
+    return JSONResponse({"error": message}, status_code=422)
+
+
 def _add_handlers(app: FastAPI) -> None:
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
@@ -84,6 +128,20 @@ def _add_handlers(app: FastAPI) -> None:
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error_page(request, 404, "error.not_found")
 
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if not _is_panel(request):
+            return await request_validation_exception_handler(request, exc)
+        return _invalid_form(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if _is_panel(request) and exc.status_code in (404, 405):
+            return _error_page(request, exc.status_code, "error.not_found")
+        return await http_exception_handler(request, exc)
+
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(PasswordChangeRequired, change_password)
     app.add_exception_handler(PanelForbidden, forbidden)

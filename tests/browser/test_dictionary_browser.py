@@ -20,7 +20,7 @@ def _compose_preview(page: Page, system: System) -> tuple[str, str]:
     page.get_by_label("Xã Đồng Tiến").check()
     with page.expect_response("**/api/v1/tts/preview") as answer:
         page.get_by_role("button", name="Nghe thử").click()
-    expect(page.locator("#audio-status")).to_contain_text("espeak-ng")
+    expect(page.locator("#audio-status")).to_contain_text("Giọng đọc ngoại tuyến")
     expect(page.locator("#normalised")).to_be_visible()
     return page.locator("#normalised").inner_text(), answer.value.headers["x-loa-media"]
 

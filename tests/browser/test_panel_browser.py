@@ -50,7 +50,7 @@ def test_compose_preview_send_now_and_see_it_played(page: Page, system: System) 
     page.goto(f"{system.url}/panel/announcements/new")
     page.get_by_label("Nội dung (tiếng Việt)").fill(TEXT)
     page.get_by_role("button", name="Nghe thử").click()
-    expect(page.locator("#audio-status")).to_contain_text("espeak-ng")
+    expect(page.locator("#audio-status")).to_contain_text("Giọng đọc ngoại tuyến")
     duration = page.locator("#player").evaluate(
         "a => new Promise(ok => a.readyState >= 1 ? ok(a.duration) :"
         " a.addEventListener('loadedmetadata', () => ok(a.duration)))"

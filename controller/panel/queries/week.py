@@ -4,20 +4,26 @@ The stored entries (announcements and schedule entries) are compiled for the zon
 over the week with the same code that builds the published playlists, so recurring rules,
 slots and priorities show exactly as they will air. Occurrences that several nodes share
 are merged into one line with the node count.
+
+What is already over is shown only when the playback log has it (``played``): a rule
+created in the evening also "occurs" that morning on paper, but that never aired, so it is
+left out rather than shown as if it will.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
+from controller.db.models import PlaybackEvent
 from controller.services.playlist_builder import compile_calendar, fleet_zones
 from controller.services.schedule_store import load_calendar
-from schedules import OnceRule, ScheduleEntry
+from schedules import OnceRule, Rule, ScheduleEntry
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class EntryInfo:
     editable: bool
     """The viewer's scope covers every target (operators only act inside their communes)."""
     time: time | None
+    rule: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class Occurrence:
     end: datetime
     title: str
     node_ids: tuple[str, ...]
+    item_id: str = ""
+    played: bool = False
+    """Started or finished on at least one of its nodes (from the playback log)."""
 
 
 def _info(entry: ScheduleEntry, scope: Scope) -> EntryInfo:
@@ -52,6 +62,7 @@ def _info(entry: ScheduleEntry, scope: Scope) -> EntryInfo:
         movable=entry.slot is None and rule is not None and rule.time is not None,
         editable=scope.allows_targets(list(entry.targets.zones), list(entry.targets.nodes)),
         time=rule.time if rule is not None else None,
+        rule=rule,
     )
 
 
@@ -92,6 +103,29 @@ def week_occurrences(
             continue
         end = item.start + timedelta(seconds=item.duration_s)
         title = item.title or info.title
-        out.append(Occurrence(info, item.start, end, title, tuple(sorted(nodes))))
+        out.append(Occurrence(info, item.start, end, title, tuple(sorted(nodes)), item.id))
+    out = _with_log(session, out, now)
     out.sort(key=lambda o: (o.start, o.entry.id))
     return out
+
+
+PLAYED_KINDS = ("started", "finished")
+
+
+def _with_log(session: Session, found: list[Occurrence], now: datetime) -> list[Occurrence]:
+    """Mark what the log says played; drop what is over without having played."""
+    begun = [o.item_id for o in found if o.start <= now]
+    played: set[str] = set()
+    for chunk in range(0, len(begun), 500):
+        query = select(PlaybackEvent.item_id).where(
+            PlaybackEvent.item_id.in_(begun[chunk : chunk + 500]),
+            PlaybackEvent.kind.in_(PLAYED_KINDS),
+        )
+        played |= {item for item in session.scalars(query.distinct()) if item}
+    kept = []
+    for o in found:
+        if o.item_id in played:
+            kept.append(replace(o, played=True))
+        elif o.end > now:
+            kept.append(o)
+    return kept

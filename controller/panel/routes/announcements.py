@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.db.models import Announcement
-from controller.panel import announce, recurrence, vn_dates
+from controller.panel import announce, audio_words, recurrence, rule_words, vn_dates
 from controller.panel import clashes as clashes_q
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import announcements as ann_q
@@ -29,6 +30,7 @@ from protocol.models import Priority
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 router = APIRouter(prefix="/panel/announcements", include_in_schema=False)
+log = logging.getLogger("loa.panel")
 PRIORITIES = (Priority.ANNOUNCEMENT, Priority.EMERGENCY, Priority.BACKGROUND)
 _CHUNK = 1024 * 1024
 
@@ -52,7 +54,14 @@ def list_page(
             if done is not None:
                 message = page.t("ann.cancel_done", title=done.title or f"#{done.id}")
         played = {a.id for a in items if ann_q.aired(a, now)}
-    return page.render("announcements.html", items=items, message=message, played=played)
+        rows = ann_q.listing(session, scope, now)
+    return page.render(
+        "announcements.html",
+        rows=rows,
+        message=message,
+        played=played,
+        rule_words=lambda rule: rule_words.describe(rule, page.t),
+    )
 
 
 def _compose(page: Page, status_code: int = 200, error: str = "", **form: object) -> HTMLResponse:
@@ -62,7 +71,7 @@ def _compose(page: Page, status_code: int = 200, error: str = "", **form: object
         "compose.html",
         status_code,
         tree=tree,
-        engines=page.ctl.settings.tts_engine_order,
+        engines=audio_words.engine_names(page.t, page.ctl.settings.tts_engine_order),
         priorities=PRIORITIES,
         error=error,
         form=form,
@@ -77,9 +86,9 @@ def compose_page(page: OperatorPage) -> HTMLResponse:
 
 
 def _error_text(page: Page, exc: announce.ComposeError) -> str:
-    """The translated message, with the technical reason appended when it adds something."""
-    text = page.t(exc.key, reason=exc.reason, value=exc.reason)
-    return f"{text} ({exc.reason})" if exc.reason and exc.reason not in text else text
+    """The translated message: ``reason`` is a catalogue key (a refused rule) or, for a
+    date or time, ``value`` is what was typed; never English text."""
+    return page.t(exc.key, reason=page.t(exc.reason) if exc.reason else "", value=exc.reason)
 
 
 def _start(page: Page, when: str, at: str) -> datetime:
@@ -99,7 +108,7 @@ def _recurring_rule(page: Page, form: recurrence.RecurringForm) -> tuple[datetim
         rule = recurrence.checked_rule(recurrence.rule_data(form, today_local(now)), now)
         return recurrence.first_occurrence(rule, now), rule.model_dump(mode="json")
     except recurrence.RecurrenceError as exc:
-        raise announce.ComposeError("ann.error_rule", exc.reason) from None
+        raise announce.ComposeError("ann.error_rule", exc.key) from None
     except vn_dates.BadDateTime as exc:
         raise announce.ComposeError(exc.key, exc.value) from None
 
@@ -120,8 +129,11 @@ async def create(
     time_of_day: Annotated[str, Form(max_length=16)] = "",
     from_date: Annotated[str, Form(max_length=16)] = "",
     until: Annotated[str, Form(max_length=16)] = "",
+    first_day: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    recurring = recurrence.RecurringForm(freq, weekdays, time_of_day, from_date, until)
+    recurring = recurrence.RecurringForm(
+        freq, weekdays, time_of_day, from_date, until, first_day=bool(first_day)
+    )
     form: dict[str, object] = {"text": text, "title": title, "targets": targets, "when": when}
     form |= {"at": at, "recurring": recurring}
     try:
@@ -148,7 +160,8 @@ async def create(
     except announce.ComposeError as exc:
         return _compose(page, 422, _error_text(page, exc), **form)
     except (AudioRejected, AudioToolError, SynthesisFailed) as exc:
-        return _compose(page, 422, page.t("ann.error_audio", reason=exc.reason), **form)
+        reason = audio_words.audio_reason(page.t, exc)
+        return _compose(page, 422, page.t("ann.error_audio", reason=reason), **form)
     with page.ctl.sessions.begin() as session:
         page.audit(
             session,
@@ -162,6 +175,11 @@ async def create(
         f"/panel/announcements?created={created.id}&nodes={len(created.node_ids)}",
         status_code=303,
     )
+
+
+def upload_error(page: Page, name: str, exc: AudioRejected | AudioToolError) -> str:
+    """The operator's words for a refused upload (the English ``reason`` goes to the log)."""
+    return page.t("upload.failed", name=name, reason=audio_words.audio_reason(page.t, exc))
 
 
 @router.post("/upload")
@@ -187,7 +205,7 @@ async def upload(page: OperatorPage, file: Annotated[UploadFile, File()]) -> JSO
     try:
         media = await run_in_threadpool(work)
     except (AudioRejected, AudioToolError) as exc:
-        return JSONResponse({"error": exc.reason}, status_code=422)
+        return JSONResponse({"error": upload_error(page, name, exc)}, status_code=422)
     finally:
         await file.close()
     return JSONResponse(
@@ -213,12 +231,15 @@ def conflicts(
     time_of_day: str = "",
     from_date: str = "",
     until: str = "",
+    first_day: str = "",
 ) -> JSONResponse:
     """Overlaps before saving: one-off by time, recurring through the compiled calendar."""
     length = min(max(duration_s, 1), 86_400)
     try:
         if when == "recurring":
-            form = recurrence.RecurringForm(freq, weekdays, time_of_day, from_date, until)
+            form = recurrence.RecurringForm(
+                freq, weekdays, time_of_day, from_date, until, first_day=bool(first_day)
+            )
             _, rule = _recurring_rule(page, form)
             with page.ctl.sessions() as session:
                 scope = page.scope(session)

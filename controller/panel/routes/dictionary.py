@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from controller.db.models import Pronunciation, Zone
+from controller.panel import audio_words
 from controller.panel.page import OperatorPage, Page, PanelNotFound
 from controller.services.pronunciation import PronunciationError, add_entry, all_entries
 from controller.services.zones import ZoneTree
@@ -45,6 +46,7 @@ def _render(page: Page, status_code: int = 200, message: str = "", error: str = 
         entries=entries,
         message=message,
         error=error,
+        engines=audio_words.engine_names(page.t, page.ctl.settings.tts_engine_order),
     )
 
 
@@ -74,8 +76,8 @@ def add(
             )
             page.audit(session, "pronunciation.add", f"{zone_id}:{row.written}", row.spoken)
             written = row.written
-    except PronunciationError as exc:
-        return _render(page, 422, error=page.t("dict.error", reason=exc.reason))
+    except PronunciationError:
+        return _render(page, 422, error=page.t("dict.error", reason=page.t("dict.invalid")))
     return _render(page, message=page.t("dict.added", written=written))
 
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
-from controller.db.models import Command, CommandDelivery, Node
+from controller.db.models import Command, CommandDelivery, Node, Zone
+from controller.panel import audio_words, log_text
 from controller.panel.node_commands import ControlError, ControlRequest, send_control
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
-from controller.panel.queries import heartbeat_chart
+from controller.panel.queries import heartbeat_chart, item_names
 from controller.panel.queries import nodes as q
 from controller.services.commands import CommandTargetError
 
 router = APIRouter(prefix="/panel", include_in_schema=False)
+log = logging.getLogger("loa.panel")
 
 
 @router.get("/nodes")
@@ -28,6 +32,7 @@ def nodes_page(
         scope = page.scope(session)
         nodes = q.list_nodes(session, scope, flt)
         zones = q.zones_in_scope(session, scope)
+        zone_names = {z.id: z.name for z in session.scalars(select(Zone))}
     echo_ms = page.ctl.settings.echo_clock_offset_ms
     return page.render(
         "nodes.html",
@@ -36,6 +41,7 @@ def nodes_page(
         flt=flt,
         playing=q.is_playing,
         statuses=q.STATUSES,
+        zone_names=zone_names,
         clock_flag=lambda node: q.clock_flag(node, echo_ms),
     )
 
@@ -68,6 +74,10 @@ def _node_page(
         playlist = q.current_playlist(session, node_id)
         events = q.recent_playback(session, node_id)
         commands = q.recent_commands(session, node_id, now)
+        zone = session.get(Zone, node.zone_id)
+        names = item_names.resolve(
+            session, [], [e.item_id for e in events], [e.command_id for e in events]
+        )
     return page.render(
         "node.html",
         status_code,
@@ -84,6 +94,10 @@ def _node_page(
         error=error,
         playing=q.is_playing(node),
         now=now,
+        zone_name=zone.name if zone is not None else node.zone_id,
+        names=names,
+        action_label=lambda action: log_text.action_label(page.t, action),
+        human_detail=lambda detail: log_text.human_detail(page.t, detail, names),
     )
 
 
@@ -103,9 +117,11 @@ async def node_command(
             send_control, page.ctl, node_id, req, page.principal.username
         )
     except (ControlError, CommandTargetError) as exc:
-        return _node_page(page, node_id, error=str(exc), status_code=422)
+        log.info("panel command refused: %s", exc)
+        return _node_page(page, node_id, error=page.t("node.error_invalid"), status_code=422)
     except (AudioRejected, AudioToolError, SynthesisFailed) as exc:
-        return _node_page(page, node_id, error=exc.reason, status_code=422)
+        error = audio_words.audio_reason(page.t, exc)
+        return _node_page(page, node_id, error=error, status_code=422)
     with page.ctl.sessions.begin() as session:
         detail = f"volume={volume}" if action == "volume" else text[:200]
         page.audit(session, f"command.{action}", node_id, detail)

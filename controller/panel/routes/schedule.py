@@ -16,12 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from controller.auth.principal import Role
 from controller.auth.scope import Scope
-from controller.panel import schedule_edit, vn_dates
+from controller.db.models import Zone
+from controller.panel import rule_words, schedule_edit, vn_dates
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import nodes as node_q
 from controller.panel.queries import week as week_q
 from controller.panel.timefmt import LOCAL, fmt_datetime, local_midnight_utc, today_local
-from controller.services.zones import ZoneTree, nodes_reached
+from controller.services.zones import COMMUNE_KINDS, ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/panel/schedule", include_in_schema=False)
 # The banners a redirect may ask for, by name: message keys of the i18n catalogue.
@@ -69,7 +70,7 @@ def _week_page(
     with page.ctl.sessions() as session:
         scope = page.scope(session)
         zones = node_q.zones_in_scope(session, scope)
-        chosen = zone or (zones[0].id if zones else "")
+        chosen = zone or _home_zone(zones)
         days: list[tuple[date, list[week_q.Occurrence]]] = []
         found: list[week_q.Occurrence] = []
         if chosen:
@@ -94,7 +95,14 @@ def _week_page(
         error=error,
         can_edit=page.can(Role.OPERATOR),
         now=now,
+        rule_words=lambda rule: rule_words.describe(rule, page.t),
     )
+
+
+def _home_zone(zones: list[Zone]) -> str:
+    """The first commune in scope (what an operator plans for), else the first zone."""
+    communes = [z for z in zones if z.kind in COMMUNE_KINDS]
+    return (communes or zones)[0].id if zones else ""
 
 
 def _notice_text(
@@ -155,7 +163,7 @@ async def cancel(
     except schedule_edit.EntryNotFound:
         raise PanelNotFound(entry) from None
     except schedule_edit.MoveRefused as exc:
-        reason = page.t("sched.error_cancel", reason=exc.reason)
+        reason = page.t("sched.error_cancel", reason=page.t(exc.key))
         return _week_page(page, zone, start, error=reason, status_code=422)
     if done.changed:
         action = "schedule.cancel_day" if one_day and at else "schedule.cancel"
@@ -188,7 +196,7 @@ async def move(
     except schedule_edit.EntryNotFound:
         raise PanelNotFound(entry) from None
     except schedule_edit.MoveRefused as exc:
-        reason = page.t("sched.error_move", reason=exc.reason)
+        reason = page.t("sched.error_move", reason=page.t(exc.key))
         return _week_page(page, zone, start, error=reason, status_code=422)
     with page.ctl.sessions.begin() as session:
         page.audit(

@@ -12,6 +12,10 @@
   const player = document.getElementById("player");
   const mediaField = document.getElementById("media_sha256");
   const say = (text) => { status.textContent = text; };
+  // Engines by their human names ("Giọng đọc ngoại tuyến"), never "espeak-ng".
+  const namesBox = document.getElementById("engine-names");
+  const engineNames = namesBox ? JSON.parse(namesBox.textContent) : {};
+  const engineName = (id) => engineNames[id] || id;
   const play = (src) => { player.src = src; player.hidden = false; };
 
   // Show the inputs of the chosen audio source only.
@@ -75,9 +79,8 @@
       const r = await loa.send("/api/v1/tts/preview", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       });
-      if (!r.ok) {
-        const detail = await r.json().catch(() => ({}));
-        say(msg("Failed", { reason: detail.detail || r.status }));
+      if (!r.ok) {  // the API answers in English: the page says it in its own words
+        say(msg("Failed", { reason: msg("Previewerror") }));
         return;
       }
       const blob = await r.blob();
@@ -87,9 +90,9 @@
         decodeURIComponent(r.headers.get("X-Loa-Normalised-Text") || "");
       document.getElementById("normalised-box").hidden = false;
       const secs = parseFloat(r.headers.get("X-Loa-Duration-S") || "0").toFixed(1);
-      say(msg("Ready", { seconds: secs, engine: r.headers.get("X-Loa-Engine") || "" }));
+      say(msg("Ready", { seconds: secs, engine: engineName(r.headers.get("X-Loa-Engine") || "") }));
     } catch (e) {
-      say(msg("Failed", { reason: e }));
+      say(msg("Failed", { reason: msg("Previewerror") }));
     } finally {
       button.disabled = false;
     }
@@ -101,7 +104,8 @@
     data.append("file", blob, name);
     const r = await loa.send("/panel/announcements/upload", { method: "POST", body: data });
     const answer = await r.json().catch(() => ({}));
-    if (!r.ok) { say(msg("Failed", { reason: answer.error || r.status })); return; }
+    // an upload is not speech: its own message (from the server, translated), no TTS prefix
+    if (!r.ok) { say(answer.error || msg("Previewerror")); return; }
     mediaField.value = answer.sha256;
     play(answer.url);
     say(msg("Uploaded", { seconds: answer.duration_s.toFixed(1) }));
@@ -143,6 +147,7 @@
     params.set("at", document.getElementById("at").value);
     for (const name of ["freq", "time_of_day", "from_date", "until", "priority"]) params.set(name, form.elements[name].value);
     for (const box of form.querySelectorAll('input[name="weekdays"]:checked')) params.append("weekdays", box.value);
+    if (form.elements.first_day && form.elements.first_day.checked) params.set("first_day", "1");
     const secs = player.duration && isFinite(player.duration) ? player.duration : 60;
     params.set("duration_s", String(Math.ceil(secs)));
     const out = document.getElementById("conflicts");

@@ -24,9 +24,8 @@
       const r = await loa.send("/api/v1/pronunciations/preview", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       });
-      if (!r.ok) {
-        const detail = await r.json().catch(() => ({}));
-        status.textContent = msg("Failed", { reason: detail.detail || r.status });
+      if (!r.ok) {  // the API answers in English: the page says it in its own words
+        status.textContent = msg("Failed", { reason: msg("Previewerror") });
         return;
       }
       const player = document.getElementById("dict-player");
@@ -36,9 +35,11 @@
       document.getElementById("dict-media").textContent = r.headers.get("X-Loa-Media") || "";
       document.getElementById("dict-result").hidden = false;
       const secs = parseFloat(r.headers.get("X-Loa-Duration-S") || "0").toFixed(1);
-      status.textContent = msg("Ready", { seconds: secs, engine: r.headers.get("X-Loa-Engine") || "" });
+      const names = JSON.parse(document.getElementById("engine-names").textContent || "{}");
+      const engine = r.headers.get("X-Loa-Engine") || "";
+      status.textContent = msg("Ready", { seconds: secs, engine: names[engine] || engine });
     } catch (e) {
-      status.textContent = msg("Failed", { reason: e });
+      status.textContent = msg("Failed", { reason: msg("Previewerror") });
     } finally {
       button.disabled = false;
     }

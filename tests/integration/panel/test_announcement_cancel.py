@@ -71,7 +71,7 @@ def test_a_played_announcement_offers_no_cancel_and_refuses_one(panel: Panel) ->
     ann_id = _store(panel, "Thông báo sáng nay", -timedelta(hours=2))
     client = panel.as_("operator")
     listing = client.get("/panel/announcements").text
-    row = re.search(rf"<tr>(?:(?!</tr>).)*ann-{ann_id} (?:(?!</tr>).)*</tr>", listing, re.S)
+    row = re.search(rf'<tr[^>]*data-ann="{ann_id}"[^>]*>(?:(?!</tr>).)*</tr>', listing, re.S)
     assert row, listing
     assert "/cancel" not in row.group(0) and "Đã phát" in row.group(0)
     refused = client.get(f"/panel/announcements/{ann_id}/cancel")

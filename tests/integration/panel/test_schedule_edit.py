@@ -135,10 +135,10 @@ def test_a_bad_recurrence_is_refused_with_its_reason(panel: Panel) -> None:
     monday = _next_monday(panel)
     client = panel.as_("operator")
     r = client.post("/panel/announcements", data=_compose(panel, monday, weekdays=[]))
-    assert r.status_code == 422 and "weekdays" in r.text
+    assert r.status_code == 422 and "hãy chọn ít nhất một ngày trong tuần" in r.text
     until = (monday - timedelta(days=1)).isoformat()
     r = client.post("/panel/announcements", data=_compose(panel, monday, until=until))
-    assert r.status_code == 422 and "end_date" in r.text
+    assert r.status_code == 422 and "ngày kết thúc trước ngày bắt đầu" in r.text
 
 
 def test_viewer_and_other_commune_cannot_move_or_cancel(panel: Panel, recurring: int) -> None:
@@ -163,7 +163,7 @@ def test_move_changes_the_time_of_every_occurrence(panel: Panel, recurring: int)
     assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
     assert _slots(_week(panel, "viewer", monday), f"ann-{recurring}") == ["07:40:00"] * 3
     bad = panel.as_("operator").post("/panel/schedule/move", data=data | {"new_time": "25:99"})
-    assert bad.status_code == 422 and "25:99" in bad.text  # answered on the POST itself
+    assert bad.status_code == 422 and "giờ không hợp lệ" in bad.text  # answered on the POST
 
 
 def test_move_a_programme_entry_row(panel: Panel) -> None:

@@ -153,6 +153,39 @@ def test_rule_dates_ignores_time_and_applies_exdates() -> None:
     ]
 
 
+def test_extra_dates_give_a_first_play_before_the_weekly_days() -> None:
+    """Tuesday 2025-03-04 07:00, then every Monday: the first day is not a Monday."""
+    first_then_mondays = rule(
+        freq="weekly", start_date="2025-03-04", weekdays=["MO"], time="07:00", rdates=["2025-03-04"]
+    )
+    found = occurrences(first_then_mondays, utc("2025-03-01 00:00"), utc("2025-03-25 00:00"))
+    assert local(found) == [
+        "2025-03-04 07:00",
+        "2025-03-10 07:00",
+        "2025-03-17 07:00",
+        "2025-03-24 07:00",
+    ]
+    # without the extra date the weekly rule never plays on its (Tuesday) start date
+    plain = rule(freq="weekly", start_date="2025-03-04", weekdays=["MO"], time="07:00")
+    assert local(occurrences(plain, utc("2025-03-01 00:00"), utc("2025-03-10 00:00"))) == []
+    # an extra date is still an ordinary date: exception dates and the end date apply to it,
+    # and one that falls on a rule day is played once
+    trimmed = rule(
+        freq="weekly",
+        start_date="2025-03-04",
+        weekdays=["MO"],
+        time="07:00",
+        rdates=["2025-03-04", "2025-03-10", "2025-04-01"],
+        exdates=["2025-03-04"],
+        end_date="2025-03-20",
+    )
+    found = occurrences(trimmed, utc("2025-03-01 00:00"), utc("2025-05-01 00:00"))
+    assert local(found) == ["2025-03-10 07:00", "2025-03-17 07:00"]
+    assert rule_dates(first_then_mondays, dt.date(2025, 3, 1), dt.date(2025, 3, 9)) == {
+        dt.date(2025, 3, 4)
+    }
+
+
 def test_untimed_rule_cannot_start_anything() -> None:
     with pytest.raises(ScheduleError, match="no time of day"):
         occurrences(
@@ -199,6 +232,16 @@ def test_runaway_rule_is_refused() -> None:
         ({"freq": "weekly", "start_date": "2025-03-01", "weekdays": []}, "at least 1"),
         ({"freq": "weekly", "start_date": "2025-03-01", "weekdays": ["XX"]}, "MO"),
         ({"freq": "once", "start_date": "2025-03-01", "end_date": "2025-03-02"}, "neither"),
+        ({"freq": "once", "start_date": "2025-03-01", "rdates": ["2025-03-02"]}, "neither"),
+        (
+            {
+                "freq": "weekly",
+                "start_date": "2025-03-04",
+                "weekdays": ["MO"],
+                "rdates": ["2025-03-03"],
+            },
+            "before start_date",
+        ),
         ({"freq": "yearly", "start_date": "2025-03-01"}, "does not match"),
         ({"freq": "daily", "start_date": "2025-03-01", "time": "25:00"}, "time"),
         ({"freq": "daily", "start_date": "2025-03-01", "tme": "05:00"}, "Extra inputs"),
