@@ -18,6 +18,8 @@ from controller.db.models import Announcement, AnnouncementTarget, Media
 from controller.services.announcements import Targets, ensure_media, resolve_targets
 from controller.services.container import Controller
 from controller.services.pronunciation import entries_for_targets
+from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
+from controller.services.schedule_store import announcement_entry
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import ItemKind, Priority
 
@@ -115,6 +117,11 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
                 draft, media, rendered.duration_s, ItemKind.TTS, targets, now, username
             )
         session.add(ann)
+        session.flush()
+        try:  # nothing is committed when it falls in quiet hours
+            refuse_in_quiet_hours(session, announcement_entry(ann), now)
+        except QuietHoursConflict as exc:
+            raise ComposeError("ann.error_quiet", exc.when) from None
         session.commit()
         nodes = sorted(
             nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)

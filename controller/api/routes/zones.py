@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from controller.api import audit_trail
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
-from controller.api.schemas import ZoneIn, ZoneOut
+from controller.api.schemas import HornSafetyIn, ZoneIn, ZoneOut
 from controller.api.scoping import ScopeDep
 from controller.db.models import Node, Zone
+from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
 
 
 def _out(zone: Zone) -> ZoneOut:
-    return ZoneOut(id=zone.id, name=zone.name, kind=zone.kind, parent_id=zone.parent_id)
+    return ZoneOut(
+        id=zone.id,
+        name=zone.name,
+        kind=zone.kind,
+        parent_id=zone.parent_id,
+        volume_cap=zone.volume_cap,
+        quiet_hours=zone.quiet_hours,
+    )
 
 
 @router.get("")
@@ -52,3 +61,41 @@ def create_zone(
     audit_trail.add(session, ctl, who, request, "zone.create", f"zone:{body.id}", detail)
     session.commit()
     return _out(zone)
+
+
+@router.get("/{zone_id}")
+def get_zone(zone_id: str, session: SessionDep, _: Viewer, scope: ScopeDep) -> ZoneOut:
+    zone = session.get(Zone, zone_id)
+    if zone is None or not scope.sees_zone(zone_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
+    return _out(zone)
+
+
+@router.patch("/{zone_id}")
+async def patch_zone(
+    zone_id: str, body: HornSafetyIn, request: Request, ctl: ControllerDep, who: Admin
+) -> ZoneOut:
+    """Set the zone's volume cap and quiet hours (admin: they bind every node below it).
+    The nodes reached get new playlists carrying them; non-emergency items already
+    scheduled into new quiet hours are dropped from those playlists."""
+
+    def work() -> tuple[ZoneOut, list[str]]:
+        with ctl.sessions() as session:
+            zone = session.get(Zone, zone_id)
+            if zone is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
+            changed = body.model_fields_set
+            if "volume_cap" in changed:
+                zone.volume_cap = body.volume_cap
+            if "quiet_hours" in changed:
+                zone.quiet_hours = body.quiet_hours
+            detail = f"volume_cap={zone.volume_cap} quiet_hours={zone.quiet_hours or ''}"
+            audit_trail.add(session, ctl, who, request, "zone.safety", f"zone:{zone_id}", detail)
+            session.commit()
+            nodes = nodes_reached(session, ZoneTree.load(session), [zone_id], [])
+            return _out(zone), sorted(nodes)
+
+    out, nodes = await run_in_threadpool(work)
+    if nodes:
+        await run_in_threadpool(ctl.publisher.refresh, nodes)
+    return out

@@ -15,7 +15,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
-from controller.services.playlist_builder import compile_calendar, fleet_zones
+from controller.services.playlist_builder import (
+    compile_calendar,
+    fleet_zones,
+    with_horn_policies,
+)
 from controller.services.schedule_store import load_calendar
 from schedules import OnceRule, ScheduleEntry
 
@@ -73,9 +77,9 @@ def week_occurrences(
         return []
     calendar = load_calendar(session, now)
     infos = {e.id: _info(e, scope) for e in calendar.entries}
-    results = compile_calendar(
-        calendar, fleet_zones(session, node_ids), begin, begin + timedelta(days=days)
-    )
+    zones = fleet_zones(session, node_ids)
+    results = compile_calendar(calendar, zones, begin, begin + timedelta(days=days))
+    results = with_horn_policies(session, zones, results)  # quiet hours: not shown as playing
     shared: dict[tuple[str, datetime], list[str]] = defaultdict(list)
     items = {}
     for node_id, result in results.items():

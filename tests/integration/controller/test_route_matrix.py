@@ -174,6 +174,9 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{V}/nodes/{{node_id}}"): Policy(
         Role.VIEWER, Scoped.PATH, fixed(f"{V}/nodes/dong-an-1")
     ),
+    ("GET", f"{V}/zones/{{zone_id}}"): Policy(
+        Role.VIEWER, Scoped.PATH, fixed(f"{V}/zones/ban-dong-an")
+    ),
     # -- operator writes inside the scope ------------------------------------------------
     ("POST", f"{V}/announcements"): Policy(
         Role.OPERATOR, Scoped.BODY, lambda env: Call(f"{V}/announcements", {"json": _ann_body(env)})
@@ -264,6 +267,13 @@ POLICY: dict[tuple[str, str], Policy] = {
             f"{V}/zones",
             {"json": {"id": f"thon-{_fresh(env)}", "name": "Thôn", "parent_id": "xa-dong-tien"}},
         ),
+    ),
+    # horn safety (volume caps, quiet hours): admin only, they bind every node below
+    ("PATCH", f"{V}/zones/{{zone_id}}"): Policy(
+        Role.ADMIN, Scoped.NO, fixed(f"{V}/zones/ban-dong-an", json={"volume_cap": 90})
+    ),
+    ("PATCH", f"{V}/nodes/{{node_id}}"): Policy(
+        Role.ADMIN, Scoped.NO, fixed(f"{V}/nodes/dong-an-1", json={"volume_cap": 90})
     ),
     ("GET", f"{V}/users"): Policy(Role.ADMIN, Scoped.NO, fixed(f"{V}/users")),
     ("POST", f"{V}/users"): Policy(
