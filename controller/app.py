@@ -50,6 +50,7 @@ from controller.panel.routes import logs as panel_logs
 from controller.panel.routes import map as panel_map
 from controller.panel.routes import nodes as panel_nodes
 from controller.panel.routes import reports as panel_reports
+from controller.panel.routes import safety as panel_safety
 from controller.panel.routes import schedule as panel_schedule
 from controller.panel.routes import tokens as panel_tokens
 from controller.panel.routes import updates as panel_updates
@@ -90,6 +91,7 @@ PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_map.router,
     panel_nodes.router,
     panel_reports.router,
+    panel_safety.router,
     panel_schedule.router,
     panel_tokens.router,
     panel_updates.router,

@@ -36,6 +36,7 @@ NAV = (
     ("emergency", "/panel/emergency", Role.OPERATOR),
     ("dictionary", "/panel/dictionary", Role.OPERATOR),
     ("report", "/panel/reports/monthly", Role.VIEWER),
+    ("zones", "/panel/zones", Role.VIEWER),
     ("audit", "/panel/audit", Role.ADMIN),
     ("users", "/panel/users", Role.ADMIN),
     ("updates", "/panel/updates", Role.ADMIN),

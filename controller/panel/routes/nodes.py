@@ -14,6 +14,7 @@ from controller.panel.node_commands import ControlError, ControlRequest, send_co
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import heartbeat_chart
 from controller.panel.queries import nodes as q
+from controller.services import horn
 from controller.services.commands import CommandTargetError
 
 router = APIRouter(prefix="/panel", include_in_schema=False)
@@ -68,6 +69,7 @@ def _node_page(
         playlist = q.current_playlist(session, node_id)
         events = q.recent_playback(session, node_id)
         commands = q.recent_commands(session, node_id, now)
+        effective_cap = horn.node_cap(session, node_id)
     return page.render(
         "node.html",
         status_code,
@@ -84,6 +86,7 @@ def _node_page(
         error=error,
         playing=q.is_playing(node),
         now=now,
+        effective_cap=effective_cap,
     )
 
 

@@ -100,6 +100,9 @@ ROUTES = [
         ok=(422,),
     ),
     Route("GET", "/panel/password", Role.VIEWER),
+    Route("GET", "/panel/zones", Role.VIEWER),
+    Route("POST", "/panel/zones/ban-dong-an/safety", Role.ADMIN, {"volume_cap": "95"}),
+    Route("POST", "/panel/nodes/dong-an-1/safety", Role.ADMIN, {"volume_cap": "95"}),
     Route("GET", "/panel/updates", Role.ADMIN),
     Route("POST", "/panel/updates", Role.ADMIN, {"version": "9.9.9"}, ok=(422,)),
 ]
