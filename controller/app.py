@@ -23,6 +23,7 @@ from controller.api.routes import (
     emergency,
     enrolment,
     fleet,
+    live,
     media,
     nodes,
     playback_events,
@@ -42,6 +43,7 @@ from controller.ops import setup as ops
 from controller.panel import setup as panel
 from controller.panel.routes import announcements as panel_announcements
 from controller.panel.routes import audit as panel_audit
+from controller.panel.routes import broadcast as panel_broadcast
 from controller.panel.routes import dashboard as panel_dashboard
 from controller.panel.routes import dictionary as panel_dictionary
 from controller.panel.routes import emergency as panel_emergency
@@ -67,6 +69,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     emergency.router,
     enrolment.router,
     fleet.router,
+    live.router,
     media.router,
     nodes.router,
     playback_events.router,
@@ -83,6 +86,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_announcements.router,
     panel_audit.router,
+    panel_broadcast.router,
     panel_dashboard.router,
     panel_dictionary.router,
     panel_emergency.router,

@@ -67,6 +67,20 @@ class ControllerSettings(LoaSettings):
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
     )
+    icecast_host: str | None = Field(
+        None, description="Icecast server for live broadcasts from the panel (None = live off)"
+    )
+    icecast_port: int = Field(8000, ge=1, le=65535)
+    icecast_mount: str = Field("/live.mp3", pattern=r"^/[A-Za-z0-9._/-]{1,100}$")
+    icecast_source_password: SecretStr | None = Field(
+        None, description="Icecast source password (live is off without it)"
+    )
+    icecast_listen_url: str | None = Field(
+        None, description="URL agents play the live mount from; default http://host:port/mount"
+    )
+    live_max_s: float = Field(
+        3600.0, gt=0, le=6 * 3600, description="a live broadcast ends itself after this long"
+    )
     broker_password_file: Path | None = Field(
         None, description="Mosquitto password_file written from the database (None = unmanaged)"
     )

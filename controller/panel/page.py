@@ -34,6 +34,7 @@ NAV = (
     ("schedule", "/panel/schedule", Role.VIEWER),
     ("logs", "/panel/logs", Role.VIEWER),
     ("emergency", "/panel/emergency", Role.OPERATOR),
+    ("broadcast", "/panel/broadcast", Role.OPERATOR),
     ("dictionary", "/panel/dictionary", Role.OPERATOR),
     ("report", "/panel/reports/monthly", Role.VIEWER),
     ("zones", "/panel/zones", Role.VIEWER),

@@ -213,6 +213,17 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("POST", f"{V}/emergencies/{{emergency_id}}/cancel"): Policy(
         Role.OPERATOR, Scoped.PATH, lambda env: Call(f"{V}/emergencies/{env.emergency()}/cancel")
     ),
+    # live from the panel: this controller has no Icecast (503), and no broadcast is on air
+    ("GET", f"{V}/live"): Policy(Role.VIEWER, Scoped.NO, fixed(f"{V}/live")),
+    ("POST", f"{V}/live"): Policy(
+        Role.OPERATOR, Scoped.BODY, fixed(f"{V}/live", json={"zones": ["ban-dong-an"]}), ok=(503,)
+    ),
+    ("POST", f"{V}/live/{{live_id}}/audio"): Policy(
+        Role.OPERATOR, Scoped.PATH, fixed(f"{V}/live/abc/audio", content=b"x"), ok=(404,)
+    ),
+    ("POST", f"{V}/live/{{live_id}}/stop"): Policy(
+        Role.OPERATOR, Scoped.PATH, fixed(f"{V}/live/abc/stop"), ok=(404,)
+    ),
     ("POST", f"{V}/tts/preview"): Policy(
         Role.OPERATOR, Scoped.NO, fixed(f"{V}/tts/preview", json=_tts_body())
     ),

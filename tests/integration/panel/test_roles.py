@@ -101,6 +101,7 @@ ROUTES = [
     ),
     Route("GET", "/panel/password", Role.VIEWER),
     Route("GET", "/panel/zones", Role.VIEWER),
+    Route("GET", "/panel/broadcast", Role.OPERATOR),
     Route("POST", "/panel/zones/ban-dong-an/safety", Role.ADMIN, {"volume_cap": "95"}),
     Route("POST", "/panel/nodes/dong-an-1/safety", Role.ADMIN, {"volume_cap": "95"}),
     Route("GET", "/panel/updates", Role.ADMIN),
