@@ -145,3 +145,7 @@ def test_bad_safety_settings_get_422_with_a_reason(client: TestClient) -> None:
         assert r.status_code == 422 and reason in r.text, r.text
     assert client.patch("/api/v1/zones/nowhere", json={"volume_cap": 5}).status_code == 404
     assert client.get("/api/v1/zones/xa-an-hoa").json()["volume_cap"] is None  # nothing stored
+    live = client.get("/api/v1/live").json()  # no Icecast here: live says why it is off
+    assert live["enabled"] is False and "Icecast is not configured" in live["reason"]
+    refused = client.post("/api/v1/live", json={"zones": ["thon-dong"]})
+    assert refused.status_code == 503 and "LOA_ICECAST_HOST" in refused.text
