@@ -51,6 +51,7 @@ from controller.panel.routes import login as panel_login
 from controller.panel.routes import logs as panel_logs
 from controller.panel.routes import map as panel_map
 from controller.panel.routes import nodes as panel_nodes
+from controller.panel.routes import relays as panel_relays
 from controller.panel.routes import reports as panel_reports
 from controller.panel.routes import safety as panel_safety
 from controller.panel.routes import schedule as panel_schedule
@@ -95,6 +96,7 @@ PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_map.router,
     panel_nodes.router,
     panel_reports.router,
+    panel_relays.router,
     panel_safety.router,
     panel_schedule.router,
     panel_tokens.router,

@@ -32,6 +32,7 @@ NAV = (
     ("map", "/panel/map", Role.VIEWER),
     ("announcements", "/panel/announcements", Role.VIEWER),
     ("schedule", "/panel/schedule", Role.VIEWER),
+    ("relays", "/panel/relays", Role.VIEWER),
     ("logs", "/panel/logs", Role.VIEWER),
     ("emergency", "/panel/emergency", Role.OPERATOR),
     ("broadcast", "/panel/broadcast", Role.OPERATOR),
