@@ -5,6 +5,7 @@ microphone reaches a real Icecast 2 and the chosen zone's agent, then ends."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -127,3 +128,40 @@ def test_live_from_the_browser_microphone_reaches_icecast_and_the_zone_then_ends
     assert "stopped by" in str(ended[0]["detail"])
     with system.controller.api() as api:
         assert api.get("/api/v1/live").json()["current"] is None
+
+
+def test_a_relay_is_created_and_edited_in_the_panel(page: Page, system: System) -> None:
+    login(page, system.url, "lan")
+    page.goto(f"{system.url}/panel/relays")
+    page.get_by_role("link", name="Thêm lịch tiếp sóng").click()
+    page.get_by_label("Tên chương trình").fill("Tiếp sóng VOV1")
+    page.get_by_label("Địa chỉ luồng").fill("https://vov.example.vn/vov1.m3u8")
+    page.get_by_label("Giờ bắt đầu").fill("06:00")
+    page.get_by_label("Thời lượng (phút)").fill("30")
+    page.get_by_label("Bản Đồng An").check()
+    fallback = Path(tempfile.mkdtemp()) / "du-phong.wav"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+         "sine=frequency=440:duration=2", str(fallback)],
+        check=True,
+    )  # fmt: skip
+    page.get_by_label("Bản ghi dự phòng (khi mất luồng)").set_input_files(str(fallback))
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.locator("#relay-saved")).to_be_visible()
+    row = page.locator("#relay-table tr[data-relay]").filter(has_text="Tiếp sóng VOV1")
+    expect(row).to_contain_text("06:00 · 30 phút")
+    expect(row).to_contain_text("ban-dong-an")
+    expect(row).to_contain_text("Có")
+
+    row.get_by_role("link", name="Sửa").click()
+    page.get_by_label("Giờ bắt đầu").fill("06:15")
+    page.get_by_label("Thời lượng (phút)").fill("45")
+    page.get_by_role("button", name="Lưu").click()
+    expect(row).to_contain_text("06:15 · 45 phút")
+    expect(row).to_contain_text("Có")  # the fallback recording was kept
+    with system.controller.api() as api:
+        relays = [e for e in api.get("/api/v1/schedules").json() if e["entry"]["kind"] == "stream"]
+    assert len(relays) == 1
+    entry = relays[0]["entry"]
+    assert entry["duration_s"] == 45 * 60 and entry["rule"]["time"].startswith("06:15")
+    assert entry["fallback"]["sha256"] and entry["stream_url"].endswith("vov1.m3u8")
