@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser.conftest import ARGS, CHROMIUM, System, login
+from browser.test_panel_browser import shot
 from integration.emergency.icecast_server import IcecastServer
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from support.processes import wait_until
@@ -74,6 +75,7 @@ def test_a_notice_at_night_is_refused_with_the_quiet_hours_message(
     row = page.locator("#zone-xa-dong-tien")
     expect(row).to_contain_text("21:30-05:00")
     expect(row).to_contain_text("80")
+    shot(page, "zones-safety")
 
     tomorrow = (datetime.now(LOCAL_TZ) + timedelta(days=1)).date()
     page.goto(f"{system.url}/panel/announcements/new")
@@ -85,6 +87,7 @@ def test_a_notice_at_night_is_refused_with_the_quiet_hours_message(
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("giờ yên lặng")
     expect(alert).to_contain_text(f"{tomorrow:%d/%m/%Y} 22:00 (21:30-05:00)")
+    shot(page, "compose-quiet-hours")
     with system.controller.api() as api:
         assert api.get("/api/v1/announcements").json() == []  # nothing was stored
 
@@ -109,6 +112,7 @@ def test_live_from_the_browser_microphone_reaches_icecast_and_the_zone_then_ends
     delay_ms = int(page.locator("#live-delay").get_attribute("data-ms") or "-1")
     assert 250 <= delay_ms < 5000, delay_ms
     print(f"live: measured mic-to-encoder delay {delay_ms} ms")
+    shot(page, "live-broadcast")
 
     # a listener on the mount gets MP3 audio (what the agents play)
     with httpx.stream("GET", f"http://127.0.0.1:{icecast.port}/live.mp3", timeout=10) as r:
@@ -154,6 +158,7 @@ def test_a_relay_is_created_and_edited_in_the_panel(page: Page, system: System) 
     expect(row).to_contain_text("Có")
 
     row.get_by_role("link", name="Sửa").click()
+    shot(page, "relays")
     page.get_by_label("Giờ bắt đầu").fill("06:15")
     page.get_by_label("Thời lượng (phút)").fill("45")
     page.get_by_role("button", name="Lưu").click()
