@@ -57,6 +57,30 @@ class AgentSettings(LoaSettings):
     amp_gpio_pin: int | None = None
     alsa_control: str | None = None
     emergency_volume: int = Field(100, ge=0, le=100)
+    max_volume: int = Field(
+        100,
+        ge=0,
+        le=100,
+        description="no level above this on this node, whatever a playlist or command says"
+        " (the playlist's volume_cap may lower it further; docs/horn-safety.md)",
+    )
+    soft_start_s: float = Field(
+        3.0,
+        ge=0,
+        le=60,
+        description="sound on an amplifier that was off ramps up over this long (0 = off);"
+        " needs a live volume control (ALSA mixer or the persistent mpv)",
+    )
+    soft_start_floor: int = Field(10, ge=0, le=100, description="level a soft start begins at")
+    amp_max_on_s: float | None = Field(
+        None,
+        gt=0,
+        description="duty limit: longest the amplifier may stay on without a break"
+        " (None = no limit); emergencies are exempt",
+    )
+    amp_cooldown_s: float = Field(
+        600.0, ge=0, description="after the duty limit is hit, the amplifier stays off this long"
+    )
     reconnect_min_s: float = Field(1.0, gt=0)
     reconnect_max_s: float = Field(120.0, gt=0)
     fetch_keys_on_start: bool = Field(

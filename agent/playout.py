@@ -12,6 +12,9 @@ Policies:
 - ``play_now``/``emergency`` commands preempt whatever plays; afterwards the interrupted item
   resumes if its slot has not ended (by its late policy);
 - an item with a higher priority preempts a lower one; streams stop at the end of their slot;
+- horn safety (:mod:`agent.horn`): every level is capped, sound on a cold amplifier ramps
+  up, the amplifier's duty limit is enforced, and no non-emergency item starts inside the
+  playlist's quiet hours (reported ``skipped``);
 - only verified media is played: ``resolve`` gives a cached file whose hash matched (or the
   item's verified fallback), never a download URL. If neither is there at the start, the item
   waits up to ``late_grace_s`` (at most half its slot) for the download, still starting from
@@ -31,6 +34,7 @@ from datetime import datetime, timedelta
 from agent.backends.amplifier import Amplifier
 from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
 from agent.backends.volume import Volume
+from agent.horn import HornConfig, HornGuard
 from agent.played_log import FINAL_STATES, PlayedLog
 from agent.stepping import Runner, Stepper
 from protocol.clock import Clock
@@ -42,7 +46,9 @@ from protocol.models import (
     LatePolicy,
     Playlist,
     PlaylistItem,
+    Priority,
 )
+from protocol.quiet_hours import QuietWindow, quiet_at
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +135,7 @@ class Playout:
         resolve: ResolveFn,
         config: PlayoutConfig | None = None,
         handlers: dict[CommandAction, CommandHandler] | None = None,
+        horn: HornGuard | None = None,
     ) -> None:
         self.clock = clock
         self.player = player
@@ -138,6 +145,7 @@ class Playout:
         self.emit = emit
         self.resolve = resolve
         self.config = config or PlayoutConfig()
+        self.horn = horn or HornGuard(HornConfig(), volume, amplifier)
         # every action the agent executes, in one table: playout's own, plus the runtime's
         # (sync, reboot) passed in ``handlers``
         self._handlers = {**self._command_handlers(), **(handlers or {})}
@@ -147,7 +155,10 @@ class Playout:
         self._cursor = 0
         self.playing: Playing | None = None
         self.amp_forced: bool | None = None
-        self.base_volume = self.config.default_volume
+        restored = self.horn.restored_volume()  # the last commanded level, not a default
+        self.base_volume = restored if restored is not None else self.config.default_volume
+        self._quiet: tuple[QuietWindow, ...] = ()
+        self._cap_applied: Playlist | None = None
         self._last_end: datetime | None = None
         self._media_wait_until: datetime | None = None
         self._next_item: PlaylistItem | None = None
@@ -163,7 +174,9 @@ class Playout:
     def set_playlist(self, playlist: Playlist) -> None:
         plan = [(i.start.timestamp(), i.end_ts, i) for i in playlist.items]
         keys = {PlayedLog.key(i) for i in playlist.items}
+        quiet = tuple(QuietWindow.parse(w) for w in playlist.quiet_hours)
         with self._lock:
+            self._quiet = quiet
             self.playlist = playlist
             self._plan = plan
             self._plan_keys = keys
@@ -210,6 +223,8 @@ class Playout:
             except queue.Empty:
                 break
             self._run_command(command, now)
+        self._apply_playlist_cap(now)
+        self._check_duty(now)
         self._check_playing(now)
         self._run_recurring(now)
         self._drop_if_removed(now)
@@ -218,10 +233,40 @@ class Playout:
         self._drive_amplifier(now, next_start)
         self._prepare_next(now, next_start)
         wake = self._next_wake(now, next_start)
+        self.horn.ramp_tick(now)
+        horn_due = self.horn.next_deadline(now)
+        if horn_due is not None:
+            wake = min(wake, max(0.0, (horn_due - now).total_seconds()))
         if self._recurring:
             soonest = min(r.next_at for r in self._recurring.values())
             wake = min(wake, max(0.0, (soonest - now).total_seconds()))
         return wake
+
+    def _apply_playlist_cap(self, now: datetime) -> None:
+        playlist = self.playlist
+        if playlist is not None and playlist is not self._cap_applied:
+            self._cap_applied = playlist
+            self.horn.set_playlist_cap(playlist.volume_cap, now)
+
+    def _check_duty(self, now: datetime) -> None:
+        """Past the amplifier's maximum on-time: stop, switch off, cool down, report.
+        An emergency playing is never cut; the limit is looked at again when it ends."""
+        playing = self.playing
+        if playing is not None and _is_emergency(playing.command):
+            return
+        on_for = self.horn.duty_exceeded(now)
+        if on_for is None:
+            return
+        if playing is not None:
+            self._interrupt(playing, now, "amplifier duty limit")
+        cfg = self.horn.config
+        self.emit(
+            EventKind.AMP_DUTY_LIMIT,
+            None,
+            None,
+            f"amplifier on for {on_for:.0f} s (limit {cfg.amp_max_on_s:.0f} s):"
+            f" off for {cfg.amp_cooldown_s:.0f} s to cool down",
+        )
 
     def _run_recurring(self, now: datetime) -> None:
         for command_id, rec in list(self._recurring.items()):
@@ -318,12 +363,28 @@ class Playout:
             if playing is None or (
                 playing.command is None and best.priority > playing.item.priority
             ):
+                if self._held_back(best, now):
+                    return next_start
                 source = self._source_or_wait(best, now)
                 if source is not None:
                     if playing is not None:
                         self._interrupt(playing, now, f"preempted by {best.id}")
                     self._start_scheduled(best, now, source)
         return next_start
+
+    def _held_back(self, item: PlaylistItem, now: datetime) -> bool:
+        """Quiet hours refuse a non-emergency item for good (``skipped``); a cool-down only
+        delays it (it starts, or joins, when the amplifier may come on again)."""
+        if item.priority >= Priority.EMERGENCY:
+            return False
+        with self._lock:
+            quiet = self._quiet
+        window = quiet_at(quiet, now)
+        if window is not None:
+            self.played.mark(item, "skipped", now)
+            self.emit(EventKind.SKIPPED, item.id, None, f"quiet hours {window}")
+            return True
+        return self.horn.cooling(now)
 
     def _source_or_wait(self, item: PlaylistItem, now: datetime) -> Source | None:
         """The verified source of a due item; None while its download may still arrive within
@@ -387,12 +448,11 @@ class Playout:
         volume: int | None,
     ) -> bool:
         command_id = command.id if command else None
-        if volume is not None:
-            self.volume.set(volume)
         if self.amp_forced is not False or command is not None:
-            self.amplifier.set(True)
+            self.horn.amp(True, now, emergency=_is_emergency(command))
+        level = self.horn.start_sound(volume, now)  # capped; ramps up on a cold amplifier
         duration = max(0.0, (end_at - now).total_seconds())
-        request = PlayRequest(item.id, item.kind.value, source.location, offset, duration, volume)
+        request = PlayRequest(item.id, item.kind.value, source.location, offset, duration, level)
         try:
             silent = item.kind is ItemKind.SILENCE
             playback = SilentPlayback() if silent else self.player.play(request)
@@ -484,15 +544,19 @@ class Playout:
         cid = playing.command.id if playing.command else None
         self.emit(EventKind.FINISHED, playing.item.id, cid, f"stopped by {command.id}")
 
-    def _volume_command(self, command: Command, _now: datetime, _ack: Ack) -> None:
+    def _volume_command(self, command: Command, now: datetime, ack: Ack) -> None:
         assert command.volume is not None  # the protocol model requires it
         self.base_volume = command.volume
-        self.volume.set(command.volume)
+        self.horn.remember(command.volume)  # restored after a restart or reboot
+        level = self.horn.change_target(command.volume, now)
+        if level is not None and level < command.volume:
+            ack(f"volume {level} (capped at {self.horn.cap})")
 
-    def _power_command(self, command: Command, _now: datetime, _ack: Ack) -> None:
+    def _power_command(self, command: Command, now: datetime, ack: Ack) -> None:
         assert command.on is not None  # the protocol model requires it
         self.amp_forced = command.on
-        self.amplifier.set(command.on)
+        if not self.horn.amp(command.on, now) and command.on:
+            ack("power on held: amplifier cooling down")
 
     def _start_command_item(self, command: Command, now: datetime, repeats_left: int) -> None:
         item = command.item
@@ -500,6 +564,7 @@ class Playout:
             return
         emergency = command.action is CommandAction.EMERGENCY
         volume = self.config.emergency_volume if emergency else self._volume_for(item)
+        # (the cap applies to emergencies too: HornGuard.start_sound in _play)
         end_at = now + timedelta(seconds=item.duration_s)
         source = self.resolve(item)  # the runtime fetched it before submitting the command
         if source is None:
@@ -529,7 +594,7 @@ class Playout:
             source.location,
             0.0,
             item.duration_s,
-            self._volume_for(item),
+            self.horn.preview(self._volume_for(item)),
         )
         try:
             self.player.prepare(request)
@@ -538,8 +603,9 @@ class Playout:
 
     # -- amplifier and sleeping ----------------------------------------------------------
     def _drive_amplifier(self, now: datetime, next_start: datetime | None) -> None:
+        emergency = self.playing is not None and _is_emergency(self.playing.command)
         if self.amp_forced is not None and not (self.playing and self.playing.command):
-            self.amplifier.set(self.amp_forced)
+            self.horn.amp(self.amp_forced, now)
             return
         lead = timedelta(seconds=self.config.amp_lead_s)
         tail = timedelta(seconds=self.config.amp_tail_s)
@@ -549,7 +615,7 @@ class Playout:
             or (self._last_end is not None and now - self._last_end < tail)
             or (self._media_wait_until is not None and now < self._media_wait_until)
         )
-        self.amplifier.set(want)
+        self.horn.amp(want, now, emergency=emergency)
 
     def _next_wake(self, now: datetime, next_start: datetime | None) -> float:
         """Seconds from *now on the clock* (not the step's ``now``) to the next deadline."""
@@ -610,7 +676,7 @@ class Playout:
         if self.playing is not None:
             self.playing.playback.stop()
             self.playing = None
-        self.amplifier.set(False)
+        self.horn.amp(False, self.clock.now())
         self.player.close()
 
 
@@ -622,6 +688,10 @@ def wait_precisely(seconds: float) -> None:
         time.sleep(seconds - SPIN_S)
     while time.perf_counter() < deadline:
         pass
+
+
+def _is_emergency(command: Command | None) -> bool:
+    return command is not None and command.action is CommandAction.EMERGENCY
 
 
 def _unavailable(item: PlaylistItem, late_s: float) -> str:

@@ -18,9 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from agent.backends import make_amplifier, make_player, make_volume
+from agent.backends.volume import NoopVolume, Volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
+from agent.horn import HornConfig, HornGuard, VolumeMemory
 from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
@@ -42,6 +44,23 @@ log = logging.getLogger(__name__)
 def _fallback_note(item: PlaylistItem) -> str:
     name = item.media.filename if item.media else "media"
     return f"fallback played: {name} not downloaded and verified"
+
+
+def horn_config(settings: AgentSettings, volume: Volume) -> HornConfig:
+    """The horn-safety settings; no soft start where nothing can change the level while a
+    player runs (a player spawned per item with no ALSA mixer: it would stay at the floor)."""
+    soft_start_s = settings.soft_start_s
+    if isinstance(volume, NoopVolume) and settings.player in ("mpv-spawn", "ffplay", "aplay"):
+        if soft_start_s > 0:
+            log.warning("soft start needs alsa_control or player = mpv: disabled")
+        soft_start_s = 0.0
+    return HornConfig(
+        max_volume=settings.max_volume,
+        soft_start_s=soft_start_s,
+        soft_start_floor=settings.soft_start_floor,
+        amp_max_on_s=settings.amp_max_on_s,
+        amp_cooldown_s=settings.amp_cooldown_s,
+    )
 
 
 class AgentConfigError(RuntimeError):
@@ -125,11 +144,14 @@ class AgentRuntime:
             verify=settings.http_verify(),
         )
         player = make_player(settings)
+        amplifier = make_amplifier(settings)
+        volume = make_volume(settings, player)
+        self.volume_memory = VolumeMemory(data / "horn.sqlite")
         self.playout = Playout(
             self.clock,
             player,
-            make_amplifier(settings),
-            make_volume(settings, player),
+            amplifier,
+            volume,
             self.played,
             self._emit,
             self._resolve,
@@ -144,6 +166,7 @@ class AgentRuntime:
                 CommandAction.REBOOT: self._reboot_command,
                 CommandAction.UPDATE: self._update_command,
             },
+            horn=HornGuard(horn_config(settings, volume), volume, amplifier, self.volume_memory),
         )
         # a finished download wakes the playout: an item may be waiting for exactly that file
         self.cache_worker = CacheWorker(
@@ -351,6 +374,7 @@ class AgentRuntime:
         self.cache_worker.stop()
         self.outbox.close()
         self.played.close()
+        self.volume_memory.close()
         self.sync.close()
 
     def healthy(self) -> bool:

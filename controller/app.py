@@ -25,6 +25,7 @@ from controller.api.routes import (
     emergency,
     enrolment,
     fleet,
+    live,
     media,
     nodes,
     playback_events,
@@ -46,6 +47,7 @@ from controller.panel import setup as panel
 from controller.panel.routes import announcements as panel_announcements
 from controller.panel.routes import approvals as panel_approvals
 from controller.panel.routes import audit as panel_audit
+from controller.panel.routes import broadcast as panel_broadcast
 from controller.panel.routes import dashboard as panel_dashboard
 from controller.panel.routes import dictionary as panel_dictionary
 from controller.panel.routes import emergency as panel_emergency
@@ -54,7 +56,9 @@ from controller.panel.routes import login as panel_login
 from controller.panel.routes import logs as panel_logs
 from controller.panel.routes import map as panel_map
 from controller.panel.routes import nodes as panel_nodes
+from controller.panel.routes import relays as panel_relays
 from controller.panel.routes import reports as panel_reports
+from controller.panel.routes import safety as panel_safety
 from controller.panel.routes import schedule as panel_schedule
 from controller.panel.routes import tokens as panel_tokens
 from controller.panel.routes import updates as panel_updates
@@ -73,6 +77,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     emergency.router,
     enrolment.router,
     fleet.router,
+    live.router,
     media.router,
     nodes.router,
     playback_events.router,
@@ -92,6 +97,7 @@ PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_approvals.router,
     panel_inbox.router,
     panel_audit.router,
+    panel_broadcast.router,
     panel_dashboard.router,
     panel_dictionary.router,
     panel_emergency.router,
@@ -100,6 +106,8 @@ PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_map.router,
     panel_nodes.router,
     panel_reports.router,
+    panel_relays.router,
+    panel_safety.router,
     panel_schedule.router,
     panel_tokens.router,
     panel_updates.router,

@@ -74,6 +74,20 @@ class ControllerSettings(LoaSettings):
         description="a priority bulletin waits for a programme slot starting within this many "
         "hours, else it airs at once",
     )
+    icecast_host: str | None = Field(
+        None, description="Icecast server for live broadcasts from the panel (None = live off)"
+    )
+    icecast_port: int = Field(8000, ge=1, le=65535)
+    icecast_mount: str = Field("/live.mp3", pattern=r"^/[A-Za-z0-9._/-]{1,100}$")
+    icecast_source_password: SecretStr | None = Field(
+        None, description="Icecast source password (live is off without it)"
+    )
+    icecast_listen_url: str | None = Field(
+        None, description="URL agents play the live mount from; default http://host:port/mount"
+    )
+    live_max_s: float = Field(
+        3600.0, gt=0, le=6 * 3600, description="a live broadcast ends itself after this long"
+    )
     broker_password_file: Path | None = Field(
         None, description="Mosquitto password_file written from the database (None = unmanaged)"
     )

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from protocol.quiet_hours import MAX_WINDOWS, QuietWindow
 from protocol.topics import SLUG_RE
 
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -29,6 +30,13 @@ def _to_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+def _quiet_window(value: str) -> str:
+    return str(QuietWindow.parse(value))
+
+
+QuietHoursText = Annotated[str, Field(max_length=11), AfterValidator(_quiet_window)]
 
 
 class WireModel(BaseModel):
@@ -111,6 +119,10 @@ class Playlist(WireModel):
     window_end: UtcDatetime
     content_hash: Annotated[str, Field(max_length=128)] = ""
     items: Annotated[list[PlaylistItem], Field(max_length=5000)] = []
+    # horn safety (newer controllers): no volume above ``volume_cap``, and no non-emergency
+    # item started inside a quiet window ("21:30-05:00", local Asia/Ho_Chi_Minh time)
+    volume_cap: int | None = Field(default=None, ge=0, le=100)
+    quiet_hours: Annotated[list[QuietHoursText], Field(max_length=MAX_WINDOWS)] = []
 
     @model_validator(mode="after")
     def _ordered(self) -> Playlist:
@@ -216,6 +228,7 @@ class EventKind(StrEnum):
     COMMAND_REJECTED = "command_rejected"
     UPDATE_INSTALLED = "update_installed"  # detail: the version now running
     UPDATE_FAILED = "update_failed"  # detail: "<version>: <reason>"
+    AMP_DUTY_LIMIT = "amp_duty_limit"  # detail: how long it was on, how long it cools down
 
 
 class PlaybackEvent(WireModel):

@@ -23,6 +23,7 @@ class BumpReason(StrEnum):
     OVERLAP = "overlaps higher-priority item"
     WINDOW_EDGE = "crosses window edge"
     MEDIA_NOT_READY = "media not ready"
+    QUIET_HOURS = "quiet hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,9 @@ class CompileResult:
     items: list[PlaylistItem]
     content_hash: str
     bumped: list[Bump] = field(default_factory=list)
+    # horn safety (schedules.quiet_hours.apply_horn_policy): sent with the playlist
+    volume_cap: int | None = None
+    quiet_hours: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,8 @@ class NullPlayer(Player):
 class TapPlayer(Player):
     """Silent, but appends one JSON line per start so tests can check timing on the wall clock.
 
-    Line: ``{"item_id", "started_at", "media", "kind", "offset_s"}``, ``started_at`` in UTC.
+    Line: ``{"item_id", "started_at", "media", "kind", "offset_s", "volume"}``, ``started_at`` in
+    UTC, ``volume`` the level the item starts at (null: the mixer's).
     """
 
     name = "tap"
@@ -117,6 +118,7 @@ class TapPlayer(Player):
             "media": request.source,
             "kind": request.kind,
             "offset_s": round(request.offset_s, 3),
+            "volume": request.volume,
         }
         with self._lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")

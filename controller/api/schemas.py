@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from protocol.models import Priority
+from protocol.quiet_hours import format_quiet_hours, parse_quiet_hours
 from protocol.topics import SLUG_RE
 
 
@@ -43,6 +44,28 @@ class ZoneOut(BaseModel):
     kind: str
     parent_id: str | None
     needs_approval: bool = False
+    volume_cap: int | None = None
+    quiet_hours: str | None = None
+
+
+def _quiet_text(value: str | None) -> str | None:
+    """Normalised quiet hours ("21:30-05:00, 12:00-13:00"); empty means none."""
+    windows = parse_quiet_hours(value)
+    return format_quiet_hours(windows) or None
+
+
+class HornSafetyIn(StrictBody):
+    """Horn safety of a zone or node (PATCH: only the fields given change; null clears).
+    ``quiet_hours`` belongs to zones only."""
+
+    volume_cap: Annotated[int, Field(ge=0, le=100)] | None = None
+    quiet_hours: Annotated[str | None, Field(max_length=200), AfterValidator(_quiet_text)] = None
+
+
+class ZoneSettingsIn(HornSafetyIn):
+    """A zone's settings: horn safety, and for a commune whether its items need approval."""
+
+    needs_approval: bool | None = None
 
 
 class NodeIn(StrictBody):
@@ -66,6 +89,8 @@ class NodeOut(BaseModel):
     last_heartbeat_at: datetime | None
     last_heartbeat: dict[str, Any] | None
     revoked: bool
+    volume_cap: int | None = None
+    effective_volume_cap: int | None = None
 
 
 class NodeCreatedOut(NodeOut):

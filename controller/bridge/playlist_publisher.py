@@ -133,6 +133,8 @@ class PlaylistPublisher:
             window_end=window_end,
             content_hash=result.content_hash,
             items=result.items,
+            volume_cap=result.volume_cap,
+            quiet_hours=list(result.quiet_hours),
         )
         payload = self._signer.sign(playlist)
         info = self._publish(topics.node_playlist(node_id), payload, 1, True)

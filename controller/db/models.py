@@ -62,6 +62,10 @@ class Zone(Base):
     created_at: Mapped[datetime]
     # Commune setting: operators' drafts wait for an approver before they reach a playlist.
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # horn safety (services/horn.py): no node in the zone plays above the cap (0-100), and
+    # only emergencies play in the quiet hours ("21:30-05:00, ...", local Vietnam time)
+    volume_cap: Mapped[int | None] = mapped_column(Integer)
+    quiet_hours: Mapped[str | None] = mapped_column(String(200))
 
 
 class Node(Base):
@@ -82,6 +86,7 @@ class Node(Base):
     last_heartbeat_at: Mapped[datetime | None]
     last_heartbeat: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
+    volume_cap: Mapped[int | None] = mapped_column(Integer)  # 0-100; with its zones' caps
 
     extra_zones: Mapped[list[NodeZone]] = relationship(cascade="all, delete-orphan")
 

@@ -19,6 +19,8 @@ from controller.services.announcements import Targets, ensure_media, resolve_tar
 from controller.services.approvals import approval_for_new
 from controller.services.container import Controller
 from controller.services.pronunciation import entries_for_targets
+from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
+from controller.services.schedule_store import announcement_entry
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import ItemKind, Priority
 
@@ -120,6 +122,11 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
         if ann.approval == "pending":
             ann.submitted_at = now
         session.add(ann)
+        session.flush()
+        try:  # nothing is committed when it falls in quiet hours
+            refuse_in_quiet_hours(session, announcement_entry(ann), now)
+        except QuietHoursConflict as exc:
+            raise ComposeError("ann.error_quiet", exc.when) from None
         session.commit()
         nodes = sorted(
             nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from controller.db.models import Command as CommandRow
 from controller.db.models import CommandDelivery, Node, Zone
 from controller.services.announcements import ensure_media
+from controller.services.horn import capped, node_cap, zone_cap
 from controller.services.pronunciation import entries_for_targets
 from controller.services.zones import ZoneTree, reached_query
 from protocol import topics
@@ -59,7 +60,14 @@ def issue_command(
     created_by: str | None = None,
 ) -> IssuedCommand:
     """Build (:func:`build_command`), sign, store and publish one command: the API, the
-    panel, the CLI and the benchmarks all issue commands through here."""
+    panel, the CLI and the benchmarks all issue commands through here. Volumes are capped
+    to the target's effective cap (``services.horn``; the agent caps again)."""
+    if volume is not None or (item is not None and item.volume is not None):
+        with ctl.sessions() as session:
+            cap = node_cap(session, node_id) if node_id else zone_cap(session, zone_id or "")
+        volume = capped(volume, cap)
+        if item is not None:
+            item = item.model_copy(update={"volume": capped(item.volume, cap)})
     command = build_command(
         ctl.clock,
         action=action,

@@ -53,6 +53,8 @@ class Controller:
     agent_dist: AgentDist | None = None
     # APScheduler listeners added to the scheduler whenever this process runs it (metrics).
     scheduler_listeners: list[Callable[[Any], None]] = field(default_factory=list)
+    # the one live broadcast desk of this process (services.live.live_desk builds it)
+    live_desk: Any = None
 
     @classmethod
     def build(cls, settings: ControllerSettings, clock: Clock | None = None) -> Controller:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from controller.db.models import CommandDelivery, Emergency, Media, PlaybackEvent, Zone
 from controller.services.announcements import ensure_media
 from controller.services.commands import issue_command, store_and_publish
+from controller.services.horn import capped, zone_cap
 from controller.services.pronunciation import entries_for_zones
 from controller.services.zones import ZoneTree
 from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
@@ -82,6 +83,7 @@ def issue_emergency(
     _check_timing(request, now)
     with ctl.sessions.begin() as session:
         zones = _outermost_zones(session, request.zone_ids)
+        caps = {zone: zone_cap(session, zone) for zone in zones}  # horn safety: capped too
         media = _media_for(ctl, session, request, now)
         emergency_id = uuid.uuid4().hex
         title = request.title or (request.text or "").strip().split("\n")[0][:120] or "Khẩn cấp"
@@ -126,7 +128,7 @@ def issue_emergency(
                 issued_at=now,
                 expires_at=expires_at,
                 zone_id=zone,
-                item=item,
+                item=item.model_copy(update={"volume": capped(item.volume, caps[zone])}),
                 repeat=request.repeat,
                 repeat_every_s=request.repeat_every_s,
                 until=request.until,

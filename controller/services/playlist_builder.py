@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Node, NodeZone
+from controller.services.horn import node_policies
 from controller.services.schedule_store import Calendar, load_calendar
 from controller.services.zones import ZoneTree
 from schedules import CompileResult, compile_fleet
+from schedules.quiet_hours import apply_horn_policy
 
 
 def fleet_zones(
@@ -71,6 +73,18 @@ def build_playlists(
     window_end: datetime,
     node_ids: Iterable[str] | None = None,
 ) -> dict[str, CompileResult]:
-    """Read nodes and calendar and compile (all active nodes when ``node_ids`` is None)."""
+    """Read nodes and calendar and compile (all active nodes when ``node_ids`` is None);
+    each node's caps and quiet hours are applied (``services.horn``)."""
     nodes = fleet_zones(session, node_ids)
-    return compile_calendar(load_calendar(session, now), nodes, window_start, window_end)
+    results = compile_calendar(load_calendar(session, now), nodes, window_start, window_end)
+    return with_horn_policies(session, nodes, results)
+
+
+def with_horn_policies(
+    session: Session, nodes: Mapping[str, frozenset[str]], results: dict[str, CompileResult]
+) -> dict[str, CompileResult]:
+    """``results`` with each node's volume cap and quiet hours applied (in place)."""
+    for node_id, policy in node_policies(session, nodes).items():
+        if node_id in results:
+            results[node_id] = apply_horn_policy(results[node_id], policy)
+    return results

@@ -72,11 +72,21 @@ def _seed(api: httpx.Client) -> None:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def controller_settings() -> dict[str, str]:
+    """Extra ``loa controller`` settings; a test module overrides this (e.g. Icecast)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def system(
+    tmp_path_factory: pytest.TempPathFactory, controller_settings: dict[str, str]
+) -> Iterator[System]:
     root = tmp_path_factory.mktemp("browser")
     broker = MosquittoProcess(root / "mosquitto")
     broker.start()
-    ctl = ControllerProcess(root / "controller", broker.port, immediate_lead_s="3")
+    ctl = ControllerProcess(
+        root / "controller", broker.port, immediate_lead_s="3", **controller_settings
+    )
     agents: list[AgentProcess] = []
     try:
         ctl.start()

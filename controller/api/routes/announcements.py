@@ -36,12 +36,14 @@ from controller.services.announcements import (
 from controller.services.approvals import approval_for_new
 from controller.services.container import Controller
 from controller.services.playlist_builder import build_playlists
+from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
 from controller.services.schedule_editing import (
     ScheduleInputError,
     build_entry,
     check_not_past,
     first_start,
 )
+from controller.services.schedule_store import announcement_entry
 from controller.services.zones import ZoneTree, nodes_reached
 from schedules import OnceRule, ScheduleEntry, occurrences
 from schedules.rules import Rule
@@ -222,6 +224,10 @@ def _create(
                 body.priority,
             )
         session.flush()
+        try:  # nothing is committed when it falls in quiet hours
+            refuse_in_quiet_hours(session, announcement_entry(ann), now)
+        except QuietHoursConflict as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         audit_trail.add(
             session,
             ctl,

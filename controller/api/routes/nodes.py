@@ -6,14 +6,15 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from controller.api import audit_trail
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
-from controller.api.schemas import NodeCreatedOut, NodeIn, NodeOut
+from controller.api.schemas import HornSafetyIn, NodeCreatedOut, NodeIn, NodeOut
 from controller.api.scoping import ScopeDep, require_node
 from controller.db.models import Node
-from controller.services import provisioning
+from controller.services import horn, provisioning
 
 router = APIRouter(prefix="/api/v1/nodes", tags=["nodes"])
 
@@ -31,6 +32,7 @@ def node_out(node: Node) -> NodeOut:
         last_heartbeat_at=node.last_heartbeat_at,
         last_heartbeat=node.last_heartbeat,
         revoked=node.revoked_at is not None,
+        volume_cap=node.volume_cap,
     )
 
 
@@ -52,7 +54,39 @@ def get_node(node_id: str, session: SessionDep, _: Viewer, scope: ScopeDep) -> N
     node = session.get(Node, node_id)
     if node is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no node {node_id!r}")
-    return node_out(node)
+    out = node_out(node)
+    out.effective_volume_cap = horn.node_cap(session, node_id)
+    return out
+
+
+@router.patch("/{node_id}")
+async def patch_node(
+    node_id: str, body: HornSafetyIn, request: Request, ctl: ControllerDep, who: Admin
+) -> NodeOut:
+    """Set the node's own volume cap (admin); its zones' caps still apply (the lowest wins).
+    Quiet hours are set on zones, not nodes."""
+    if "quiet_hours" in body.model_fields_set:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "quiet hours are set on zones, not on nodes"
+        )
+
+    def work() -> NodeOut:
+        with ctl.sessions() as session:
+            node = session.get(Node, node_id)
+            if node is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no node {node_id!r}")
+            if "volume_cap" in body.model_fields_set:
+                node.volume_cap = body.volume_cap
+            detail = f"volume_cap={node.volume_cap}"
+            audit_trail.add(session, ctl, who, request, "node.safety", f"node:{node_id}", detail)
+            session.commit()
+            out = node_out(node)
+            out.effective_volume_cap = horn.node_cap(session, node_id)
+            return out
+
+    out = await run_in_threadpool(work)
+    await run_in_threadpool(ctl.publisher.refresh, [node_id])
+    return out
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

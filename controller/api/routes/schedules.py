@@ -31,6 +31,7 @@ from controller.db.models import Node, ScheduleEntryRow
 from controller.services.announcements import Targets
 from controller.services.container import Controller
 from controller.services.playlist_builder import fleet_zones
+from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
 from controller.services.schedule_editing import (
     ScheduleInputError,
     build_entry,
@@ -202,6 +203,10 @@ def _save(
     entry = _prepare(ctl, body, targets, entry_id)
     _, conflicts = conflicts_of(ctl, entry)
     with ctl.sessions() as session:
+        try:
+            refuse_in_quiet_hours(session, entry, ctl.clock.now())
+        except QuietHoursConflict as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         row = save_entry(session, entry, ctl.clock.now(), created_by=who.username)
         audit_trail.add(
             session,

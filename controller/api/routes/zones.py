@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from controller.api import audit_trail
 from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
-from controller.api.schemas import StrictBody, ZoneIn, ZoneOut
+from controller.api.schemas import ZoneIn, ZoneOut, ZoneSettingsIn
 from controller.api.scoping import ScopeDep
 from controller.db.models import Node, Zone
+from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
 
@@ -23,6 +25,8 @@ def _out(zone: Zone) -> ZoneOut:
         kind=zone.kind,
         parent_id=zone.parent_id,
         needs_approval=zone.needs_approval,
+        volume_cap=zone.volume_cap,
+        quiet_hours=zone.quiet_hours,
     )
 
 
@@ -62,25 +66,59 @@ def create_zone(
     return _out(zone)
 
 
-class ZoneSettingsIn(StrictBody):
-    needs_approval: bool
+@router.get("/{zone_id}")
+def get_zone(
+    zone_id: Annotated[str, Path(max_length=64)], session: SessionDep, _: Viewer, scope: ScopeDep
+) -> ZoneOut:
+    zone = session.get(Zone, zone_id)
+    if zone is None or not scope.sees_zone(zone_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
+    return _out(zone)
 
 
 @router.patch("/{zone_id}")
-def update_zone_settings(
+async def patch_zone(
     zone_id: Annotated[str, Path(max_length=64)],
     body: ZoneSettingsIn,
     request: Request,
-    session: SessionDep,
     ctl: ControllerDep,
     who: Admin,
 ) -> ZoneOut:
-    """A commune's settings: ``needs_approval`` holds operators' items for an approver."""
-    zone = session.get(Zone, zone_id)
-    if zone is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
-    zone.needs_approval = body.needs_approval
-    detail = f"needs_approval={body.needs_approval}"
-    audit_trail.add(session, ctl, who, request, "zone.settings", f"zone:{zone_id}", detail)
-    session.commit()
-    return _out(zone)
+    """A zone's settings (admin: they bind every node below it). ``needs_approval`` holds a
+    commune's operator items for an approver; the volume cap and quiet hours reach the
+    nodes in new playlists, and non-emergency items already scheduled into new quiet hours
+    are dropped from them. Only the fields given change; null clears a cap or quiet hours."""
+
+    def work() -> tuple[ZoneOut, list[str]]:
+        with ctl.sessions() as session:
+            zone = session.get(Zone, zone_id)
+            if zone is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
+            changed = body.model_fields_set
+            if "needs_approval" in changed:
+                if body.needs_approval is None:
+                    raise HTTPException(
+                        status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        "needs_approval must be true or false",
+                    )
+                zone.needs_approval = body.needs_approval
+            if "volume_cap" in changed:
+                zone.volume_cap = body.volume_cap
+            if "quiet_hours" in changed:
+                zone.quiet_hours = body.quiet_hours
+            detail = (
+                f"needs_approval={zone.needs_approval} volume_cap={zone.volume_cap} "
+                f"quiet_hours={zone.quiet_hours or ''}"
+            )
+            audit_trail.add(session, ctl, who, request, "zone.settings", f"zone:{zone_id}", detail)
+            session.commit()
+            out = _out(zone)
+            if not changed & {"volume_cap", "quiet_hours"}:
+                return out, []
+            nodes = nodes_reached(session, ZoneTree.load(session), [zone_id], [])
+            return out, sorted(nodes)
+
+    out, nodes = await run_in_threadpool(work)
+    if nodes:
+        await run_in_threadpool(ctl.publisher.refresh, nodes)
+    return out

@@ -15,7 +15,7 @@ from controller.panel.queries.announcements import Airing, airing_between
 from controller.panel.queries.playing_now import Playing, playing_now
 from controller.panel.timefmt import local_midnight_utc, today_local
 
-FAILURE_KINDS = ("failed", "missed", "skipped", "command_rejected")
+FAILURE_KINDS = ("failed", "missed", "skipped", "command_rejected", "amp_duty_limit")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,16 @@ from controller.services.zones import ZoneTree, nodes_reached
 PAGE_SIZE = 50
 LogSelect = Select[int, datetime, str, str, str | None, str | None, int | None, str]
 CSV_CHUNK = 5000
-KINDS = ("started", "finished", "failed", "skipped", "missed", "command_ack", "command_rejected")
+KINDS = (
+    "started",
+    "finished",
+    "failed",
+    "skipped",
+    "missed",
+    "command_ack",
+    "command_rejected",
+    "amp_duty_limit",
+)
 COLUMNS = (
     PlaybackEvent.id,
     PlaybackEvent.at,

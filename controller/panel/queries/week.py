@@ -21,7 +21,11 @@ from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import PlaybackEvent
-from controller.services.playlist_builder import compile_calendar, fleet_zones
+from controller.services.playlist_builder import (
+    compile_calendar,
+    fleet_zones,
+    with_horn_policies,
+)
 from controller.services.schedule_store import load_calendar
 from schedules import OnceRule, Rule, ScheduleEntry
 
@@ -84,9 +88,9 @@ def week_occurrences(
         return []
     calendar = load_calendar(session, now)
     infos = {e.id: _info(e, scope) for e in calendar.entries}
-    results = compile_calendar(
-        calendar, fleet_zones(session, node_ids), begin, begin + timedelta(days=days)
-    )
+    zones = fleet_zones(session, node_ids)
+    results = compile_calendar(calendar, zones, begin, begin + timedelta(days=days))
+    results = with_horn_policies(session, zones, results)  # quiet hours: not shown as playing
     shared: dict[tuple[str, datetime], list[str]] = defaultdict(list)
     items = {}
     for node_id, result in results.items():

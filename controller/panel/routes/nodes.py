@@ -17,6 +17,7 @@ from controller.panel.node_commands import ControlError, ControlRequest, send_co
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import heartbeat_chart, item_names
 from controller.panel.queries import nodes as q
+from controller.services import horn
 from controller.services.commands import CommandTargetError
 
 router = APIRouter(prefix="/panel", include_in_schema=False)
@@ -78,6 +79,7 @@ def _node_page(
         names = item_names.resolve(
             session, [], [e.item_id for e in events], [e.command_id for e in events]
         )
+        effective_cap = horn.node_cap(session, node_id)
     return page.render(
         "node.html",
         status_code,
@@ -98,6 +100,7 @@ def _node_page(
         names=names,
         action_label=lambda action: log_text.action_label(page.t, action),
         human_detail=lambda detail: log_text.human_detail(page.t, detail, names),
+        effective_cap=effective_cap,
     )
 
 

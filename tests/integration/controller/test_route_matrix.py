@@ -179,6 +179,9 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{V}/nodes/{{node_id}}"): Policy(
         Role.VIEWER, Scoped.PATH, fixed(f"{V}/nodes/dong-an-1")
     ),
+    ("GET", f"{V}/zones/{{zone_id}}"): Policy(
+        Role.VIEWER, Scoped.PATH, fixed(f"{V}/zones/ban-dong-an")
+    ),
     # -- operator writes inside the scope ------------------------------------------------
     ("POST", f"{V}/announcements"): Policy(
         Role.OPERATOR, Scoped.BODY, lambda env: Call(f"{V}/announcements", {"json": _ann_body(env)})
@@ -214,6 +217,17 @@ POLICY: dict[tuple[str, str], Policy] = {
     ),
     ("POST", f"{V}/emergencies/{{emergency_id}}/cancel"): Policy(
         Role.OPERATOR, Scoped.PATH, lambda env: Call(f"{V}/emergencies/{env.emergency()}/cancel")
+    ),
+    # live from the panel: this controller has no Icecast (503), and no broadcast is on air
+    ("GET", f"{V}/live"): Policy(Role.VIEWER, Scoped.NO, fixed(f"{V}/live")),
+    ("POST", f"{V}/live"): Policy(
+        Role.OPERATOR, Scoped.BODY, fixed(f"{V}/live", json={"zones": ["ban-dong-an"]}), ok=(503,)
+    ),
+    ("POST", f"{V}/live/{{live_id}}/audio"): Policy(
+        Role.OPERATOR, Scoped.PATH, fixed(f"{V}/live/abc/audio", content=b"x"), ok=(404,)
+    ),
+    ("POST", f"{V}/live/{{live_id}}/stop"): Policy(
+        Role.OPERATOR, Scoped.PATH, fixed(f"{V}/live/abc/stop"), ok=(404,)
     ),
     ("POST", f"{V}/tts/preview"): Policy(
         Role.OPERATOR, Scoped.NO, fixed(f"{V}/tts/preview", json=_tts_body())
@@ -269,6 +283,13 @@ POLICY: dict[tuple[str, str], Policy] = {
             f"{V}/zones",
             {"json": {"id": f"thon-{_fresh(env)}", "name": "Thôn", "parent_id": "xa-dong-tien"}},
         ),
+    ),
+    # horn safety (volume caps, quiet hours): admin only, they bind every node below
+    ("PATCH", f"{V}/zones/{{zone_id}}"): Policy(
+        Role.ADMIN, Scoped.NO, fixed(f"{V}/zones/ban-dong-an", json={"volume_cap": 90})
+    ),
+    ("PATCH", f"{V}/nodes/{{node_id}}"): Policy(
+        Role.ADMIN, Scoped.NO, fixed(f"{V}/nodes/dong-an-1", json={"volume_cap": 90})
     ),
     ("GET", f"{V}/users"): Policy(Role.ADMIN, Scoped.NO, fixed(f"{V}/users")),
     ("POST", f"{V}/users"): Policy(
@@ -427,11 +448,6 @@ POLICY: dict[tuple[str, str], Policy] = {
         lambda env: Call(
             f"{V}/approvals/emergencies/{env.ids['emergency_a']}/review", {"json": {}}
         ),
-    ),
-    ("PATCH", f"{V}/zones/{{zone_id}}"): Policy(
-        Role.ADMIN,
-        Scoped.NO,
-        fixed(f"{V}/zones/xa-dong-tien", json={"needs_approval": False}),
     ),
 }
 
