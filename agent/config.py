@@ -33,7 +33,15 @@ class AgentSettings(LoaSettings):
         " enrolment writes the controller's pinned CA here. Set = MQTT uses TLS",
     )
     mqtt_tls_ca: Path | None = Field(None, description="deprecated name of tls_ca")
-    mqtt_keepalive_s: int = Field(60, ge=5, le=3600)
+    mqtt_keepalive_s: int = Field(
+        180,
+        ge=5,
+        le=3600,
+        description="MQTT keep-alive. 180 s: above heartbeat_max_interval_s, so an idle node's"
+        " QoS 1 heartbeat (and its PUBACK) is all the link carries - no PINGREQ of its own -"
+        " yet well under the ~5 min after which mobile carriers' NATs drop idle TCP mappings;"
+        " the broker fires the Last Will after 1.5 x this of silence (docs/weak-links.md)",
+    )
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     trusted_keys: list[str] = Field(
         default_factory=list, description="base64 Ed25519 public keys (old + new during rotation)"
@@ -50,7 +58,21 @@ class AgentSettings(LoaSettings):
         None, description="ALSA PCM the players write to (e.g. default, hw:0,0); None = default"
     )
     tap_file: Path | None = None
-    heartbeat_interval_s: float = Field(30.0, gt=0)
+    heartbeat_interval_s: float = Field(
+        30.0, gt=0, description="how often the agent looks for news to report (sends only news)"
+    )
+    heartbeat_max_interval_s: float = Field(
+        150.0, gt=0, description="longest silence while nothing changes (the sign of life)"
+    )
+    heartbeat_full_every_s: float = Field(
+        1800.0, gt=0, description="a full snapshot at least this often (deltas between)"
+    )
+    heartbeat_delta: bool = Field(
+        True, description="send only changed fields; false = a full snapshot every interval"
+    )
+    heartbeat_encoding: Literal["cbor", "json"] = Field(
+        "cbor", description="cbor = compact wire encoding; json = readable (debugging)"
+    )
     cache_max_mb: int = Field(1024, ge=1)
     amp_lead_s: float = Field(2.0, ge=0)
     amp_tail_s: float = Field(5.0, ge=0)

@@ -23,6 +23,7 @@ from agent.backends import make_amplifier, make_player, make_volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
+from agent.heartbeat import HeartbeatPolicy
 from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
@@ -173,6 +174,16 @@ class AgentRuntime:
             settings.outbox_resend_s,
             self._heartbeat_fields,
             settings.report_linger_s,
+            policy=HeartbeatPolicy(
+                check_s=settings.heartbeat_interval_s,
+                max_interval_s=max(
+                    settings.heartbeat_max_interval_s, settings.heartbeat_interval_s
+                ),
+                full_every_s=settings.heartbeat_full_every_s,
+            )
+            if settings.heartbeat_delta
+            else None,
+            compact=settings.heartbeat_encoding == "cbor",
         )
         self.updater = Updater(
             settings,

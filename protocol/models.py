@@ -204,6 +204,12 @@ class Heartbeat(WireModel):
     clock_source: Annotated[str, Field(max_length=16)] | None = None
     clock_synced: bool | None = None
     outbox_pending: int | None = Field(default=None, ge=0)
+    # newer agents (weak-link work): a delta carries only the fields that changed since the
+    # last heartbeat (the controller merges it into the node's last snapshot); absent = a
+    # full snapshot, as older agents always send. ``next_within_s``: the longest the agent
+    # stays silent when nothing changes (the controller's offline rule allows for it).
+    delta: bool | None = None
+    next_within_s: float | None = Field(default=None, gt=0, le=86400)
 
 
 class EventKind(StrEnum):

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = {
-    "agent-idle", "compile", "emergency", "fanout", "faults", "ingest", "panel", "reading",
+    "agent-idle", "compile", "emergency", "fanout", "faults", "field", "ingest", "panel", "reading",
     "sound-start", "timing", "tts",
 }  # fmt: skip
 
