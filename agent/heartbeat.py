@@ -20,15 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# a measured value is news only when it moved this much since it was last sent
-THRESHOLDS: dict[str, float] = {
-    "load1": 0.5,
-    "mem_used_pct": 5.0,
-    "cpu_temp_c": 3.0,
-    "disk_free_mb": 100.0,
-    "clock_offset_ms": 25.0,
-    "link_quality": 10.0,
-    "cache_bytes": 1_000_000.0,
+# a measured value is news only when it moved by at least max(absolute, relative x old)
+# since it was last sent (load on a busy Pi wanders by more than 0.5 from minute to minute)
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "load1": (1.0, 0.5),
+    "mem_used_pct": (5.0, 0.0),
+    "cpu_temp_c": (3.0, 0.0),
+    "disk_free_mb": (100.0, 0.05),
+    "clock_offset_ms": (25.0, 0.0),
+    "link_quality": (10.0, 0.0),
+    "cache_bytes": (1_000_000.0, 0.0),
 }
 # carried in full snapshots only: they change on every look and nobody waits for them
 FULL_ONLY = frozenset({"uptime_s"})
@@ -43,7 +44,9 @@ class HeartbeatPolicy:
 
 
 def changed_fields(
-    last: dict[str, Any], fields: dict[str, Any], thresholds: dict[str, float] = THRESHOLDS
+    last: dict[str, Any],
+    fields: dict[str, Any],
+    thresholds: dict[str, tuple[float, float]] = THRESHOLDS,
 ) -> dict[str, Any]:
     """The fields of ``fields`` that differ from ``last`` by more than their threshold."""
     out: dict[str, Any] = {}
@@ -54,7 +57,8 @@ def changed_fields(
         limit = thresholds.get(key)
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         if limit is not None and numeric and isinstance(old, int | float):
-            if abs(value - old) >= limit:
+            absolute, relative = limit
+            if abs(value - old) >= max(absolute, relative * abs(old)):
                 out[key] = value
         elif value != old or key not in last:
             out[key] = value

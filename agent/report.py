@@ -184,9 +184,10 @@ class Reporter:
             if planned is None:
                 return False
             fields, is_delta = planned
-            fields["next_within_s"] = self.planner.next_within_s()
             if is_delta:
-                fields["delta"] = True
+                fields["delta"] = True  # the controller keeps next_within_s from the full one
+            else:
+                fields["next_within_s"] = self.planner.next_within_s()
             qos = 1  # the PUBACK doubles as the keep-alive's answer (no PINGREQ needed)
         heartbeat = Heartbeat(node_id=self.node_id, sent_at=self.clock.now(), **fields)
         payload = encode_model(heartbeat, only_set=True) if self.compact else encode(heartbeat)

@@ -28,8 +28,8 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_DEPTH = 16
 # the tags cbor2 would decode itself (dates, big numbers, decimals, regexes, sets, uuids, ...)
-_KNOWN_TAGS = (0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258, 260, 261)
-_KNOWN_TAGS += (262, 263, 270, 1004, 55799)
+_KNOWN_TAGS = [0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258, 260, 261]
+_KNOWN_TAGS += [262, 263, 270, 1004, 55799]
 
 
 def _refuse_tag(*_args: Any) -> Any:

@@ -107,7 +107,7 @@ class SlowLink:
         self._fds: list[int] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        rng = random.Random(n)  # noqa: S311 - link loss, not security
+        rng = random.Random(n)  # link loss, not security
         self._up = _Direction(self.shape, rng)  # node -> host
         self._down = _Direction(self.shape, rng)  # host -> node
 

@@ -209,6 +209,8 @@ def _notice(r: Rig, node: str, media_dir: Path) -> float:
             now=now,
         )
         session.flush()
+        if ann.media is None:
+            raise BenchError("the notice was not rendered")
         name, seconds = f"{ann.media.sha256}.", float(ann.duration_s)
     r.ctl.publisher.refresh()
     if not wait_for(lambda: any(p.name.startswith(name) for p in media_dir.glob("*")), 300, 0.2):
