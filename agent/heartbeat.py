@@ -38,8 +38,8 @@ FULL_ONLY = frozenset({"uptime_s"})
 @dataclass(frozen=True)
 class HeartbeatPolicy:
     check_s: float = 30.0
-    max_interval_s: float = 150.0
-    full_every_s: float = 1800.0
+    max_interval_s: float = 180.0
+    full_every_s: float = 3600.0
     delta: bool = True
 
 

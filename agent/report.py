@@ -189,7 +189,10 @@ class Reporter:
             else:
                 fields["next_within_s"] = self.planner.next_within_s()
             qos = 1  # the PUBACK doubles as the keep-alive's answer (no PINGREQ needed)
-        heartbeat = Heartbeat(node_id=self.node_id, sent_at=self.clock.now(), **fields)
+        sent_at = self.clock.now()
+        if self.compact:  # whole seconds: 7 fewer bytes each time, and enough for a heartbeat
+            sent_at = sent_at.replace(microsecond=0)
+        heartbeat = Heartbeat(node_id=self.node_id, sent_at=sent_at, **fields)
         payload = encode_model(heartbeat, only_set=True) if self.compact else encode(heartbeat)
         return self.publisher.publish(topics.node_heartbeat(self.node_id), payload, qos)
 

@@ -64,6 +64,10 @@ class ControllerSettings(LoaSettings):
     upload_max_mb: int = Field(100, ge=1, le=2000)
     upload_max_duration_s: float = Field(3600, gt=0)
     mp3_bitrate_kbps: int = Field(56, ge=16, le=320)
+    opus_renditions: bool = Field(
+        True, description="name an Opus rendition beside each MP3 (for agents that can play it)"
+    )
+    opus_kbps: int = Field(16, ge=16, le=64, description="bitrate of those Opus renditions")
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
     )

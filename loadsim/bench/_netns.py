@@ -147,9 +147,10 @@ class SlowLink:
             self._fds.append(_open_tun(name))
         _run("ip", "link", "set", self.ns_if, "netns", self.ns)  # the open fd stays attached
         _run("ip", "addr", "add", self.host_ip, "peer", self.ns_ip, "dev", self.host_if)
-        _run("ip", "link", "set", self.host_if, "up")
+        # no multicast: the kernel's IGMP reports on a fresh interface are not node traffic
+        _run("ip", "link", "set", self.host_if, "multicast", "off", "up")
         _run(*inside, "ip", "addr", "add", self.ns_ip, "peer", self.host_ip, "dev", self.ns_if)
-        _run(*inside, "ip", "link", "set", self.ns_if, "up")
+        _run(*inside, "ip", "link", "set", self.ns_if, "multicast", "off", "up")
         _run(*inside, "ip", "link", "set", "lo", "up")
         self._thread = threading.Thread(target=self._forward, name="slow-link", daemon=True)
         self._thread.start()

@@ -59,6 +59,7 @@ BASELINE_ENV = {
     "LOA_HEARTBEAT_ENCODING": "json",
     "LOA_HEARTBEAT_DELTA": "false",
     "LOA_MQTT_KEEPALIVE_S": "60",
+    "LOA_AUDIO_FORMATS": '["mp3"]',
 }
 PROFILES: dict[str, dict[str, str]] = {"baseline": BASELINE_ENV, "new": {}}
 

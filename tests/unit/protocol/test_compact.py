@@ -67,3 +67,16 @@ def test_a_cbor_array_or_scalar_is_not_a_message() -> None:
         decode_any(Heartbeat, b"\x83\x01\x02\x03")  # an array: first byte is JSON's problem
     with pytest.raises(InvalidMessage):
         decode_any(Heartbeat, json.dumps([1]).encode())
+
+
+def test_an_agent_takes_the_first_encoding_it_prefers_among_those_offered() -> None:
+    from protocol.models import MediaAlt, MediaRef
+
+    alt = MediaAlt(sha256="b" * 64, ext="opus", size=10)
+    ref = MediaRef(sha256="a" * 64, ext="mp3", size=30, duration_s=5, alternatives=[alt])
+    opus = ref.in_format(["opus", "mp3"])
+    assert (opus.sha256, opus.ext, opus.size, opus.duration_s) == ("b" * 64, "opus", 10, 5)
+    assert ref.in_format(["mp3"]) is ref  # an MP3-only player keeps the MP3
+    assert ref.in_format(["wav"]) is ref  # nothing it prefers: the main file
+    plain = MediaRef(sha256="a" * 64, ext="mp3", size=30, duration_s=5)
+    assert plain.in_format(["opus", "mp3"]) is plain  # an older controller offered no Opus
