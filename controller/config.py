@@ -109,7 +109,12 @@ class ControllerSettings(LoaSettings):
     alert_webhook_url: str | None = Field(None, description="POST each new alert here as JSON")
     scheduler_enabled: bool = Field(True, description="run the jobs (one replica holds the lease)")
     horizon_interval_min: float = Field(10.0, gt=0, description="recompile + republish period")
-    heartbeat_retention_days: float = Field(30.0, gt=0)
+    heartbeat_retention_days: float = Field(
+        400.0, gt=0, description="how long the hourly heartbeat history is kept"
+    )
+    heartbeat_raw_keep_h: float = Field(
+        24.0, gt=0, description="raw heartbeats kept this long, then rolled up per hour"
+    )
     prerender_ahead_h: float = Field(6.0, gt=0, description="render TTS for items due this soon")
     prerender_interval_min: float = Field(15.0, gt=0)
     retention_interval_h: float = Field(6.0, gt=0)

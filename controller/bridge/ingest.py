@@ -228,31 +228,27 @@ class Ingestor:
     def _store_heartbeats(session: Session, heartbeats: list[HeartbeatMsg], now: datetime) -> None:
         """Every heartbeat as a row, and each node's newest snapshot on the node (Core
         executemany: the ORM's bulk path costs ~15 % more per row and there is nothing here for
-        it to track). A delta heartbeat is merged into the node's last snapshot."""
-        dumped = [
-            hb.model_dump(mode="json", exclude_none=True, exclude_unset=bool(hb.delta))
-            for hb in heartbeats
-        ]
-        pairs = sorted(zip(heartbeats, dumped, strict=True), key=lambda p: p[0].sent_at)
-        rows = [
-            {"node_id": hb.node_id, "sent_at": hb.sent_at, "received_at": now, "data": data}
-            for hb, data in pairs
-        ]
-        session.connection().execute(insert(Heartbeat), rows)
-        with_delta = {hb.node_id for hb in heartbeats if hb.delta}
+        it to track). A delta heartbeat is merged into the node's last snapshot, and its row
+        holds that merged snapshot (the chart and the hourly roll-up read whole snapshots)."""
+        ordered = sorted(heartbeats, key=lambda hb: hb.sent_at)
+        with_delta = {hb.node_id for hb in ordered if hb.delta}
         snapshots: dict[str, dict[str, Any]] = {}
         if with_delta:
             for node_id, last in session.execute(
                 select(Node.id, Node.last_heartbeat).where(Node.id.in_(with_delta))
             ):
                 snapshots[node_id] = dict(last or {})
-        for hb, data in pairs:  # oldest first: the newest value of each field wins
+        rows = []
+        for hb in ordered:  # oldest first: the newest value of each field wins
+            data = hb.model_dump(mode="json", exclude_none=True, exclude_unset=bool(hb.delta))
             if hb.delta:
-                merged = {**snapshots.get(hb.node_id, {}), **data}
-                merged.pop("delta", None)
-                snapshots[hb.node_id] = merged
-            else:
-                snapshots[hb.node_id] = data
+                data = {**snapshots.get(hb.node_id, {}), **data}
+                data.pop("delta", None)
+            snapshots[hb.node_id] = data
+            rows.append(
+                {"node_id": hb.node_id, "sent_at": hb.sent_at, "received_at": now, "data": data}
+            )
+        session.connection().execute(insert(Heartbeat), rows)
         # no rowcount check: a heartbeat from a node the database does not know yet must not
         # fail the batch
         nodes = cast(Table, Node.__table__)

@@ -15,6 +15,7 @@ from controller.bridge.playlist_publisher import PublishReport
 from controller.db.models import Heartbeat, Node, ScheduleEntryRow
 from controller.jobs.context import JobContext
 from controller.services.alerts import evaluate as evaluate_alerts
+from controller.services.heartbeat_rollup import prune_hourly, roll_up
 from controller.services.schedule_editing import with_speech
 from controller.services.schedule_store import load_calendar, save_entry
 from schedules import ProgrammeSlot, ScheduleEntry, ScheduleError
@@ -152,8 +153,29 @@ def liveness_job(ctx: JobContext) -> None:
     mark_silent_nodes_offline(ctx, ctx.settings.heartbeat_interval_s)
 
 
+def roll_up_heartbeats(
+    ctl: JobContext, raw_keep_h: float, keep_days: float, heartbeat_interval_s: float
+) -> tuple[int, int, int]:
+    """Fold raw heartbeats older than ``raw_keep_h`` into hourly rows (then gone) and drop
+    hourly rows older than ``keep_days``; return (folded, hourly written, hourly pruned)."""
+    now = ctl.clock.now()
+    with ctl.sessions.begin() as session:
+        folded, written = roll_up(
+            session,
+            now - timedelta(hours=raw_keep_h),
+            lambda data: silence_allowed_s(data, heartbeat_interval_s),
+        )
+        pruned = prune_hourly(session, now - timedelta(days=keep_days))
+    if folded or pruned:
+        log.info("retention: %d heartbeats rolled into %d hours, %d hours dropped", folded,
+                 written, pruned)  # fmt: skip
+    return folded, written, pruned
+
+
 def retention_job(ctx: JobContext) -> None:
-    prune_heartbeats(ctx, ctx.settings.heartbeat_retention_days)
+    s = ctx.settings
+    roll_up_heartbeats(ctx, s.heartbeat_raw_keep_h, s.heartbeat_retention_days,
+                       s.heartbeat_interval_s)  # fmt: skip
 
 
 def prerender_job(ctx: JobContext) -> None:

@@ -212,9 +212,13 @@ def _notice(r: Rig, node: str, media_dir: Path) -> float:
         session.flush()
         if ann.media is None:
             raise BenchError("the notice was not rendered")
-        name, seconds = f"{ann.media.sha256}.", float(ann.duration_s)
+        sha, ext, seconds = ann.media.sha256, ann.media.ext, float(ann.duration_s)
     r.ctl.publisher.refresh()
-    if not wait_for(lambda: any(p.name.startswith(name) for p in media_dir.glob("*")), 300, 0.2):
+    names = {f"{sha}.{ext}"}
+    alt = r.ctl.renditions.opus_for(sha, ext) if r.ctl.renditions else None
+    if alt is not None:
+        names.add(f"{alt.sha256}.{alt.ext}")  # what an Opus-playing agent fetches instead
+    if not wait_for(lambda: any((media_dir / n).is_file() for n in names), 300, 0.2):
         raise BenchError("the agent never downloaded the notice")
     _quiet(r)
     return (r.link.wire_bytes() - before) / (seconds / 60)

@@ -96,3 +96,44 @@ def test_liveness_allows_the_announced_silence_and_no_more(db: sessionmaker[Sess
     assert mark_silent_nodes_offline(jobs, 30) == []  # type: ignore[arg-type]
     clock.advance(20)  # 181 s
     assert mark_silent_nodes_offline(jobs, 30) == ["new"]  # type: ignore[arg-type]
+
+
+def test_old_raw_heartbeats_roll_up_into_hours_once(db: sessionmaker[Session]) -> None:
+    from sqlalchemy import func, select
+
+    from controller.db.models import Heartbeat as HeartbeatRow
+    from controller.db.models import HeartbeatHourly
+    from controller.jobs.tasks import roll_up_heartbeats
+
+    clock = FakeClock(T0)
+    ingestor = Ingestor(db, lambda *_: None, clock, RejectCounter())
+    sent = T0
+    for n in range(60):  # three hours at one heartbeat per 3 min; temperature 40..59
+        sent = T0 + timedelta(minutes=3 * n)
+        hb = (
+            Heartbeat(node_id="new", sent_at=sent, cpu_temp_c=40 + n % 20, next_within_s=180)
+            if n == 0
+            else Heartbeat(node_id="new", sent_at=sent, cpu_temp_c=40 + n % 20, delta=True)
+        )
+        ingestor._process([(topics.node_heartbeat("new"), encode_model(hb, only_set=True))])
+    clock.advance(3 * 3600 + 600)
+    jobs = _Jobs(db, clock)
+    folded, written, _ = roll_up_heartbeats(jobs, 1, 400, 30)  # type: ignore[arg-type]
+    assert (folded, written) == (40, 2)  # the two hours older than an hour ago (05:00, 06:00)
+    with db() as s:
+        hours = {h.hour: h for h in s.scalars(select(HeartbeatHourly))}
+        raw = s.scalar(select(func.count()).select_from(HeartbeatRow))
+    assert raw == 20  # the last hour stays raw (the chart)
+    first = hours[T0]
+    assert first.samples == 20 and first.stats["cpu_temp_c"][:2] == [40, 59]
+    assert first.stats["cpu_temp_c"][3] == 20  # merged snapshots: every row had a value
+    assert first.online_s == 19 * 180  # heard throughout: 19 gaps of 3 min inside the hour
+    assert roll_up_heartbeats(jobs, 1, 400, 30)[:2] == (0, 0)  # type: ignore[arg-type]
+    late = Heartbeat(node_id="new", sent_at=T0 + timedelta(minutes=59), cpu_temp_c=99)
+    ingestor._process([(topics.node_heartbeat("new"), encode_model(late, only_set=True))])
+    assert roll_up_heartbeats(jobs, 1, 400, 30)[:2] == (1, 1)  # type: ignore[arg-type]
+    with db() as s:
+        again = s.get(HeartbeatHourly, ("new", T0))
+        assert again is not None and again.samples == 21 and again.stats["cpu_temp_c"][1] == 99
+    clock.advance(401 * 86400)
+    assert roll_up_heartbeats(jobs, 1, 400, 30)[2] == 3  # type: ignore[arg-type]
