@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = {
-    "agent-idle", "compile", "emergency", "fanout", "faults", "field", "ingest", "panel", "reading",
-    "sound-start", "timing", "tts",
+    "agent-idle", "compile", "emergency", "fanout", "faults", "field", "heartbeat-storage",
+    "ingest", "panel", "reading", "sound-start", "timing", "tts",
 }  # fmt: skip
 
 
