@@ -15,6 +15,8 @@ from pydantic import Field, SecretStr
 from agent._version import VERSION
 from protocol.settings_source import LoaSettings
 
+AudioFormat = Literal["opus", "mp3", "ogg", "wav"]
+DEFAULT_FORMATS: tuple[AudioFormat, ...] = ("opus", "mp3")  # mpv plays both
 PlayerName = Literal["mpv", "mpv-spawn", "ffplay", "aplay", "null", "tap"]
 
 
@@ -33,7 +35,15 @@ class AgentSettings(LoaSettings):
         " enrolment writes the controller's pinned CA here. Set = MQTT uses TLS",
     )
     mqtt_tls_ca: Path | None = Field(None, description="deprecated name of tls_ca")
-    mqtt_keepalive_s: int = Field(60, ge=5, le=3600)
+    mqtt_keepalive_s: int = Field(
+        240,
+        ge=5,
+        le=3600,
+        description="MQTT keep-alive. 240 s: above heartbeat_max_interval_s, so an idle node's"
+        " QoS 1 heartbeat (and its PUBACK) is all the link carries - no PINGREQ of its own -"
+        " and under the ~5 min after which many mobile carriers' NATs drop an idle TCP mapping;"
+        " the broker fires the Last Will after 1.5 x this of silence (docs/weak-links.md)",
+    )
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     trusted_keys: list[str] = Field(
         default_factory=list, description="base64 Ed25519 public keys (old + new during rotation)"
@@ -50,7 +60,26 @@ class AgentSettings(LoaSettings):
         None, description="ALSA PCM the players write to (e.g. default, hw:0,0); None = default"
     )
     tap_file: Path | None = None
-    heartbeat_interval_s: float = Field(30.0, gt=0)
+    audio_formats: list[AudioFormat] = Field(
+        default_factory=lambda: list(DEFAULT_FORMATS),
+        description="what the player plays, preferred first: of the encodings a playlist"
+        " offers, the first listed here is fetched (Opus: fewer bytes on a mobile link)",
+    )
+    heartbeat_interval_s: float = Field(
+        30.0, gt=0, description="how often the agent looks for news to report (sends only news)"
+    )
+    heartbeat_max_interval_s: float = Field(
+        180.0, gt=0, description="longest silence while nothing changes (the sign of life)"
+    )
+    heartbeat_full_every_s: float = Field(
+        3600.0, gt=0, description="a full snapshot at least this often (deltas between)"
+    )
+    heartbeat_delta: bool = Field(
+        True, description="send only changed fields; false = a full snapshot every interval"
+    )
+    heartbeat_encoding: Literal["cbor", "json"] = Field(
+        "cbor", description="cbor = compact wire encoding; json = readable (debugging)"
+    )
     cache_max_mb: int = Field(1024, ge=1)
     amp_lead_s: float = Field(2.0, ge=0)
     amp_tail_s: float = Field(5.0, ge=0)

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -172,7 +173,26 @@ class MqttSession:
         if not self.connected.is_set():
             return False
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
-        return info.rc == mqtt.MQTT_ERR_SUCCESS
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        self._note_sent()
+        return True
+
+    def _note_sent(self) -> None:
+        """Tell paho's keep-alive clock that something went out.
+
+        paho 2.x sends a PINGREQ every keep-alive period unless ``_last_msg_out`` moved, and
+        a publish does not move it. On a paid mobile link the node's periodic QoS 1
+        heartbeat (answered by a PUBACK) already proves the link both ways, so the extra
+        PINGREQ/PINGRESP (~160 wire bytes each) would be waste. Guarded: if a paho release
+        renames the field, this does nothing and paho pings as before
+        (tests/integration/agent/test_keepalive_pings.py notices).
+        """
+        mutex = getattr(self.client, "_msgtime_mutex", None)
+        if mutex is None or not hasattr(self.client, "_last_msg_out"):
+            return
+        with mutex:
+            self.client._last_msg_out = time.monotonic()
 
     def mark_stopping(self) -> None:
         """The link is going away on purpose: its disconnect is not worth a warning."""

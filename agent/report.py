@@ -17,11 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from agent.heartbeat import HeartbeatPlanner, HeartbeatPolicy
 from agent.outbox import Outbox
 from agent.stepping import Runner, Stepper
 from protocol import topics
 from protocol.clock import Clock
 from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
+from protocol.compact import encode_model
 from protocol.errors import ProtocolError
 from protocol.models import EventAck, EventBatch, Heartbeat
 
@@ -92,6 +94,8 @@ class Reporter:
         resend_s: float,
         heartbeat_fields: Callable[[], dict[str, Any]],
         linger_s: float = 0.0,
+        policy: HeartbeatPolicy | None = None,
+        compact: bool = False,
     ) -> None:
         self.node_id = node_id
         self.outbox = outbox
@@ -100,6 +104,10 @@ class Reporter:
         self.heartbeat_interval_s = heartbeat_interval_s
         self.resend_s = resend_s
         self.heartbeat_fields = heartbeat_fields
+        # None: a full snapshot every interval (the old agent); else deltas on change, see
+        # agent.heartbeat. ``compact``: CBOR instead of JSON on the wire.
+        self.planner = HeartbeatPlanner(policy) if policy is not None else None
+        self.compact = compact
         self.bad_acks = 0
         self._last_sent_seq = 0
         self._last_full_send = float("-inf")
@@ -123,6 +131,15 @@ class Reporter:
     def on_connected(self) -> None:
         """After a (re)connect everything unacknowledged goes out again."""
         self._last_full_send = float("-inf")
+        self._next_heartbeat = float("-inf")
+        if self.planner is not None:
+            self.planner.request_full()
+        self._runner.poke()
+
+    def request_full_heartbeat(self) -> None:
+        """The controller asked for a full snapshot (it lost or never had the last one)."""
+        if self.planner is not None:
+            self.planner.request_full()
         self._next_heartbeat = float("-inf")
         self._runner.poke()
 
@@ -158,10 +175,26 @@ class Reporter:
                 return sent  # that was all of it
 
     def send_heartbeat(self) -> bool:
+        """Send a heartbeat if one is due (always, without a planner); True when sent."""
         fields = self.heartbeat_fields()
         fields["outbox_pending"] = self.outbox.count()
-        heartbeat = Heartbeat(node_id=self.node_id, sent_at=self.clock.now(), **fields)
-        return self.publisher.publish(topics.node_heartbeat(self.node_id), encode(heartbeat), 0)
+        qos = 0
+        if self.planner is not None:
+            planned = self.planner.plan(self.clock.monotonic(), fields)
+            if planned is None:
+                return False
+            fields, is_delta = planned
+            if is_delta:
+                fields["delta"] = True  # the controller keeps next_within_s from the full one
+            else:
+                fields["next_within_s"] = self.planner.next_within_s()
+            qos = 1  # the PUBACK doubles as the keep-alive's answer (no PINGREQ needed)
+        sent_at = self.clock.now()
+        if self.compact:  # whole seconds: 7 fewer bytes each time, and enough for a heartbeat
+            sent_at = sent_at.replace(microsecond=0)
+        heartbeat = Heartbeat(node_id=self.node_id, sent_at=sent_at, **fields)
+        payload = encode_model(heartbeat, only_set=True) if self.compact else encode(heartbeat)
+        return self.publisher.publish(topics.node_heartbeat(self.node_id), payload, qos)
 
     def step(self) -> float:
         """Send what is due; return seconds until the next thing is due."""
@@ -171,7 +204,9 @@ class Reporter:
                 self.send_heartbeat()
             except (ValueError, OSError) as exc:
                 log.warning("heartbeat not sent: %s", exc)
-            self._next_heartbeat = now + self.heartbeat_interval_s
+            self._next_heartbeat = now + (
+                self.planner.policy.check_s if self.planner else self.heartbeat_interval_s
+            )
         full = now - self._last_full_send >= self.resend_s
         with self._send_lock:
             # no notify pending (inf): send whatever is new at once; else wait for the linger

@@ -22,6 +22,7 @@ from agent.backends.volume import NoopVolume, Volume
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
+from agent.heartbeat import HeartbeatPolicy
 from agent.horn import HornConfig, HornGuard, VolumeMemory
 from agent.inbox import Inbox
 from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
@@ -196,6 +197,16 @@ class AgentRuntime:
             settings.outbox_resend_s,
             self._heartbeat_fields,
             settings.report_linger_s,
+            policy=HeartbeatPolicy(
+                check_s=settings.heartbeat_interval_s,
+                max_interval_s=max(
+                    settings.heartbeat_max_interval_s, settings.heartbeat_interval_s
+                ),
+                full_every_s=settings.heartbeat_full_every_s,
+            )
+            if settings.heartbeat_delta
+            else None,
+            compact=settings.heartbeat_encoding == "cbor",
         )
         self.updater = Updater(
             settings,
@@ -249,7 +260,17 @@ class AgentRuntime:
                 return Source(str(path), note)
         return None
 
+    def _in_our_format(self, item: PlaylistItem) -> PlaylistItem:
+        """The item with the encoding of its media this agent prefers (verified already:
+        the signature covered every alternative's SHA-256)."""
+        if item.media is None or not item.media.alternatives:
+            return item
+        return item.model_copy(update={"media": item.media.in_format(self.settings.audio_formats)})
+
     def _accept_playlist(self, playlist: Playlist) -> None:
+        playlist = playlist.model_copy(
+            update={"items": [self._in_our_format(i) for i in playlist.items]}
+        )
         wanted = [m for i in playlist.items for m in (i.media, i.fallback) if m is not None]
         self.cache_worker.want(wanted)
         self.playout.set_playlist(playlist)
@@ -271,6 +292,8 @@ class AgentRuntime:
         if not outcome.accepted:
             self._emit(EventKind.COMMAND_REJECTED, None, command.id, outcome.reason)
             return
+        if command.item is not None:
+            command = command.model_copy(update={"item": self._in_our_format(command.item)})
         media = command.item.media if command.item else None
         if media is not None and not self.cache.has(media):
             threading.Thread(target=self._fetch_then_submit, args=(command,), daemon=True).start()
@@ -326,6 +349,7 @@ class AgentRuntime:
             playlist_version=current.version if current else None,
             cache_bytes=cache_bytes,
             cache_items=cache_items,
+            audio_formats=list(self.settings.audio_formats),
         )
         fields.update(self._clock_fields())
         if self.session.connected.is_set():

@@ -64,6 +64,10 @@ class ControllerSettings(LoaSettings):
     upload_max_mb: int = Field(100, ge=1, le=2000)
     upload_max_duration_s: float = Field(3600, gt=0)
     mp3_bitrate_kbps: int = Field(56, ge=16, le=320)
+    opus_renditions: bool = Field(
+        True, description="name an Opus rendition beside each MP3 (for agents that can play it)"
+    )
+    opus_kbps: int = Field(16, ge=16, le=64, description="bitrate of those Opus renditions")
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
     )
@@ -126,7 +130,12 @@ class ControllerSettings(LoaSettings):
     alert_webhook_url: str | None = Field(None, description="POST each new alert here as JSON")
     scheduler_enabled: bool = Field(True, description="run the jobs (one replica holds the lease)")
     horizon_interval_min: float = Field(10.0, gt=0, description="recompile + republish period")
-    heartbeat_retention_days: float = Field(30.0, gt=0)
+    heartbeat_retention_days: float = Field(
+        400.0, gt=0, description="how long the hourly heartbeat history is kept"
+    )
+    heartbeat_raw_keep_h: float = Field(
+        24.0, gt=0, description="raw heartbeats kept this long, then rolled up per hour"
+    )
     prerender_ahead_h: float = Field(6.0, gt=0, description="render TTS for items due this soon")
     prerender_interval_min: float = Field(15.0, gt=0)
     retention_interval_h: float = Field(6.0, gt=0)

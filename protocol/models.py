@@ -6,6 +6,7 @@ so a newer sender must not break an older receiver. All datetimes are timezone-a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
@@ -68,17 +69,46 @@ class LatePolicy(StrEnum):
     SKIP = "skip"
 
 
-class MediaRef(WireModel):
-    """A content-addressed audio file served at ``/media/{sha256}.{ext}``."""
+MediaExt = Literal["mp3", "opus", "ogg", "wav"]
+
+
+class MediaAlt(WireModel):
+    """The same audio in another encoding (e.g. Opus beside the MP3), same duration."""
 
     sha256: Sha256Hex
-    ext: Literal["mp3", "opus", "ogg", "wav"] = "mp3"
+    ext: MediaExt
+    size: int = Field(ge=0, le=1_000_000_000)
+
+
+class MediaRef(WireModel):
+    """A content-addressed audio file served at ``/media/{sha256}.{ext}``.
+
+    ``alternatives`` (newer controllers): the same audio in other encodings; an agent that
+    can play one of them fetches that instead (older agents ignore the field and fetch the
+    main file, so the main file stays the one every agent can play: MP3)."""
+
+    sha256: Sha256Hex
+    ext: MediaExt = "mp3"
     size: int = Field(ge=0, le=1_000_000_000)
     duration_s: float = Field(ge=0, le=86_400)
+    alternatives: list[MediaAlt] | None = Field(default=None, max_length=4)
 
     @property
     def filename(self) -> str:
         return f"{self.sha256}.{self.ext}"
+
+    def in_format(self, preferred: Sequence[str]) -> MediaRef:
+        """This audio in the first of ``preferred`` (extensions) offered, else as it is."""
+        offered = {self.ext: None, **{a.ext: a for a in self.alternatives or []}}
+        for ext in preferred:
+            if ext in offered:
+                alt = offered[ext]
+                if alt is None:
+                    break
+                return MediaRef(
+                    sha256=alt.sha256, ext=alt.ext, size=alt.size, duration_s=self.duration_s
+                )
+        return self
 
 
 class PlaylistItem(WireModel):
@@ -216,6 +246,16 @@ class Heartbeat(WireModel):
     clock_source: Annotated[str, Field(max_length=16)] | None = None
     clock_synced: bool | None = None
     outbox_pending: int | None = Field(default=None, ge=0)
+    # newer agents (weak-link work): a delta carries only the fields that changed since the
+    # last heartbeat (the controller merges it into the node's last snapshot); absent = a
+    # full snapshot, as older agents always send. ``next_within_s``: the longest the agent
+    # stays silent when nothing changes (the controller's offline rule allows for it).
+    delta: bool | None = None
+    # what the agent's player can play, preferred first (newer agents; full snapshots only)
+    audio_formats: list[Annotated[str, Field(max_length=8)]] | None = Field(
+        default=None, max_length=8
+    )
+    next_within_s: float | None = Field(default=None, gt=0, le=86400)
 
 
 class EventKind(StrEnum):

@@ -29,6 +29,7 @@ REQUIRES = (
     "cryptography>=42",
     "paho-mqtt>=2.1,<3",
     "httpx>=0.27",
+    "cbor2>=5.6",  # the compact heartbeat encoding (protocol/compact.py)
 )
 VERSION_FILE = "agent/_version.py"
 _EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,7 @@ from controller.db.models import CommandDelivery, Heartbeat, Node, PlaybackEvent
 from protocol import topics
 from protocol.clock import Clock
 from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
+from protocol.compact import decode_any
 from protocol.errors import InvalidMessage, ProtocolError
 from protocol.models import EventAck, EventBatch, EventKind
 from protocol.models import Heartbeat as HeartbeatMsg
@@ -123,7 +124,8 @@ class Ingestor:
             try:
                 node_id, kind = topics.parse_node_topic(topic)
                 if kind == "heartbeat":
-                    hb = decode(HeartbeatMsg, payload, MAX_SMALL_PAYLOAD_BYTES)
+                    # JSON (older agents, debugging) or CBOR (newer agents), by the first byte
+                    hb = decode_any(HeartbeatMsg, payload, MAX_SMALL_PAYLOAD_BYTES)
                     self._check_sender(hb.node_id, node_id)
                     pending.heartbeats.append(hb)
                 elif kind == "events":
@@ -224,19 +226,29 @@ class Ingestor:
 
     @staticmethod
     def _store_heartbeats(session: Session, heartbeats: list[HeartbeatMsg], now: datetime) -> None:
-        """Every heartbeat as a row, and each node's newest on the node (Core executemany: the
-        ORM's bulk path costs ~15 % more per row and there is nothing here for it to track)."""
-        dumped = [hb.model_dump(mode="json", exclude_none=True) for hb in heartbeats]
-        pairs = list(zip(heartbeats, dumped, strict=True))
-        rows = [
-            {"node_id": hb.node_id, "sent_at": hb.sent_at, "received_at": now, "data": data}
-            for hb, data in pairs
-        ]
+        """Every heartbeat as a row, and each node's newest snapshot on the node (Core
+        executemany: the ORM's bulk path costs ~15 % more per row and there is nothing here for
+        it to track). A delta heartbeat is merged into the node's last snapshot, and its row
+        holds that merged snapshot (the chart and the hourly roll-up read whole snapshots)."""
+        ordered = sorted(heartbeats, key=lambda hb: hb.sent_at)
+        with_delta = {hb.node_id for hb in ordered if hb.delta}
+        snapshots: dict[str, dict[str, Any]] = {}
+        if with_delta:
+            for node_id, last in session.execute(
+                select(Node.id, Node.last_heartbeat).where(Node.id.in_(with_delta))
+            ):
+                snapshots[node_id] = dict(last or {})
+        rows = []
+        for hb in ordered:  # oldest first: the newest value of each field wins
+            data = hb.model_dump(mode="json", exclude_none=True, exclude_unset=bool(hb.delta))
+            if hb.delta:
+                data = {**snapshots.get(hb.node_id, {}), **data}
+                data.pop("delta", None)
+            snapshots[hb.node_id] = data
+            rows.append(
+                {"node_id": hb.node_id, "sent_at": hb.sent_at, "received_at": now, "data": data}
+            )
         session.connection().execute(insert(Heartbeat), rows)
-        latest: dict[str, tuple[HeartbeatMsg, dict[str, Any]]] = {}
-        for hb, data in pairs:
-            if hb.node_id not in latest or hb.sent_at >= latest[hb.node_id][0].sent_at:
-                latest[hb.node_id] = (hb, data)
         # no rowcount check: a heartbeat from a node the database does not know yet must not
         # fail the batch
         nodes = cast(Table, Node.__table__)
@@ -246,10 +258,7 @@ class Ingestor:
             .values(
                 online=True, last_heartbeat_at=bindparam("b_at"), last_heartbeat=bindparam("b_hb")
             ),
-            [
-                {"b_id": node_id, "b_at": now, "b_hb": data}
-                for node_id, (_hb, data) in latest.items()
-            ],
+            [{"b_id": node_id, "b_at": now, "b_hb": data} for node_id, data in snapshots.items()],
         )
 
     def _store_events(self, session: Session, batches: list[EventBatch], now: datetime) -> int:

@@ -25,7 +25,7 @@ from controller.db.models import PublishedPlaylist
 from controller.services.playlist_builder import build_playlists
 from protocol import topics
 from protocol.clock import Clock
-from protocol.models import Playlist
+from protocol.models import Playlist, PlaylistItem
 from protocol.signing import Signer
 from schedules import CompileResult, RepublishGate, ScheduleError
 
@@ -54,6 +54,7 @@ class PlaylistPublisher:
         clock: Clock,
         window: timedelta,
         confirm_timeout_s: float = 10.0,
+        decorate: Callable[[PlaylistItem], PlaylistItem] | None = None,
     ) -> None:
         self._sessions = session_factory
         self._signer = signer
@@ -61,6 +62,8 @@ class PlaylistPublisher:
         self._clock = clock
         self._window = window
         self._confirm_timeout_s = confirm_timeout_s
+        # adds what the compiler does not know (e.g. the Opus rendition beside each MP3)
+        self._decorate = decorate
         self._lock = threading.Lock()
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
@@ -132,7 +135,7 @@ class PlaylistPublisher:
             window_start=window_start,
             window_end=window_end,
             content_hash=result.content_hash,
-            items=result.items,
+            items=[self._decorate(i) for i in result.items] if self._decorate else result.items,
             volume_cap=result.volume_cap,
             quiet_hours=list(result.quiet_hours),
         )

@@ -272,6 +272,21 @@ class Heartbeat(Base):
     data: Mapped[dict[str, Any]]
 
 
+class HeartbeatHourly(Base):
+    """One node's hour of heartbeats rolled up (the retention job makes these from the raw
+    rows, which are kept only for a day): how many came, for how long the node was heard
+    (``online_s``), and min/max/sum of each measured value (``stats``: field -> [min, max,
+    sum, count]). Keeps a year of history in ~9,000 small rows per node."""
+
+    __tablename__ = "heartbeat_hourly"
+
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    samples: Mapped[int] = mapped_column(Integer)
+    online_s: Mapped[float] = mapped_column(Float)
+    stats: Mapped[dict[str, Any]]
+
+
 class Command(Base):
     __tablename__ = "commands"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 
@@ -14,6 +15,7 @@ from controller.bridge.playlist_publisher import PublishReport
 from controller.db.models import Heartbeat, Node, ScheduleEntryRow
 from controller.jobs.context import JobContext
 from controller.services.alerts import evaluate as evaluate_alerts
+from controller.services.heartbeat_rollup import prune_hourly, roll_up
 from controller.services.schedule_editing import with_speech
 from controller.services.schedule_store import load_calendar, save_entry
 from schedules import ProgrammeSlot, ScheduleEntry, ScheduleError
@@ -30,25 +32,41 @@ def run_horizon(ctl: JobContext) -> PublishReport:
     return report
 
 
+def silence_allowed_s(snapshot: dict[str, Any] | None, heartbeat_interval_s: float) -> float:
+    """How long a node may be silent before it counts as offline: two intervals for agents
+    that send every interval (older ones), else the silence it announced (``next_within_s``)
+    plus one interval of slack for a slow link (see agent/heartbeat.py)."""
+    announced = (snapshot or {}).get("next_within_s")
+    base = 2 * heartbeat_interval_s
+    if isinstance(announced, int | float) and not isinstance(announced, bool) and announced > 0:
+        return max(base, float(announced) + heartbeat_interval_s)
+    return base
+
+
 def mark_silent_nodes_offline(ctl: JobContext, heartbeat_interval_s: float) -> list[str]:
-    """Online nodes with no heartbeat for two intervals are offline (the broker's Last Will
-    covers clean disconnects; this covers a half-open link that never sends the will)."""
+    """Online nodes silent for longer than they said they would be (at least two intervals)
+    are offline (the broker's Last Will covers disconnects and dead links it notices; this
+    covers a half-open link that never sends the will)."""
     now = ctl.clock.now()
     cutoff = now - timedelta(seconds=2 * heartbeat_interval_s)
     with ctl.sessions.begin() as session:
-        silent = list(
-            session.scalars(
-                select(Node.id).where(
-                    Node.online.is_(True),
-                    Node.revoked_at.is_(None),
-                    ((Node.last_heartbeat_at.is_not(None)) & (Node.last_heartbeat_at < cutoff))
-                    | (
-                        Node.last_heartbeat_at.is_(None)
-                        & ((Node.status_changed_at.is_(None)) | (Node.status_changed_at < cutoff))
-                    ),
-                )
+        candidates = session.execute(
+            select(Node.id, Node.last_heartbeat_at, Node.last_heartbeat).where(
+                Node.online.is_(True),
+                Node.revoked_at.is_(None),
+                ((Node.last_heartbeat_at.is_not(None)) & (Node.last_heartbeat_at < cutoff))
+                | (
+                    Node.last_heartbeat_at.is_(None)
+                    & ((Node.status_changed_at.is_(None)) | (Node.status_changed_at < cutoff))
+                ),
             )
-        )
+        ).all()
+        silent = [
+            node_id
+            for node_id, last_at, snapshot in candidates
+            if last_at is None
+            or last_at < now - timedelta(seconds=silence_allowed_s(snapshot, heartbeat_interval_s))
+        ]
         if silent:
             session.execute(
                 update(Node).where(Node.id.in_(silent)).values(online=False, status_changed_at=now)
@@ -135,8 +153,29 @@ def liveness_job(ctx: JobContext) -> None:
     mark_silent_nodes_offline(ctx, ctx.settings.heartbeat_interval_s)
 
 
+def roll_up_heartbeats(
+    ctl: JobContext, raw_keep_h: float, keep_days: float, heartbeat_interval_s: float
+) -> tuple[int, int, int]:
+    """Fold raw heartbeats older than ``raw_keep_h`` into hourly rows (then gone) and drop
+    hourly rows older than ``keep_days``; return (folded, hourly written, hourly pruned)."""
+    now = ctl.clock.now()
+    with ctl.sessions.begin() as session:
+        folded, written = roll_up(
+            session,
+            now - timedelta(hours=raw_keep_h),
+            lambda data: silence_allowed_s(data, heartbeat_interval_s),
+        )
+        pruned = prune_hourly(session, now - timedelta(days=keep_days))
+    if folded or pruned:
+        log.info("retention: %d heartbeats rolled into %d hours, %d hours dropped", folded,
+                 written, pruned)  # fmt: skip
+    return folded, written, pruned
+
+
 def retention_job(ctx: JobContext) -> None:
-    prune_heartbeats(ctx, ctx.settings.heartbeat_retention_days)
+    s = ctx.settings
+    roll_up_heartbeats(ctx, s.heartbeat_raw_keep_h, s.heartbeat_retention_days,
+                       s.heartbeat_interval_s)  # fmt: skip
 
 
 def prerender_job(ctx: JobContext) -> None:

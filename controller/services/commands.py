@@ -22,6 +22,7 @@ from controller.db.models import CommandDelivery, Node, Zone
 from controller.services.announcements import ensure_media
 from controller.services.horn import capped, node_cap, zone_cap
 from controller.services.pronunciation import entries_for_targets
+from controller.services.renditions import with_alternatives
 from controller.services.zones import ZoneTree, reached_query
 from protocol import topics
 from protocol.clock import Clock
@@ -127,7 +128,7 @@ def play_now_item(ctl: Controller, text: str, node_id: str | None = None) -> Pla
     now = ctl.clock.now()
     with ctl.sessions.begin() as session:
         ensure_media(session, rendered, "tts", now)
-    return PlaylistItem(
+    item = PlaylistItem(
         id=f"now-{uuid.uuid4().hex[:12]}",
         kind=ItemKind.TTS,
         start=now,
@@ -141,6 +142,7 @@ def play_now_item(ctl: Controller, text: str, node_id: str | None = None) -> Pla
             duration_s=rendered.duration_s,
         ),
     )
+    return with_alternatives(item, ctl.renditions)
 
 
 def store_and_publish(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
+from audio.renditions import OpusRenditions
 from audio.uploads import UploadLimits
 from controller.agentdist.store import AgentDist
 from controller.auth.enrol_throttle import EnrolThrottle
@@ -29,6 +30,7 @@ from controller.db.engine import make_engine, make_session_factory
 from controller.db.migrate import upgrade
 from controller.services.identity import ControllerIdentity, controller_identity
 from controller.services.provisioning import broker_access
+from controller.services.renditions import with_alternatives
 from protocol.clock import Clock, SystemClock
 from protocol.signing import Signer
 
@@ -51,6 +53,8 @@ class Controller:
     broker_reload: Callable[[], None] | None = None
     enrol_throttle: EnrolThrottle | None = None
     agent_dist: AgentDist | None = None
+    # the Opus rendition of each MP3, named beside it for agents that can play it
+    renditions: OpusRenditions | None = None
     # APScheduler listeners added to the scheduler whenever this process runs it (metrics).
     scheduler_listeners: list[Callable[[Any], None]] = field(default_factory=list)
     # the one live broadcast desk of this process (services.live.live_desk builds it)
@@ -66,6 +70,7 @@ class Controller:
         sessions = make_session_factory(engine)
         signer = Signer.load_or_create(settings.resolved_signing_key_path)
         store = MediaStore(settings.media_dir)
+        renditions = OpusRenditions(store, settings.opus_kbps) if settings.opus_renditions else None
         renderer = SpeechRenderer(
             store,
             voice=settings.espeak_voice,
@@ -93,6 +98,7 @@ class Controller:
             lambda topic, payload, qos, retain: link.publish(topic, payload, qos, retain),
             clock,
             timedelta(hours=settings.playlist_window_h),
+            decorate=lambda item: with_alternatives(item, renditions),
         )
         return cls(
             settings,
@@ -110,6 +116,7 @@ class Controller:
                 clock, settings.enrol_max_failures, settings.enrol_window_s
             ),
             agent_dist=AgentDist(settings.resolved_agent_dist_dir),
+            renditions=renditions,
         )
 
     def identity(self) -> ControllerIdentity:

@@ -25,6 +25,7 @@ from controller.services.announcements import ensure_media
 from controller.services.commands import issue_command, store_and_publish
 from controller.services.horn import capped, zone_cap
 from controller.services.pronunciation import entries_for_zones
+from controller.services.renditions import with_alternatives
 from controller.services.zones import ZoneTree
 from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
 
@@ -99,6 +100,7 @@ def issue_emergency(
                 sha256=media.sha256, ext=media.ext, size=media.size, duration_s=media.duration_s
             ),
         )
+        item = with_alternatives(item, ctl.renditions)
         expires_at = _active_until(request, now, media.duration_s)
         row = Emergency(
             id=emergency_id,

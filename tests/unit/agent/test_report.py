@@ -142,3 +142,46 @@ def test_events_notified_within_the_linger_share_one_batch(tmp_path: Path) -> No
     clock.advance(0.15)
     reporter.step()
     assert wire.batches() == [[1, 2]]
+
+
+def test_with_a_policy_heartbeats_are_cbor_deltas_sent_qos1_only_when_due(
+    tmp_path: Path,
+) -> None:
+    import cbor2
+
+    from agent.heartbeat import HeartbeatPolicy
+
+    clock = FakeClock(T0)
+    fields = {"volume": 70, "uptime_s": 1.0}
+
+    class CborWire(Wire):
+        def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> bool:
+            self.sent.append((topic, cbor2.loads(payload), qos))
+            return True
+
+    wire = CborWire()
+    policy = HeartbeatPolicy(check_s=30, max_interval_s=150, full_every_s=1800)
+    reporter = Reporter(
+        "n1", Outbox(tmp_path / "o.sqlite"), wire, clock, 30, 10, lambda: dict(fields),
+        policy=policy, compact=True,
+    )  # fmt: skip
+    reporter.step()
+    first = wire.heartbeats()[0]
+    assert first["volume"] == 70 and first["next_within_s"] == 150 and "delta" not in first
+    assert wire.sent[0][2] == 1
+    clock.advance(30)
+    fields["uptime_s"] = 31.0
+    reporter.step()  # nothing new, but the first silence is only one look long
+    clock.advance(30)
+    reporter.step()  # now the interval is 60 s: no heartbeat
+    assert len(wire.heartbeats()) == 2
+    assert set(wire.heartbeats()[1]) == {"node_id", "sent_at", "delta"}
+    fields["volume"] = 20
+    clock.advance(30)
+    reporter.step()
+    assert wire.heartbeats()[-1] == {
+        "node_id": "n1", "sent_at": wire.heartbeats()[-1]["sent_at"], "delta": True, "volume": 20
+    }  # fmt: skip
+    reporter.on_connected()
+    reporter.step()
+    assert "delta" not in wire.heartbeats()[-1]  # a (re)connect gets a full snapshot

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = {
-    "agent-idle", "agent-latency", "compile", "emergency", "fanout", "faults", "ingest", "panel",
-    "reading", "sound-start", "timing", "tts",
+    "agent-idle", "agent-latency", "compile", "emergency", "fanout", "faults", "field",
+    "heartbeat-storage", "ingest", "panel", "reading", "sound-start", "timing", "tts",
 }  # fmt: skip
 
 

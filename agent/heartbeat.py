@@ -1,0 +1,109 @@
+"""What a heartbeat carries and when it goes: little and rarely while nothing changes.
+
+On a prepaid mobile SIM a full JSON heartbeat every 30 s was most of a node's idle bill
+(~47 MB a month). The planner instead:
+
+- looks every ``check_s`` seconds (local work, no bytes) and sends *at once* when something
+  the operators care about changed (volume, amplifier, current item, playlist, cache, clock
+  sync, address, version, outbox) or a measured value moved by more than its threshold
+  (noise in load, temperature, memory, disk or clock offset is not news);
+- sends only the fields that changed (a *delta*, ``delta: true``), and a full snapshot
+  after every (re)connect, every ``full_every_s`` and when the controller asks;
+- when nothing changes, the interval doubles from ``check_s`` up to ``max_interval_s``:
+  that rare heartbeat is then the node's sign of life (sent QoS 1: its PUBACK also keeps
+  the MQTT keep-alive satisfied, so paho sends no PINGREQ of its own). Each heartbeat says
+  ``next_within_s``, so the controller's offline rule knows how long a silence is normal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# a measured value is news only when it moved by at least max(absolute, relative x old)
+# since it was last sent (load on a busy Pi wanders by more than 0.5 from minute to minute)
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "load1": (1.0, 0.5),
+    "mem_used_pct": (5.0, 0.0),
+    "cpu_temp_c": (3.0, 0.0),
+    "disk_free_mb": (100.0, 0.05),
+    "clock_offset_ms": (25.0, 0.0),
+    "link_quality": (10.0, 0.0),
+    "cache_bytes": (1_000_000.0, 0.0),
+}
+# carried in full snapshots only: they change on every look and nobody waits for them
+FULL_ONLY = frozenset({"uptime_s"})
+
+
+@dataclass(frozen=True)
+class HeartbeatPolicy:
+    check_s: float = 30.0
+    max_interval_s: float = 180.0
+    full_every_s: float = 3600.0
+    delta: bool = True
+
+
+def changed_fields(
+    last: dict[str, Any],
+    fields: dict[str, Any],
+    thresholds: dict[str, tuple[float, float]] = THRESHOLDS,
+) -> dict[str, Any]:
+    """The fields of ``fields`` that differ from ``last`` by more than their threshold."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in FULL_ONLY:
+            continue
+        old = last.get(key)
+        limit = thresholds.get(key)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if limit is not None and numeric and isinstance(old, int | float):
+            absolute, relative = limit
+            if abs(value - old) >= max(absolute, relative * abs(old)):
+                out[key] = value
+        elif value != old or key not in last:
+            out[key] = value
+    return out
+
+
+class HeartbeatPlanner:
+    """Decides, on each look, whether to send and what (pure: the caller gives the time)."""
+
+    def __init__(self, policy: HeartbeatPolicy) -> None:
+        self.policy = policy
+        self._sent: dict[str, Any] = {}  # what the controller has, field by field
+        self._last_send = float("-inf")
+        self._last_full = float("-inf")
+        self._interval = policy.check_s
+        self._want_full = True
+
+    def request_full(self) -> None:
+        """After a (re)connect or when the controller asks: the next look sends everything."""
+        self._want_full = True
+
+    @property
+    def interval_s(self) -> float:
+        return self._interval
+
+    def plan(self, now: float, fields: dict[str, Any]) -> tuple[dict[str, Any], bool] | None:
+        """``(fields to send, is_delta)`` if a heartbeat is due now, else None."""
+        p = self.policy
+        full = self._want_full or not p.delta or now - self._last_full >= p.full_every_s
+        news = changed_fields(self._sent, fields)
+        if not full and not news and now - self._last_send < self._interval:
+            return None
+        if news:
+            self._interval = p.check_s  # something moved: look closely again
+        elif now - self._last_send >= self._interval:
+            self._interval = min(self._interval * 2, p.max_interval_s)
+        self._last_send = now
+        if full:
+            self._want_full = False
+            self._last_full = now
+            self._sent = dict(fields)
+            return dict(fields), False
+        self._sent.update(news)
+        return news, True
+
+    def next_within_s(self) -> float:
+        """The longest the controller should expect to wait for the next heartbeat."""
+        return self.policy.max_interval_s if self.policy.delta else self.policy.check_s

@@ -1,0 +1,139 @@
+"""Heartbeats from old (JSON, full) and new (CBOR, delta) agents on a real SQLite database:
+both are stored, a delta is merged into the node's last snapshot, and the liveness rule
+allows each node the silence it announced - no more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from controller.bridge.ingest import Ingestor
+from controller.bridge.reject_counter import RejectCounter
+from controller.db.engine import make_engine, make_session_factory
+from controller.db.migrate import upgrade
+from controller.db.models import Node, Zone
+from controller.jobs.tasks import mark_silent_nodes_offline, silence_allowed_s
+from protocol import topics
+from protocol.clock import FakeClock
+from protocol.codec import encode
+from protocol.compact import encode_model
+from protocol.models import Heartbeat
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
+
+
+class _Jobs:
+    """What mark_silent_nodes_offline needs of a JobContext."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    url = f"sqlite:///{tmp_path / 'loa.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as s:
+        s.add(Zone(id="z", name="z", created_at=T0))
+        s.flush()
+        s.add_all(Node(id=n, name=n, zone_id="z", created_at=T0) for n in ("old", "new"))
+    yield sessions
+    engine.dispose()
+
+
+def _snapshot(sessions: sessionmaker[Session], node: str) -> dict[str, object]:
+    with sessions() as s:
+        row = s.get(Node, node)
+        assert row is not None
+        return dict(row.last_heartbeat or {})
+
+
+def test_json_full_and_cbor_delta_heartbeats_are_merged(db: sessionmaker[Session]) -> None:
+    clock = FakeClock(T0)
+    rejects = RejectCounter()
+    ingestor = Ingestor(db, lambda *_: None, clock, rejects)
+    full = Heartbeat(node_id="new", sent_at=T0, volume=70, cache_items=3, next_within_s=150)
+    old = Heartbeat(node_id="old", sent_at=T0, volume=50)
+    ingestor._process(
+        [
+            (topics.node_heartbeat("old"), encode(old)),  # an old agent: JSON, full
+            (topics.node_heartbeat("new"), encode_model(full, only_set=True)),
+        ]
+    )
+    delta = Heartbeat(node_id="new", sent_at=T0 + timedelta(seconds=5), volume=20, delta=True)
+    ingestor._process([(topics.node_heartbeat("new"), encode_model(delta, only_set=True))])
+    assert rejects.total == 0
+    merged = _snapshot(db, "new")
+    assert merged["volume"] == 20 and merged["cache_items"] == 3 and "delta" not in merged
+    assert merged["next_within_s"] == 150
+    assert _snapshot(db, "old")["volume"] == 50
+    ingestor._process([(topics.node_heartbeat("new"), b"\xa1\x61x\xd8\x23\x61a")])  # a tag
+    assert rejects.total == 1
+
+
+def test_liveness_allows_the_announced_silence_and_no_more(db: sessionmaker[Session]) -> None:
+    assert silence_allowed_s(None, 30) == 60  # old agents: two intervals, as before
+    assert silence_allowed_s({"next_within_s": 150}, 30) == 180
+    clock = FakeClock(T0)
+    with db.begin() as s:
+        for node_id, snapshot in (("old", {}), ("new", {"next_within_s": 150})):
+            node = s.get(Node, node_id)
+            assert node is not None
+            node.online, node.last_heartbeat_at, node.last_heartbeat = True, T0, snapshot
+    jobs = _Jobs(db, clock)
+    clock.advance(61)
+    assert mark_silent_nodes_offline(jobs, 30) == ["old"]  # type: ignore[arg-type]
+    clock.advance(100)  # 161 s: inside the new agent's announced 150 s + one interval
+    assert mark_silent_nodes_offline(jobs, 30) == []  # type: ignore[arg-type]
+    clock.advance(20)  # 181 s
+    assert mark_silent_nodes_offline(jobs, 30) == ["new"]  # type: ignore[arg-type]
+
+
+def test_old_raw_heartbeats_roll_up_into_hours_once(db: sessionmaker[Session]) -> None:
+    from sqlalchemy import func, select
+
+    from controller.db.models import Heartbeat as HeartbeatRow
+    from controller.db.models import HeartbeatHourly
+    from controller.jobs.tasks import roll_up_heartbeats
+
+    clock = FakeClock(T0)
+    ingestor = Ingestor(db, lambda *_: None, clock, RejectCounter())
+    sent = T0
+    for n in range(60):  # three hours at one heartbeat per 3 min; temperature 40..59
+        sent = T0 + timedelta(minutes=3 * n)
+        hb = (
+            Heartbeat(node_id="new", sent_at=sent, cpu_temp_c=40 + n % 20, next_within_s=180)
+            if n == 0
+            else Heartbeat(node_id="new", sent_at=sent, cpu_temp_c=40 + n % 20, delta=True)
+        )
+        ingestor._process([(topics.node_heartbeat("new"), encode_model(hb, only_set=True))])
+    clock.advance(3 * 3600 + 600)
+    jobs = _Jobs(db, clock)
+    folded, written, _ = roll_up_heartbeats(jobs, 1, 400, 30)  # type: ignore[arg-type]
+    assert (folded, written) == (40, 2)  # the two hours older than an hour ago (05:00, 06:00)
+    with db() as s:
+        hours = {h.hour: h for h in s.scalars(select(HeartbeatHourly))}
+        raw = s.scalar(select(func.count()).select_from(HeartbeatRow))
+    assert raw == 20  # the last hour stays raw (the chart)
+    first = hours[T0]
+    assert first.samples == 20 and first.stats["cpu_temp_c"][:2] == [40, 59]
+    assert first.stats["cpu_temp_c"][3] == 20  # merged snapshots: every row had a value
+    assert first.online_s == 19 * 180  # heard throughout: 19 gaps of 3 min inside the hour
+    assert roll_up_heartbeats(jobs, 1, 400, 30)[:2] == (0, 0)  # type: ignore[arg-type]
+    late = Heartbeat(node_id="new", sent_at=T0 + timedelta(minutes=59), cpu_temp_c=99)
+    ingestor._process([(topics.node_heartbeat("new"), encode_model(late, only_set=True))])
+    assert roll_up_heartbeats(jobs, 1, 400, 30)[:2] == (1, 1)  # type: ignore[arg-type]
+    with db() as s:
+        again = s.get(HeartbeatHourly, ("new", T0))
+        assert again is not None and again.samples == 21 and again.stats["cpu_temp_c"][1] == 99
+    clock.advance(401 * 86400)
+    assert roll_up_heartbeats(jobs, 1, 400, 30)[2] == 3  # type: ignore[arg-type]
