@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -132,6 +133,8 @@ class Announcement(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(100))
     cancelled_at: Mapped[datetime | None]
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Kept off the citizens' replay page and feed (public is the default)."""
 
     targets: Mapped[list[AnnouncementTarget]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"

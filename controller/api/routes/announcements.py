@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
@@ -57,6 +57,14 @@ class AnnouncementBody(AnnouncementIn):
     repeat: Annotated[int, Field(ge=1, le=20)] = 1
     volume: Annotated[int, Field(ge=0, le=100)] | None = None
     valid_until: datetime | None = None
+    internal: bool = False
+    """Kept off the citizens' replay page and feed (announcements are public by default)."""
+
+
+class AnnouncementPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    internal: bool
 
 
 class AnnouncementView(AnnouncementOut):
@@ -65,6 +73,7 @@ class AnnouncementView(AnnouncementOut):
     volume: int | None = None
     valid_until: datetime | None = None
     cancelled: bool = False
+    internal: bool = False
 
 
 def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView:
@@ -85,6 +94,7 @@ def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView
         volume=ann.volume,
         valid_until=ann.valid_until,
         cancelled=ann.cancelled_at is not None,
+        internal=ann.internal,
     )
 
 
@@ -187,6 +197,7 @@ def _create(
                 repeat=body.repeat,
                 volume=body.volume,
                 valid_until=body.valid_until,
+                internal=body.internal,
             )
         except AudioRejected as exc:
             raise HTTPException(_422, str(exc)) from None
@@ -251,3 +262,40 @@ async def cancel_announcement(
         ctl.publisher.refresh()
 
     await run_in_threadpool(work)
+
+
+@router.patch("/{announcement_id}")
+async def patch_announcement(
+    announcement_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: AnnouncementPatch,
+    request: Request,
+    ctl: ControllerDep,
+    who: Operator,
+    scope: ScopeDep,
+) -> AnnouncementView:
+    """Mark an announcement internal (off the public replay) or public again.
+
+    Only what is wholly inside the caller's communes; nothing is republished (playlists do
+    not depend on it).
+    """
+
+    def work() -> AnnouncementView:
+        with ctl.sessions() as session:
+            ann = session.get(Announcement, announcement_id)
+            if ann is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such announcement")
+            require_editable(scope, *announcement_targets(ann), "no such announcement")
+            ann.internal = body.internal
+            audit_trail.add(
+                session,
+                ctl,
+                who,
+                request,
+                "announcement.internal" if body.internal else "announcement.public",
+                f"announcement:{announcement_id}",
+                ann.title[:200],
+            )
+            session.commit()
+            return _out(ann, ctl.settings.resolved_public_url, [])
+
+    return await run_in_threadpool(work)
