@@ -73,6 +73,21 @@ class MediaRef(WireModel):
         return f"{self.sha256}.{self.ext}"
 
 
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
+
+
+class LanguagePart(WireModel):
+    """One language of a multilingual item: where it lies in the item's one media file.
+
+    Informational for the agent (it plays the file as usual); it names the languages in the
+    ``started`` event and lets a screen show which language is on the air.
+    """
+
+    language: LanguageCode
+    offset_s: float = Field(ge=0, le=86_400)
+    duration_s: float = Field(gt=0, le=86_400)
+
+
 class PlaylistItem(WireModel):
     """One thing to play at one time on one node."""
 
@@ -87,6 +102,8 @@ class PlaylistItem(WireModel):
     stream_url: Annotated[str, Field(max_length=2000)] | None = None
     fallback: MediaRef | None = None
     late_policy: LatePolicy = LatePolicy.JOIN
+    languages: Annotated[list[LanguagePart], Field(max_length=16)] | None = None
+    """The languages of ``media`` in playing order (None: one language, Vietnamese)."""
 
     @model_validator(mode="after")
     def _content_matches_kind(self) -> PlaylistItem:

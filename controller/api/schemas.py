@@ -42,6 +42,8 @@ class ZoneOut(BaseModel):
     name: str
     kind: str
     parent_id: str | None
+    languages: list[str] | None = None
+    """Languages aired here in order; None: as the zone above (Vietnamese at the top)."""
 
 
 class NodeIn(StrictBody):

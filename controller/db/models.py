@@ -25,7 +25,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -61,6 +61,8 @@ class Zone(Base):
         ForeignKey("zones.id", ondelete="RESTRICT"), index=True
     )
     created_at: Mapped[datetime]
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
+    """Languages aired here, in order (e.g. ``["vi", "tay"]``); None: as the parent zone."""
 
 
 class Node(Base):
@@ -140,6 +142,52 @@ class Announcement(Base):
         cascade="all, delete-orphan", lazy="selectin"
     )
     media: Mapped[Media | None] = relationship(lazy="joined")
+    variants: Mapped[list[AnnouncementVariant]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="AnnouncementVariant.id"
+    )
+    mixes: Mapped[list[AnnouncementMix]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class _AnnouncementRecording:
+    """Columns shared by an announcement's extra recordings (variants and joined mixes)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
+    media_sha256: Mapped[str] = mapped_column(ForeignKey("media.sha256"))
+
+    @declared_attr
+    def media(cls) -> Mapped[Media]:
+        return relationship(Media, lazy="joined")
+
+
+class AnnouncementVariant(_AnnouncementRecording, Base):
+    """A recording of an announcement in another language (the announcement's own media is
+    the Vietnamese one)."""
+
+    __tablename__ = "announcement_variants"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "language", name="uq_announcement_variant_language"),
+    )
+
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class AnnouncementMix(_AnnouncementRecording, Base):
+    """An announcement's languages joined into one file, in one zone's order ("vi,tay")."""
+
+    __tablename__ = "announcement_mixes"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "languages", name="uq_announcement_mix_languages"),
+    )
+
+    languages: Mapped[str] = mapped_column(String(200))
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``[{language, offset_s, duration_s}]``: the wire's ``LanguagePart`` list."""
 
 
 class AnnouncementTarget(Base):

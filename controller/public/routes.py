@@ -142,18 +142,18 @@ def media(
     """The audio of one public item of this commune; 404 for anything the page would hide."""
     zone = _commune(session, commune_id)
     match = _MEDIA_NAME.match(filename)
-    item = (
-        public_replay.public_item(session, zone.id, match["key"], ctl.clock.now())
+    audio = (
+        public_replay.public_recording(session, zone.id, match["key"], ctl.clock.now())
         if match
         else None
     )
-    if match is None or item is None or item.audio is None or item.audio.ext != match["ext"]:
+    if match is None or audio is None or audio.ext != match["ext"]:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
-    path = ctl.media_store.resolve(f"{item.audio.sha256}.{item.audio.ext}")
+    path = ctl.media_store.resolve(f"{audio.sha256}.{audio.ext}")
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
     return FileResponse(
         path,
-        media_type=item.audio.mime,
+        media_type=audio.mime,
         headers={"Cache-Control": MEDIA_CACHE, "X-Content-Type-Options": "nosniff"},
     )

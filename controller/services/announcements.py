@@ -126,6 +126,8 @@ def create_text_announcement(
         created_at=now,
         created_by=created_by,
         internal=internal,
+        variants=[],
+        mixes=[],
         targets=[AnnouncementTarget(zone_id=z) for z in targets.zone_ids]
         + [AnnouncementTarget(node_id=n) for n in targets.node_ids],
     )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Node, NodeZone
+from controller.services import multilingual
 from controller.services.schedule_store import Calendar, load_calendar
 from controller.services.zones import ZoneTree
 from schedules import CompileResult, compile_fleet
@@ -73,4 +74,5 @@ def build_playlists(
 ) -> dict[str, CompileResult]:
     """Read nodes and calendar and compile (all active nodes when ``node_ids`` is None)."""
     nodes = fleet_zones(session, node_ids)
-    return compile_calendar(load_calendar(session, now), nodes, window_start, window_end)
+    calendar = multilingual.expand(session, load_calendar(session, now), nodes)
+    return compile_calendar(calendar, nodes, window_start, window_end)

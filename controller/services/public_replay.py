@@ -2,7 +2,7 @@
 
 One predicate (:func:`is_publicly_visible`) decides for announcements; the replay page, the
 podcast feed and the public media route all go through :func:`public_items` /
-:func:`public_item`, so none of them can show something another one would hide. Nothing
+:func:`public_recording`, so none of them can show something another one would hide. Nothing
 here carries node ids, targets, user names or command ids: citizens get text, time and audio.
 """
 
@@ -49,6 +49,15 @@ class PublicItem:
     aired_at: datetime
     emergency: bool
     audio: PublicAudio | None
+    """The Vietnamese recording (the feed's enclosure)."""
+    variants: tuple[tuple[str, PublicAudio], ...] = ()
+    """Recordings in other languages: ``(language code, audio)``, addressed ``{key}-{code}``."""
+
+    def recording(self, name: str) -> PublicAudio | None:
+        """``a7`` → the Vietnamese audio, ``a7-tay`` → the Tày one (None when absent)."""
+        if name == self.key:
+            return self.audio
+        return next((a for lang, a in self.variants if name == f"{self.key}-{lang}"), None)
 
 
 def is_publicly_visible(ann: Announcement, now: datetime) -> bool:
@@ -83,6 +92,7 @@ def _from_announcement(ann: Announcement) -> PublicItem:
         aired_at=ann.start,
         emergency=ann.priority >= int(Priority.EMERGENCY),
         audio=_audio(ann.media),
+        variants=tuple((v.language, a) for v in ann.variants if (a := _audio(v.media)) is not None),
     )
 
 
@@ -148,9 +158,13 @@ def public_items(session: Session, commune_id: str, now: datetime) -> list[Publi
     return sorted(items, key=lambda i: (not i.emergency, -i.aired_at.timestamp()))
 
 
-def public_item(session: Session, commune_id: str, key: str, now: datetime) -> PublicItem | None:
-    """One item by its public key, only if the commune's page would list it."""
+def public_recording(
+    session: Session, commune_id: str, name: str, now: datetime
+) -> PublicAudio | None:
+    """One recording by its public name (``a7``, ``a7-tay``, ``e…``), only if the commune's
+    page lists its item."""
+    key = name.split("-", 1)[0]
     for item in public_items(session, commune_id, now):
         if item.key == key:
-            return item
+            return item.recording(name)
     return None

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api import audit_trail
@@ -28,6 +29,7 @@ from controller.api.scoping import (
 )
 from controller.auth.principal import Principal
 from controller.db.models import Announcement
+from controller.services import multilingual
 from controller.services.announcements import (
     Targets,
     create_text_announcement,
@@ -59,6 +61,18 @@ class AnnouncementBody(AnnouncementIn):
     valid_until: datetime | None = None
     internal: bool = False
     """Kept off the citizens' replay page and feed (announcements are public by default)."""
+    variants: list[VariantIn] = Field(default_factory=list, max_length=8)
+    """Recordings in other languages, aired after Vietnamese where a zone asks for them."""
+
+
+class VariantIn(BaseModel):
+    """A recording in another language: upload it first (``POST /api/v1/uploads/audio``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
+    media_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    text: Annotated[str, Field(max_length=20_000)] | None = None
 
 
 class AnnouncementPatch(BaseModel):
@@ -74,6 +88,8 @@ class AnnouncementView(AnnouncementOut):
     valid_until: datetime | None = None
     cancelled: bool = False
     internal: bool = False
+    languages: list[str] = Field(default_factory=list)
+    """Vietnamese first, then the other recordings' languages."""
 
 
 def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView:
@@ -95,6 +111,7 @@ def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView
         valid_until=ann.valid_until,
         cancelled=ann.cancelled_at is not None,
         internal=ann.internal,
+        languages=["vi", *(v.language for v in ann.variants)],
     )
 
 
@@ -205,6 +222,14 @@ def _create(
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
             ) from None
+        try:
+            _with_variants(ctl, session, ann, body.variants, nodes, now)
+        except multilingual.VariantError as exc:
+            raise HTTPException(_422, f"variants: {exc}") from None
+        except AudioToolError as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"joining the languages failed: {exc}"
+            ) from None
         if planned is not None:
             ann.start = next_free_start(
                 (r.items for r in planned.values()),
@@ -227,6 +252,25 @@ def _create(
         session.commit()
     ctl.publisher.refresh(nodes)
     return _out(ann, ctl.settings.resolved_public_url, nodes)
+
+
+def _with_variants(
+    ctl: Controller,
+    session: Session,
+    ann: Announcement,
+    variants: list[VariantIn],
+    nodes: list[str],
+    now: datetime,
+) -> None:
+    """Attach the other languages and join them in every order the reached nodes air."""
+    if not variants:
+        return
+    triples = [(v.language, v.media_sha256, v.text) for v in variants]
+    multilingual.add_variants(session, ctl.renderer, ann, triples, now)
+    orders = multilingual.node_orders(session, nodes).values()
+    multilingual.ensure_mixes(session, ctl.renderer, ann, orders, now)
+    # the first play's length is the longest language order (the slot it needs)
+    ann.duration_s = max([ann.duration_s, *(m.media.duration_s for m in ann.mixes)])
 
 
 @router.delete("/{announcement_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from controller.db.models import Node, PlaybackEvent, Zone
 from controller.panel.queries.planned_items import (
     REPORTED_PREFIXES,
+    item_languages,
     occurrence_key,
     plan,
 )
@@ -40,6 +41,8 @@ class ReportRow:
     played: int
     failed: int
     other: int
+    languages: tuple[str, ...] = ()
+    """Languages of the items it finished, in first-aired order (Vietnamese, Tày, ...)."""
 
     @property
     def rate(self) -> float | None:
@@ -80,6 +83,7 @@ def build(session: Session, commune: Zone, month: date) -> MonthlyReport:
     finished: dict[str, set[str]] = defaultdict(set)
     finished_in_month: dict[str, set[str]] = defaultdict(set)
     failed: dict[str, set[str]] = defaultdict(set)
+    languages: dict[str, dict[str, None]] = defaultdict(dict)
     events = session.execute(
         select(
             PlaybackEvent.node_id, PlaybackEvent.kind, PlaybackEvent.item_id, PlaybackEvent.at
@@ -97,6 +101,7 @@ def build(session: Session, commune: Zone, month: date) -> MonthlyReport:
         key = occurrence_key(item_id)
         if kind == "finished":
             finished[node_id].add(key)
+            languages[node_id].update(dict.fromkeys(item_languages(item_id)))
             if at < end:
                 finished_in_month[node_id].add(key)
         else:
@@ -114,6 +119,7 @@ def build(session: Session, commune: Zone, month: date) -> MonthlyReport:
                 played=len(played),
                 failed=len((failed[node_id] & keys) - played),
                 other=len(finished_in_month[node_id] - keys),
+                languages=tuple(languages[node_id]),
             )
         )
     return MonthlyReport(commune, month.replace(day=1), rows)

@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
+from controller.services import multilingual
 from controller.services.playlist_builder import compile_calendar, fleet_zones
 from controller.services.schedule_store import load_calendar
 from schedules import OnceRule, ScheduleEntry
@@ -71,11 +72,10 @@ def week_occurrences(
     """Every item the nodes play in ``[begin, begin + days)``, oldest first, nodes merged."""
     if not node_ids:
         return []
-    calendar = load_calendar(session, now)
+    zones = fleet_zones(session, node_ids)
+    calendar = multilingual.expand(session, load_calendar(session, now), zones)
     infos = {e.id: _info(e, scope) for e in calendar.entries}
-    results = compile_calendar(
-        calendar, fleet_zones(session, node_ids), begin, begin + timedelta(days=days)
-    )
+    results = compile_calendar(calendar, zones, begin, begin + timedelta(days=days))
     shared: dict[tuple[str, datetime], list[str]] = defaultdict(list)
     items = {}
     for node_id, result in results.items():

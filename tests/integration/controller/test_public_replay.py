@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 import feedparser
 import pytest
+from integration.controller.test_route_matrix import _wav
 from integration.controller.two_communes import Communes
 
 from controller.db.models import Announcement
@@ -268,3 +269,29 @@ def test_rate_limit_answers_429_with_retry_after(replay: Replay, tight_limit: Fa
     assert refused.headers["retry-after"] == "10"
     tight_limit.advance(10)
     assert env.call("anonymous", "GET", PAGE).status_code == 200
+
+
+def test_each_language_has_its_player(replay: Replay) -> None:
+    env = replay.env
+    upload = env.call(
+        "operator", "POST", f"{V}/uploads/audio", files={"file": ("tay.wav", _wav(), "audio/wav")}
+    )
+    assert upload.status_code == 201, upload.text
+    variant = {"language": "tay", "media_sha256": upload.json()["sha256"]}
+    ann = _announce(env, "Thông báo LANGMARK hai thứ tiếng.", "ban-dong-an", variants=[variant])
+    page = _get(env, PAGE)
+    article = page[page.index(f'id="a{ann}"') :]
+    article = article[: article.index("</article>")]
+    assert "Tiếng Việt" in article and "Tiếng Tày" in article
+    assert article.index("Tiếng Việt") < article.index("Tiếng Tày")
+    assert f"media/a{ann}-tay.mp3" in article and f"media/a{ann}.mp3" in article
+    tay = env.call("anonymous", "GET", f"{PAGE}media/a{ann}-tay.mp3")
+    assert tay.status_code == 200 and len(tay.content) == upload.json()["size"]
+    assert env.call("anonymous", "GET", f"{PAGE}media/a{ann}-hmn.mp3").status_code == 404
+    bad = env.call(
+        "operator",
+        "POST",
+        f"{V}/announcements",
+        json={"text": "x", "targets": ["ban-dong-an"], "variants": [{**variant, "language": "xx"}]},
+    )
+    assert bad.status_code == 422 and "xx" in bad.text

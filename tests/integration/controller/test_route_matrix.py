@@ -283,6 +283,12 @@ POLICY: dict[tuple[str, str], Policy] = {
             {"json": {"id": f"thon-{_fresh(env)}", "name": "Thôn", "parent_id": "xa-dong-tien"}},
         ),
     ),
+    # which languages a zone airs: its commune's operators (404 outside their scope)
+    ("PUT", f"{V}/zones/{{zone_id}}/languages"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        fixed(f"{V}/zones/ban-dong-an/languages", json={"languages": ["vi", "tay"]}),
+    ),
     ("GET", f"{V}/users"): Policy(Role.ADMIN, Scoped.NO, fixed(f"{V}/users")),
     ("POST", f"{V}/users"): Policy(
         Role.ADMIN,
