@@ -73,6 +73,32 @@ class MediaRef(WireModel):
         return f"{self.sha256}.{self.ext}"
 
 
+class ImageRef(WireModel):
+    """A content-addressed slide (JPEG or PNG; PDF pages are converted on the controller),
+    fetched like audio at ``/media/{sha256}.{ext}``."""
+
+    sha256: Sha256Hex
+    ext: Literal["png", "jpg"]
+    size: int = Field(ge=0, le=20_000_000)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.sha256}.{self.ext}"
+
+
+class Slide(WireModel):
+    image: ImageRef
+    duration_s: float = Field(gt=0, le=3600)
+
+
+class Visual(WireModel):
+    """What a node's screen shows while the item is on: large text, slides in turn, a ticker."""
+
+    text: Annotated[str, Field(max_length=2000)] | None = None
+    slides: Annotated[list[Slide], Field(max_length=50)] = []
+    ticker: Annotated[str, Field(max_length=500)] | None = None
+
+
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
 
 
@@ -104,6 +130,8 @@ class PlaylistItem(WireModel):
     late_policy: LatePolicy = LatePolicy.JOIN
     languages: Annotated[list[LanguagePart], Field(max_length=16)] | None = None
     """The languages of ``media`` in playing order (None: one language, Vietnamese)."""
+    visual: Visual | None = None
+    """For nodes with a screen (e-boards); None: sound only."""
 
     @model_validator(mode="after")
     def _content_matches_kind(self) -> PlaylistItem:
