@@ -261,6 +261,7 @@ class EventKind(StrEnum):
     COMMAND_REJECTED = "command_rejected"
     UPDATE_INSTALLED = "update_installed"  # detail: the version now running
     UPDATE_FAILED = "update_failed"  # detail: "<version>: <reason>"
+    DISPLAYED = "displayed"  # the e-board changed; detail: what it shows now
 
 
 class PlaybackEvent(WireModel):
