@@ -123,6 +123,9 @@ class AgentSettings(LoaSettings):
         2.0, ge=0, description="an item this late still starts from its beginning"
     )
     media_retry_max_s: float = Field(300.0, gt=0)
+    display_port: int | None = Field(None, ge=1, le=65535)
+    """Serve the e-board kiosk page on 127.0.0.1:PORT (deploy/agent/loa-kiosk.service opens
+    8090); None: no screen."""
     allow_reboot: bool = False
     agent_version: str = VERSION
     release_root: Path | None = Field(

@@ -428,7 +428,9 @@ class Playout:
             offset = max(0.0, late)
         end_at = item.start + timedelta(seconds=item.duration_s)
         detail = "; ".join(
-            d for d in (f"joined at +{offset:.1f}s" if offset else "", source.note) if d
+            d
+            for d in (f"joined at +{offset:.1f}s" if offset else "", source.note, _languages(item))
+            if d
         )
         if self._play(item, source, now, end_at, offset, None, 0, self._volume_for(item)):
             self.played.mark(item, "started", now)
@@ -701,3 +703,11 @@ def _unavailable(item: PlaylistItem, late_s: float) -> str:
     media = item.media.filename if item.media else "media"
     when = f" (+{late_s:.1f}s)" if late_s > 0 else ""
     return f"{media} not downloaded and verified by its start{when}: skipped, nothing played"
+
+
+def _languages(item: PlaylistItem) -> str:
+    """``languages: vi 0.00+12.31s, tay 13.11+11.80s`` for a multilingual item, else ""."""
+    if not item.languages:
+        return ""
+    parts = (f"{p.language} {p.offset_s:.2f}+{p.duration_s:.2f}s" for p in item.languages)
+    return "languages: " + ", ".join(parts)

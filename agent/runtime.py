@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from agent.backends import make_amplifier, make_player, make_volume
+from agent.backends.display import BoardState, DisplayServer
 from agent.backends.volume import NoopVolume, Volume
+from agent.board import BoardFeeder
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
@@ -216,6 +218,10 @@ class AgentRuntime:
             lambda kind, detail: self._emit(kind, None, None, detail),
             self.request_restart,
         )
+        self.board: BoardFeeder | None = None
+        if settings.display_port is not None:
+            display = DisplayServer(data / "media", settings.display_port, self._on_displayed)
+            self.board = BoardFeeder(display, self.playout, self.clock)
         self._stopped = threading.Event()
         self._started = False
         self._run_stop = threading.Event()
@@ -226,6 +232,10 @@ class AgentRuntime:
         self._arrivals_lock = threading.Lock()
 
     # -- wiring --------------------------------------------------------------------------
+    def _on_displayed(self, state: BoardState) -> None:
+        """The screen changed: an event like an audio start, so the controller's log has it."""
+        self._emit(EventKind.DISPLAYED, state.item_id, None, state.summary())
+
     def _emit(
         self, kind: EventKind, item_id: str | None, command_id: str | None, detail: str
     ) -> None:
@@ -383,6 +393,8 @@ class AgentRuntime:
         self.playout.start(steps)
         self.cache_worker.start(self.runners.fetches)
         self.reporter.start(steps)
+        if self.board is not None:
+            self.board.start()
         self.session.start()
 
     def stop(self) -> None:
@@ -391,6 +403,8 @@ class AgentRuntime:
             return
         self._stopped.set()
         self.updater.stop()
+        if self.board is not None:
+            self.board.stop()
         self.playout.stop()
         self.session.stop()
         self.inbox.stop()

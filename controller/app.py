@@ -63,6 +63,8 @@ from controller.panel.routes import schedule as panel_schedule
 from controller.panel.routes import tokens as panel_tokens
 from controller.panel.routes import updates as panel_updates
 from controller.panel.routes import users as panel_users
+from controller.public import routes as public_routes
+from controller.public.ratelimit import PublicRateLimiter
 from controller.services.container import Controller
 from protocol.clock import Clock
 
@@ -113,6 +115,8 @@ PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_updates.router,
     panel_users.router,
 )
+# the citizens' side, without login: a commune's replay page, feed, poster and audio
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (public_routes.router,)
 
 
 def create_app(
@@ -125,6 +129,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctl = Controller.build(settings, clock)
         app.state.controller = ctl
+        app.state.public_limiter = PublicRateLimiter(ctl.clock)
         metrics.attach(ctl)
         jobs: JobRunner | None = None
         metrics_server = None
@@ -148,7 +153,7 @@ def create_app(
     app = FastAPI(title="Loa xã controller", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.principal_resolvers = panel.install(app)
-    for router in (*API_ROUTERS, *PANEL_ROUTERS):
+    for router in (*API_ROUTERS, *PANEL_ROUTERS, *PUBLIC_ROUTERS):
         app.include_router(router)
     metrics = ops.install(app, settings)
     # Added last, so it is the outermost middleware: oversized bodies are refused before

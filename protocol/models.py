@@ -111,6 +111,47 @@ class MediaRef(WireModel):
         return self
 
 
+class ImageRef(WireModel):
+    """A content-addressed slide (JPEG or PNG; PDF pages are converted on the controller),
+    fetched like audio at ``/media/{sha256}.{ext}``."""
+
+    sha256: Sha256Hex
+    ext: Literal["png", "jpg"]
+    size: int = Field(ge=0, le=20_000_000)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.sha256}.{self.ext}"
+
+
+class Slide(WireModel):
+    image: ImageRef
+    duration_s: float = Field(gt=0, le=3600)
+
+
+class Visual(WireModel):
+    """What a node's screen shows while the item is on: large text, slides in turn, a ticker."""
+
+    text: Annotated[str, Field(max_length=2000)] | None = None
+    slides: Annotated[list[Slide], Field(max_length=50)] = []
+    ticker: Annotated[str, Field(max_length=500)] | None = None
+
+
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
+
+
+class LanguagePart(WireModel):
+    """One language of a multilingual item: where it lies in the item's one media file.
+
+    Informational for the agent (it plays the file as usual); it names the languages in the
+    ``started`` event and lets a screen show which language is on the air.
+    """
+
+    language: LanguageCode
+    offset_s: float = Field(ge=0, le=86_400)
+    duration_s: float = Field(gt=0, le=86_400)
+
+
 class PlaylistItem(WireModel):
     """One thing to play at one time on one node."""
 
@@ -125,6 +166,10 @@ class PlaylistItem(WireModel):
     stream_url: Annotated[str, Field(max_length=2000)] | None = None
     fallback: MediaRef | None = None
     late_policy: LatePolicy = LatePolicy.JOIN
+    languages: Annotated[list[LanguagePart], Field(max_length=16)] | None = None
+    """The languages of ``media`` in playing order (None: one language, Vietnamese)."""
+    visual: Visual | None = None
+    """For nodes with a screen (e-boards); None: sound only."""
 
     @model_validator(mode="after")
     def _content_matches_kind(self) -> PlaylistItem:
@@ -269,6 +314,7 @@ class EventKind(StrEnum):
     UPDATE_INSTALLED = "update_installed"  # detail: the version now running
     UPDATE_FAILED = "update_failed"  # detail: "<version>: <reason>"
     AMP_DUTY_LIMIT = "amp_duty_limit"  # detail: how long it was on, how long it cools down
+    DISPLAYED = "displayed"  # the e-board changed; detail: what it shows now
 
 
 class PlaybackEvent(WireModel):

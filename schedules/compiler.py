@@ -55,6 +55,7 @@ def _to_item(placed: Placed) -> PlaylistItem:
         stream_url=entry.stream_url,
         fallback=entry.fallback,
         late_policy=entry.late_policy,
+        languages=entry.languages,
     )
 
 

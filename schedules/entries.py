@@ -12,7 +12,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from protocol.models import ItemKind, LatePolicy, MediaRef, Priority, Slug, UtcDatetime
+from protocol.models import (
+    ItemKind,
+    LanguagePart,
+    LatePolicy,
+    MediaRef,
+    Priority,
+    Slug,
+    UtcDatetime,
+)
 from schedules.rules import ConfigModel, Rule
 
 MAX_DURATION_S = 86_400.0
@@ -71,6 +79,8 @@ class ScheduleEntry(ConfigModel):
     late_policy: LatePolicy = LatePolicy.JOIN
     rule: Rule | None = None
     slot: Slug | None = None
+    languages: list[LanguagePart] | None = None
+    """A multilingual bulletin's languages within ``media`` (copied onto its items)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ScheduleEntry:

@@ -66,6 +66,8 @@ class ZoneSettingsIn(HornSafetyIn):
     """A zone's settings: horn safety, and for a commune whether its items need approval."""
 
     needs_approval: bool | None = None
+    languages: list[str] | None = None
+    """Languages aired here in order; None: as the zone above (Vietnamese at the top)."""
 
 
 class NodeIn(StrictBody):

@@ -22,9 +22,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -66,6 +67,8 @@ class Zone(Base):
     # only emergencies play in the quiet hours ("21:30-05:00, ...", local Vietnam time)
     volume_cap: Mapped[int | None] = mapped_column(Integer)
     quiet_hours: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
+    """Languages aired here, in order (e.g. ``["vi", "tay"]``); None: as the parent zone."""
 
 
 class Node(Base):
@@ -158,11 +161,59 @@ class Announcement(Base):
     )
     # Order of priority items at the head of the slot (lower first); None for other items.
     slot_rank: Mapped[int | None] = mapped_column(Integer)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Kept off the citizens' replay page and feed (public is the default)."""
 
     targets: Mapped[list[AnnouncementTarget]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
     media: Mapped[Media | None] = relationship(lazy="joined")
+    variants: Mapped[list[AnnouncementVariant]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="AnnouncementVariant.id"
+    )
+    mixes: Mapped[list[AnnouncementMix]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class _AnnouncementRecording:
+    """Columns shared by an announcement's extra recordings (variants and joined mixes)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
+    media_sha256: Mapped[str] = mapped_column(ForeignKey("media.sha256"))
+
+    @declared_attr
+    def media(cls) -> Mapped[Media]:
+        return relationship(Media, lazy="joined")
+
+
+class AnnouncementVariant(_AnnouncementRecording, Base):
+    """A recording of an announcement in another language (the announcement's own media is
+    the Vietnamese one)."""
+
+    __tablename__ = "announcement_variants"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "language", name="uq_announcement_variant_language"),
+    )
+
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class AnnouncementMix(_AnnouncementRecording, Base):
+    """An announcement's languages joined into one file, in one zone's order ("vi,tay")."""
+
+    __tablename__ = "announcement_mixes"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "languages", name="uq_announcement_mix_languages"),
+    )
+
+    languages: Mapped[str] = mapped_column(String(200))
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``[{language, offset_s, duration_s}]``: the wire's ``LanguagePart`` list."""
 
 
 class Bulletin(Base):

@@ -46,6 +46,8 @@ class Draft:
     media_sha256: str | None = None
     rule: dict[str, Any] | None = None
     """A validated recurrence (``schedules`` rule JSON); ``start`` is then its first play."""
+    internal: bool = False
+    """Kept off the citizens' replay page and feed."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _announcement(
         priority=int(draft.priority),
         start=draft.start,
         rule=draft.rule,
+        internal=draft.internal,
         created_at=now,
         created_by=username,
         targets=[AnnouncementTarget(zone_id=z) for z in targets.zone_ids]

@@ -109,6 +109,7 @@ def create_text_announcement(
     repeat: int = 1,
     volume: int | None = None,
     valid_until: datetime | None = None,
+    internal: bool = False,
 ) -> Announcement:
     """Render ``text`` to speech and add the announcement (caller commits).
 
@@ -132,6 +133,9 @@ def create_text_announcement(
         start=start,
         created_at=now,
         created_by=created_by,
+        internal=internal,
+        variants=[],
+        mixes=[],
         targets=[AnnouncementTarget(zone_id=z) for z in targets.zone_ids]
         + [AnnouncementTarget(node_id=n) for n in targets.node_ids],
     )

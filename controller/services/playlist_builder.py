@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Node, NodeZone
+from controller.services import multilingual
 from controller.services.horn import node_policies
 from controller.services.schedule_store import Calendar, load_calendar
 from controller.services.zones import ZoneTree
@@ -76,7 +77,8 @@ def build_playlists(
     """Read nodes and calendar and compile (all active nodes when ``node_ids`` is None);
     each node's caps and quiet hours are applied (``services.horn``)."""
     nodes = fleet_zones(session, node_ids)
-    results = compile_calendar(load_calendar(session, now), nodes, window_start, window_end)
+    calendar = multilingual.expand(session, load_calendar(session, now), nodes)
+    results = compile_calendar(calendar, nodes, window_start, window_end)
     return with_horn_policies(session, nodes, results)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,15 +123,24 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1100, "height": 800}, accept_downloads=True)
+@contextmanager
+def new_tab(browser: Browser, width: int, height: int) -> Iterator[Page]:
+    """A fresh context (no cookies shared) and tab of ``width`` x ``height``."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True
+    )
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     try:
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with new_tab(browser, 1100, 800) as tab:
+        yield tab
 
 
 def login(page: Page, base: str, username: str, password: str = PASSWORD) -> None:

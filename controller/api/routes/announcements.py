@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api import audit_trail
@@ -28,6 +29,7 @@ from controller.api.scoping import (
 )
 from controller.auth.principal import Principal
 from controller.db.models import Announcement
+from controller.services import multilingual
 from controller.services.announcements import (
     Targets,
     create_text_announcement,
@@ -62,6 +64,26 @@ class AnnouncementBody(AnnouncementIn):
     valid_until: datetime | None = None
     draft: bool = False
     """In a commune that needs approval: keep it as a draft (else it goes to the approvers)."""
+    internal: bool = False
+    """Kept off the citizens' replay page and feed (announcements are public by default)."""
+    variants: list[VariantIn] = Field(default_factory=list, max_length=8)
+    """Recordings in other languages, aired after Vietnamese where a zone asks for them."""
+
+
+class VariantIn(BaseModel):
+    """A recording in another language: upload it first (``POST /api/v1/uploads/audio``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
+    media_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    text: Annotated[str, Field(max_length=20_000)] | None = None
+
+
+class AnnouncementPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    internal: bool
 
 
 class AnnouncementView(AnnouncementOut):
@@ -76,6 +98,9 @@ class AnnouncementView(AnnouncementOut):
     created_by: str | None = None
     approved_by: str | None = None
     approval_comment: str | None = None
+    internal: bool = False
+    languages: list[str] = Field(default_factory=list)
+    """Vietnamese first, then the other recordings' languages."""
 
 
 def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView:
@@ -102,6 +127,8 @@ def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView
         created_by=ann.created_by,
         approved_by=ann.approved_by,
         approval_comment=ann.approval_comment,
+        internal=ann.internal,
+        languages=["vi", *(v.language for v in ann.variants)],
     )
 
 
@@ -204,6 +231,7 @@ def _create(
                 repeat=body.repeat,
                 volume=body.volume,
                 valid_until=body.valid_until,
+                internal=body.internal,
             )
         except AudioRejected as exc:
             raise HTTPException(_422, str(exc)) from None
@@ -216,6 +244,14 @@ def _create(
         )
         if ann.approval == "pending":
             ann.submitted_at = now
+        try:
+            _with_variants(ctl, session, ann, body.variants, nodes, now)
+        except multilingual.VariantError as exc:
+            raise HTTPException(_422, f"variants: {exc}") from None
+        except AudioToolError as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"joining the languages failed: {exc}"
+            ) from None
         if planned is not None:
             ann.start = next_free_start(
                 (r.items for r in planned.values()),
@@ -242,6 +278,25 @@ def _create(
         session.commit()
     ctl.publisher.refresh(nodes)
     return _out(ann, ctl.settings.resolved_public_url, nodes)
+
+
+def _with_variants(
+    ctl: Controller,
+    session: Session,
+    ann: Announcement,
+    variants: list[VariantIn],
+    nodes: list[str],
+    now: datetime,
+) -> None:
+    """Attach the other languages and join them in every order the reached nodes air."""
+    if not variants:
+        return
+    triples = [(v.language, v.media_sha256, v.text) for v in variants]
+    multilingual.add_variants(session, ctl.renderer, ann, triples, now)
+    orders = multilingual.node_orders(session, nodes).values()
+    multilingual.ensure_mixes(session, ctl.renderer, ann, orders, now)
+    # the first play's length is the longest language order (the slot it needs)
+    ann.duration_s = max([ann.duration_s, *(m.media.duration_s for m in ann.mixes)])
 
 
 @router.delete("/{announcement_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -277,3 +332,40 @@ async def cancel_announcement(
         ctl.publisher.refresh()
 
     await run_in_threadpool(work)
+
+
+@router.put("/{announcement_id}/visibility")
+async def set_visibility(
+    announcement_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: AnnouncementPatch,
+    request: Request,
+    ctl: ControllerDep,
+    who: Operator,
+    scope: ScopeDep,
+) -> AnnouncementView:
+    """Mark an announcement internal (off the public replay) or public again.
+
+    Only what is wholly inside the caller's communes; nothing is republished (playlists do
+    not depend on it).
+    """
+
+    def work() -> AnnouncementView:
+        with ctl.sessions() as session:
+            ann = session.get(Announcement, announcement_id)
+            if ann is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such announcement")
+            require_editable(scope, *announcement_targets(ann), "no such announcement")
+            ann.internal = body.internal
+            audit_trail.add(
+                session,
+                ctl,
+                who,
+                request,
+                "announcement.internal" if body.internal else "announcement.public",
+                f"announcement:{announcement_id}",
+                ann.title[:200],
+            )
+            session.commit()
+            return _out(ann, ctl.settings.resolved_public_url, [])
+
+    return await run_in_threadpool(work)

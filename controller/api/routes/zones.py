@@ -6,13 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 from sqlalchemy import select
 
+from audio.errors import AudioToolError
 from controller.api import audit_trail
-from controller.api.deps import Admin, ControllerDep, SessionDep, Viewer
-from controller.api.schemas import ZoneIn, ZoneOut, ZoneSettingsIn
+from controller.api.deps import Admin, ControllerDep, Operator, SessionDep, Viewer
+from controller.api.schemas import StrictBody, ZoneIn, ZoneOut, ZoneSettingsIn
 from controller.api.scoping import ScopeDep
 from controller.db.models import Node, Zone
+from controller.services import multilingual
+from controller.services.multilingual import LanguageError, checked_languages
 from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
@@ -27,6 +31,7 @@ def _out(zone: Zone) -> ZoneOut:
         needs_approval=zone.needs_approval,
         volume_cap=zone.volume_cap,
         quiet_hours=zone.quiet_hours,
+        languages=zone.languages,
     )
 
 
@@ -122,3 +127,46 @@ async def patch_zone(
     if nodes:
         await run_in_threadpool(ctl.publisher.refresh, nodes)
     return out
+
+
+class ZoneLanguages(StrictBody):
+    languages: Annotated[list[str], Field(max_length=8)] | None
+    """In airing order, e.g. ``["vi", "tay"]``; null: inherit from the zone above."""
+
+
+@router.put("/{zone_id}/languages")
+async def set_languages(
+    zone_id: str,
+    body: ZoneLanguages,
+    request: Request,
+    ctl: ControllerDep,
+    who: Operator,
+    scope: ScopeDep,
+) -> ZoneOut:
+    """Which languages this zone airs, in order; joins the recordings it now needs and
+    republishes the affected nodes (operators of the commune, 404 outside it)."""
+
+    def work() -> ZoneOut:
+        with ctl.sessions() as session:
+            zone = session.get(Zone, zone_id)
+            if zone is None or not scope.allows_zone(zone_id):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
+            try:
+                zone.languages = (
+                    None if body.languages is None else checked_languages(body.languages)
+                )
+                multilingual.refresh_mixes(session, ctl.renderer, ctl.clock.now())
+            except LanguageError as exc:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+            except AudioToolError as exc:
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE, f"joining the languages failed: {exc}"
+                ) from None
+            detail = ",".join(zone.languages or []) or "inherit"
+            audit_trail.add(session, ctl, who, request, "zone.languages", f"zone:{zone_id}", detail)
+            session.commit()
+            out = _out(zone)
+        ctl.publisher.refresh()
+        return out
+
+    return await run_in_threadpool(work)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Announcement, Emergency, Node, ScheduleEntryRow, Zone
 from controller.db.models import Command as CommandRow
-from controller.services.schedule_store import ANNOUNCEMENT_PREFIX
+from controller.services.multilingual import entry_languages
 
 PLAY_NOW_PREFIX = "now-"
 EMERGENCY_PREFIX = "emg-"
@@ -101,18 +101,23 @@ def _scheduled(session: Session, names: Names, items: list[str]) -> None:
     for item_id in items:
         if not item_id.startswith((PLAY_NOW_PREFIX, EMERGENCY_PREFIX)):
             by_entry.setdefault(entry_and_occurrence(item_id)[0], []).append(item_id)
-    ann_ids = {
-        int(e[len(ANNOUNCEMENT_PREFIX) :]): e
-        for e in by_entry
-        if e.startswith(ANNOUNCEMENT_PREFIX) and e[len(ANNOUNCEMENT_PREFIX) :].isdigit()
-    }
+    # ann-7, or ann-7-vi-tay: the same announcement aired in Vietnamese then Tày
+    ann_ids: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+    for e in by_entry:
+        parsed = entry_languages(e)
+        if parsed is not None:
+            ann_ids.setdefault(parsed[0], []).append((e, parsed[1]))
     titles: dict[str, tuple[str, str]] = {}
     people: dict[str, tuple[str, str]] = {}
     if ann_ids:
         for ann in session.scalars(select(Announcement).where(Announcement.id.in_(ann_ids))):
             text_line = (ann.text or "").strip().split("\n", 1)[0][:120]
-            titles[ann_ids[ann.id]] = (ann.title.strip() or text_line, "announcement")
-            people[ann_ids[ann.id]] = (ann.created_by or "", ann.approved_by or "")
+            for entry, languages in ann_ids[ann.id]:
+                title = ann.title.strip() or text_line
+                if languages:
+                    title += f" [{' → '.join(languages)}]"
+                titles[entry] = (title, "announcement")
+                people[entry] = (ann.created_by or "", ann.approved_by or "")
     others = [e for e in by_entry if e not in titles]
     if others:
         rows = session.execute(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import PlaybackEvent
+from controller.services import multilingual
 from controller.services.playlist_builder import (
     compile_calendar,
     fleet_zones,
@@ -86,9 +87,9 @@ def week_occurrences(
     """Every item the nodes play in ``[begin, begin + days)``, oldest first, nodes merged."""
     if not node_ids:
         return []
-    calendar = load_calendar(session, now)
-    infos = {e.id: _info(e, scope) for e in calendar.entries}
     zones = fleet_zones(session, node_ids)
+    calendar = multilingual.expand(session, load_calendar(session, now), zones)
+    infos = {e.id: _info(e, scope) for e in calendar.entries}
     results = compile_calendar(calendar, zones, begin, begin + timedelta(days=days))
     results = with_horn_policies(session, zones, results)  # quiet hours: not shown as playing
     shared: dict[tuple[str, datetime], list[str]] = defaultdict(list)

@@ -130,12 +130,13 @@ async def create(
     from_date: Annotated[str, Form(max_length=16)] = "",
     until: Annotated[str, Form(max_length=16)] = "",
     first_day: Annotated[str, Form(max_length=4)] = "",
+    internal: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     recurring = recurrence.RecurringForm(
         freq, weekdays, time_of_day, from_date, until, first_day=bool(first_day)
     )
     form: dict[str, object] = {"text": text, "title": title, "targets": targets, "when": when}
-    form |= {"at": at, "recurring": recurring}
+    form |= {"at": at, "recurring": recurring, "internal": internal == "1"}
     try:
         rule = None
         if when == "recurring":
@@ -151,6 +152,7 @@ async def create(
             engine=engine if engine in page.ctl.settings.tts_engine_order else None,
             media_sha256=media_sha256 or None,
             rule=rule,
+            internal=internal == "1",
         )
         with page.ctl.sessions() as session:
             scope = page.scope(session)
@@ -335,3 +337,17 @@ def cancel(
         session.commit()
     page.ctl.publisher.refresh(nodes)
     return RedirectResponse(f"/panel/announcements?cancelled={quote(str(ann_id))}", 303)
+
+
+@router.post("/{ann_id}/internal")
+def set_internal(
+    page: OperatorPage, ann_id: int, internal: Annotated[str, Form(max_length=1)] = ""
+) -> Response:
+    """Keep an announcement off the citizens' replay (``internal=1``) or make it public again."""
+    with page.ctl.sessions() as session:
+        ann, _nodes = _cancellable(page, session, ann_id)
+        ann.internal = internal == "1"
+        action = "announcement.internal" if ann.internal else "announcement.public"
+        page.audit(session, action, f"announcement:{ann_id}", ann.title[:200])
+        session.commit()
+    return RedirectResponse("/panel/announcements", 303)

@@ -324,6 +324,7 @@ def _section_json(s: Section) -> dict[str, Any]:
                 "approver": a.bulletin.approver,
                 "plays": a.plays,
                 "airtime_s": a.airtime_s,
+                "languages": list(a.languages),
             }
             for a in s.aired
         ],

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Announcement, CommandDelivery, Node
 from controller.db.models import Command as CommandRow
-from controller.services.schedule_store import announcement_entry
+from controller.services.multilingual import entry_languages
+from controller.services.schedule_store import ANNOUNCEMENT_PREFIX, announcement_entry
 from controller.services.zones import ZoneTree, node_zone_ids
 from protocol.models import CommandAction
 from schedules.recurrence import occurrences
@@ -32,8 +33,22 @@ REPORTED_PREFIXES = ("ann-", "now-", "emg-")
 
 
 def occurrence_key(item_id: str) -> str:
-    """``ann-7@20261103T000000Z#1+30000ms`` → ``ann-7@20261103T000000Z``."""
-    return item_id.split("#", 1)[0]
+    """``ann-7@20261103T000000Z#1+30000ms`` → ``ann-7@20261103T000000Z``.
+
+    A multilingual airing (``ann-7-vi-tay@…``) is the same occurrence of ``ann-7``.
+    """
+    key = item_id.split("#", 1)[0]
+    entry, at, stamp = key.partition("@")
+    parsed = entry_languages(entry)
+    if parsed is not None and parsed[1]:
+        return f"{ANNOUNCEMENT_PREFIX}{parsed[0]}{at}{stamp}"
+    return key
+
+
+def item_languages(item_id: str) -> tuple[str, ...]:
+    """The languages an item aired in (``("vi", "tay")``); Vietnamese for a plain one."""
+    parsed = entry_languages(item_id.split("@", 1)[0])
+    return parsed[1] if parsed is not None and parsed[1] else ("vi",)
 
 
 def bulletin_key(item_id: str) -> str:

@@ -41,6 +41,7 @@ from controller.db.models import (
 from controller.services.reports.availability import NONE, Availability, availability
 from controller.services.reports.period import Period
 from controller.services.reports.plan import (
+    item_languages,
     REPORTED_PREFIXES,
     Plan,
     bulletin_key,
@@ -78,6 +79,8 @@ class Aired:
     bulletin: Bulletin
     plays: int
     airtime_s: float
+    languages: tuple[str, ...] = ("vi",)
+    """Each language it aired in, in order (a multilingual bulletin plays them as one item)."""
 
 
 @dataclass(frozen=True)
@@ -306,11 +309,13 @@ def _aired(
 ) -> list[Aired]:
     plays: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
+    languages: dict[str, dict[str, None]] = defaultdict(dict)  # ordered set per bulletin
     for _, aired in per_node:
         for key, s in aired.items():
             plays[bulletin_key(key)] += 1
             seconds[bulletin_key(key)] += s
-    found = [Aired(catalog[k], plays[k], round(seconds[k], 3)) for k in plays]
+            languages[bulletin_key(key)].update(dict.fromkeys(item_languages(key)))
+    found = [Aired(catalog[k], plays[k], round(seconds[k], 3), tuple(languages[k])) for k in plays]
     return sorted(found, key=lambda a: (-a.airtime_s, a.bulletin.key))
 
 

@@ -144,6 +144,19 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("POST", f"{V}/broker/authz"): Policy(
         PUBLIC, Scoped.NO, fixed(f"{V}/broker/authz", json=BROKER_AUTHZ), ok=(403,)
     ),
+    # the citizens' replay of a commune: only its public, aired items (test_public_replay.py)
+    ("GET", "/public/{commune_id}/"): Policy(PUBLIC, Scoped.NO, fixed("/public/xa-dong-tien/")),
+    ("GET", "/public/{commune_id}/feed.xml"): Policy(
+        PUBLIC, Scoped.NO, fixed("/public/xa-dong-tien/feed.xml")
+    ),
+    ("GET", "/public/{commune_id}/poster"): Policy(
+        PUBLIC, Scoped.NO, fixed("/public/xa-dong-tien/poster")
+    ),
+    ("GET", "/public/{commune_id}/media/{filename}"): Policy(
+        PUBLIC,
+        Scoped.NO,
+        lambda env: Call(f"/public/xa-dong-tien/media/e{env.ids['emergency_a']}.mp3"),
+    ),
     ("GET", "/openapi.json"): Policy(PUBLIC, Scoped.NO, fixed("/openapi.json")),
     ("GET", "/docs"): Policy(PUBLIC, Scoped.NO, fixed("/docs")),
     ("GET", "/docs/oauth2-redirect"): Policy(PUBLIC, Scoped.NO, fixed("/docs/oauth2-redirect")),
@@ -188,6 +201,13 @@ POLICY: dict[tuple[str, str], Policy] = {
     ),
     ("DELETE", f"{V}/announcements/{{announcement_id}}"): Policy(
         Role.OPERATOR, Scoped.PATH, lambda env: Call(f"{V}/announcements/{env.announcement()}")
+    ),
+    ("PUT", f"{V}/announcements/{{announcement_id}}/visibility"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        lambda env: Call(
+            f"{V}/announcements/{env.announcement()}/visibility", {"json": {"internal": True}}
+        ),
     ),
     ("POST", f"{V}/schedules"): Policy(
         Role.OPERATOR, Scoped.BODY, lambda env: Call(f"{V}/schedules", {"json": schedule_body("a")})
@@ -290,6 +310,12 @@ POLICY: dict[tuple[str, str], Policy] = {
     ),
     ("PATCH", f"{V}/nodes/{{node_id}}"): Policy(
         Role.ADMIN, Scoped.NO, fixed(f"{V}/nodes/dong-an-1", json={"volume_cap": 90})
+    ),
+    # which languages a zone airs: its commune's operators (404 outside their scope)
+    ("PUT", f"{V}/zones/{{zone_id}}/languages"): Policy(
+        Role.OPERATOR,
+        Scoped.PATH,
+        fixed(f"{V}/zones/ban-dong-an/languages", json={"languages": ["vi", "tay"]}),
     ),
     ("GET", f"{V}/users"): Policy(Role.ADMIN, Scoped.NO, fixed(f"{V}/users")),
     ("POST", f"{V}/users"): Policy(
