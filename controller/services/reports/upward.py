@@ -41,10 +41,10 @@ from controller.db.models import (
 from controller.services.reports.availability import NONE, Availability, availability
 from controller.services.reports.period import Period
 from controller.services.reports.plan import (
-    item_languages,
     REPORTED_PREFIXES,
     Plan,
     bulletin_key,
+    item_languages,
     occurrence_key,
     plan,
 )

@@ -30,9 +30,9 @@ from controller.broker.process import MosquittoProcess, free_port
 from controller.config import ControllerSettings
 from controller.db.models import Zone
 from controller.panel.queries import item_names
+from controller.services.container import Controller
 from controller.services.reports import upward
 from controller.services.reports.period import Period
-from controller.services.container import Controller
 from protocol.clock import SystemClock
 
 pytestmark = pytest.mark.integration
