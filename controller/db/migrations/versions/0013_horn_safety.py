@@ -1,7 +1,7 @@
 """horn safety: volume caps on zones and nodes, quiet hours on zones
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 18:30:00
 
 ``volume_cap`` (0-100, NULL = no cap) on zones and nodes: a node never plays louder than the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """heartbeats rolled up per node and hour
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01 19:00:00
 
 Raw heartbeats are kept for a day (the panel's chart); older ones are rolled up into one
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

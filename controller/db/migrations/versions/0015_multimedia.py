@@ -1,7 +1,7 @@
 """multimedia: internal announcements (citizens' replay), bulletins in several languages
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-01 18:30:00
 
 Announcements are public on the citizens' replay page and feed unless an operator marks one
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

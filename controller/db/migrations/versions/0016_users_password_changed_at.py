@@ -1,7 +1,7 @@
 """users remember when they last chose their own password
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-01 18:30:00
 
 ``password_changed_at`` is set when a user changes their own password (never by an admin's
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0011"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
