@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Heartbeat, HeartbeatHourly
@@ -61,7 +61,7 @@ def roll_up(
     is how long a gap still counts as heard (the liveness rule's own allowance)."""
     cutoff = hour_of(before)
     hours: dict[tuple[str, datetime], _Hour] = defaultdict(_Hour)
-    previous: dict[str, datetime] = {}
+    previous: dict[str, tuple[datetime, float]] = {}
     folded = 0
     rows = session.execute(
         select(Heartbeat.node_id, Heartbeat.sent_at, Heartbeat.data)
@@ -75,10 +75,23 @@ def roll_up(
         bucket.samples += 1
         bucket.add_values(data or {})
         last = previous.get(node_id)
-        if last is not None and hour_of(last) == hour_of(sent_at):
-            gap = (sent_at - last).total_seconds()
-            bucket.online_s += min(gap, float(allowed_silence_s(data or {})))
-        previous[node_id] = sent_at
+        if last is not None:
+            _heard(hours, node_id, last[0], min(sent_at, last[0] + timedelta(seconds=last[1])))
+        previous[node_id] = (sent_at, float(allowed_silence_s(data or {})))
+    # Each node's last folded heartbeat is heard until the next (still raw) one, at most its
+    # allowance: that span may reach into hours not yet folded, whose raw rows only count
+    # from their own first heartbeat on, so nothing is counted twice or lost.
+    following = dict(
+        session.execute(
+            select(Heartbeat.node_id, func.min(Heartbeat.sent_at))
+            .where(Heartbeat.sent_at >= cutoff, Heartbeat.node_id.in_(list(previous)))
+            .group_by(Heartbeat.node_id)
+        ).all()
+    )
+    for node_id, (sent_at, allowance) in previous.items():
+        until = sent_at + timedelta(seconds=allowance)
+        nxt = following.get(node_id)
+        _heard(hours, node_id, sent_at, min(until, nxt) if nxt is not None else until)
     for (node_id, hour), bucket in hours.items():
         row = session.get(HeartbeatHourly, (node_id, hour))
         if row is None:
@@ -100,6 +113,17 @@ def roll_up(
     if folded:
         session.execute(delete(Heartbeat).where(Heartbeat.sent_at < cutoff))
     return folded, len(hours)
+
+
+def _heard(
+    hours: dict[tuple[str, datetime], _Hour], node_id: str, since: datetime, until: datetime
+) -> None:
+    """Credit ``[since, until)`` as heard to each hour it covers."""
+    while since < until:
+        hour = hour_of(since)
+        upto = min(until, hour + timedelta(hours=1))
+        hours[(node_id, hour)].online_s += (upto - since).total_seconds()
+        since = upto
 
 
 def prune_hourly(session: Session, before: datetime) -> int:

@@ -4,8 +4,13 @@ A node sends a heartbeat every ``heartbeat_interval_s``; the liveness job marks 
 when it has been silent for twice that. The report uses the same rule: each heartbeat
 counts the node as available from its ``sent_at`` for ``2 × interval`` (or until the next
 heartbeat, if sooner). The window is the period clipped to when the node existed (created,
-not revoked), to the past, and to the heartbeats the controller still keeps
+not revoked), to the past, and to the history the controller still keeps
 (``heartbeat_retention_days``) — the report shows how long was measured.
+
+Raw heartbeats are kept for a day; older ones are folded into hourly rows that carry the
+seconds heard under the same rule (services/heartbeat_rollup.py). The two never cover the
+same span, so the report adds them: whole hours inside the window are summed by the
+database, an hour cut by the window's edge counts its share.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from controller.db.models import Heartbeat, Node
+from controller.db.models import Heartbeat, HeartbeatHourly, Node
+from controller.services.heartbeat_rollup import hour_of
+
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -69,11 +77,45 @@ def availability(
         if hi > lo:
             groups[(lo, hi)].append(node_id)
     for (lo, hi), node_ids in groups.items():
+        heard = _hourly_heard(session, node_ids, lo, hi)
         for row in session.execute(_covered_query(session, node_ids, lo, hi, grace)):
-            node_id, online = row[0], row[1]
+            heard[row[0]] += float(row[1] or 0)
+        for node_id, online in heard.items():
             measured = result[node_id].measured_s
-            result[node_id] = Availability(measured, min(measured, round(float(online or 0), 3)))
+            result[node_id] = Availability(measured, min(measured, round(online, 3)))
     return result
+
+
+def _hourly_heard(
+    session: Session, node_ids: list[str], lo: datetime, hi: datetime
+) -> defaultdict[str, float]:
+    """Seconds heard in ``[lo, hi)`` from the hourly roll-ups."""
+    heard: defaultdict[str, float] = defaultdict(float)
+    first_whole = hour_of(lo) if lo == hour_of(lo) else hour_of(lo) + HOUR
+    last_whole_end = hour_of(hi)
+    if first_whole < last_whole_end:
+        whole = (
+            select(HeartbeatHourly.node_id, func.sum(HeartbeatHourly.online_s))
+            .where(
+                HeartbeatHourly.node_id.in_(node_ids),
+                HeartbeatHourly.hour >= first_whole,
+                HeartbeatHourly.hour < last_whole_end,
+            )
+            .group_by(HeartbeatHourly.node_id)
+        )
+        for node_id, seconds in session.execute(whole):
+            heard[node_id] += float(seconds or 0)
+    edges = {
+        h for h in (hour_of(lo), hour_of(hi)) if h < hi and not first_whole <= h < last_whole_end
+    }
+    if edges:
+        cut = select(HeartbeatHourly).where(
+            HeartbeatHourly.node_id.in_(node_ids), HeartbeatHourly.hour.in_(sorted(edges))
+        )
+        for row in session.scalars(cut):
+            inside = min(row.hour + HOUR, hi) - max(row.hour, lo)
+            heard[row.node_id] += row.online_s * max(0.0, inside / HOUR)
+    return heard
 
 
 def _epoch(session: Session, column: InstrumentedAttribute[datetime]) -> ColumnElement[float]:

@@ -127,7 +127,7 @@ def test_old_raw_heartbeats_roll_up_into_hours_once(db: sessionmaker[Session]) -
     first = hours[T0]
     assert first.samples == 20 and first.stats["cpu_temp_c"][:2] == [40, 59]
     assert first.stats["cpu_temp_c"][3] == 20  # merged snapshots: every row had a value
-    assert first.online_s == 19 * 180  # heard throughout: 19 gaps of 3 min inside the hour
+    assert first.online_s == 3600  # heard throughout: 20 heartbeats 3 min apart
     assert roll_up_heartbeats(jobs, 1, 400, 30)[:2] == (0, 0)  # type: ignore[arg-type]
     late = Heartbeat(node_id="new", sent_at=T0 + timedelta(minutes=59), cpu_temp_c=99)
     ingestor._process([(topics.node_heartbeat("new"), encode_model(late, only_set=True))])
@@ -136,4 +136,46 @@ def test_old_raw_heartbeats_roll_up_into_hours_once(db: sessionmaker[Session]) -
         again = s.get(HeartbeatHourly, ("new", T0))
         assert again is not None and again.samples == 21 and again.stats["cpu_temp_c"][1] == 99
     clock.advance(401 * 86400)
-    assert roll_up_heartbeats(jobs, 1, 400, 30)[2] == 3  # type: ignore[arg-type]
+    # 05:00-07:00, plus 08:00: the last heartbeat (07:57) is heard past the hour
+    assert roll_up_heartbeats(jobs, 1, 400, 30)[2] == 4  # type: ignore[arg-type]
+
+
+def test_report_availability_is_the_same_before_and_after_the_roll_up(
+    db: sessionmaker[Session],
+) -> None:
+    """The report reads raw heartbeats and hourly roll-ups together: folding the raw rows
+    (also in two runs, with one hour still raw) changes no node's figure."""
+    from controller.jobs.tasks import roll_up_heartbeats
+    from controller.services.reports.availability import availability
+
+    clock = FakeClock(T0)
+    ingestor = Ingestor(db, lambda *_: None, clock, RejectCounter())
+    outage = (T0 + timedelta(minutes=70), T0 + timedelta(minutes=95))
+    for n in range(4 * 120):  # four hours of an old agent every 30 s, with a 25-min outage
+        sent = T0 + timedelta(seconds=30 * n)
+        if not outage[0] <= sent < outage[1]:
+            hb = Heartbeat(node_id="old", sent_at=sent)
+            ingestor._process([(topics.node_heartbeat("old"), encode(hb))])
+    clock.advance(4 * 3600 + 60)
+    now = clock.now()
+    start, end = T0 - timedelta(minutes=30), T0 + timedelta(hours=3, minutes=40)
+
+    def figure() -> tuple[float, float]:
+        with db() as s:
+            node = s.get(Node, "old")
+            assert node is not None
+            got = availability(s, [node], start, end, now, interval_s=30, keep=timedelta(days=400))[
+                "old"
+            ]
+        return got.measured_s, got.online_s
+
+    measured, online = figure()
+    assert measured == (end - T0).total_seconds()  # the node exists from T0
+    # silent from the last heartbeat (30 s before the outage) plus its 60 s allowance
+    silent = (outage[1] - outage[0]).total_seconds() + 30 - 60
+    assert online == pytest.approx(measured - silent)
+    jobs = _Jobs(db, clock)
+    roll_up_heartbeats(jobs, 2.5, 400, 30)  # type: ignore[arg-type]  # folds 05:00-07:00
+    assert figure() == pytest.approx((measured, online))
+    roll_up_heartbeats(jobs, 0, 400, 30)  # type: ignore[arg-type]  # the rest
+    assert figure() == pytest.approx((measured, online), abs=1.0)
