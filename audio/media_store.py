@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-_NAME_RE = re.compile(r"^(?P<sha>[0-9a-f]{64})\.(?P<ext>mp3|opus|ogg|wav)$")
+_NAME_RE = re.compile(r"^(?P<sha>[0-9a-f]{64})\.(?P<ext>mp3|opus|ogg|wav|png|jpg)$")
 
 
 @dataclass(frozen=True)

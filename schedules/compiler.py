@@ -56,6 +56,7 @@ def _to_item(placed: Placed) -> PlaylistItem:
         fallback=entry.fallback,
         late_policy=entry.late_policy,
         languages=entry.languages,
+        visual=entry.visual,
     )
 
 

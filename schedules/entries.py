@@ -20,6 +20,7 @@ from protocol.models import (
     Priority,
     Slug,
     UtcDatetime,
+    Visual,
 )
 from schedules.rules import ConfigModel, Rule
 
@@ -81,6 +82,8 @@ class ScheduleEntry(ConfigModel):
     slot: Slug | None = None
     languages: list[LanguagePart] | None = None
     """A multilingual bulletin's languages within ``media`` (copied onto its items)."""
+    visual: Visual | None = None
+    """What an e-board shows while it plays (copied onto its items; None: sound only)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ScheduleEntry:

@@ -163,6 +163,8 @@ class Announcement(Base):
     slot_rank: Mapped[int | None] = mapped_column(Integer)
     internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Kept off the citizens' replay page and feed (public is the default)."""
+    visual: Mapped[dict[str, Any] | None]
+    """E-board content in the wire form of ``protocol.models.Visual`` (None: sound only)."""
 
     targets: Mapped[list[AnnouncementTarget]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"

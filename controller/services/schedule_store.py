@@ -106,6 +106,8 @@ def announcement_entry(ann: Announcement) -> ScheduleEntry:
         data["media"] = media_ref_of(ann.media)
     elif ann.text:
         data["text"] = ann.text
+    if ann.visual is not None:
+        data["visual"] = ann.visual
     if ann.kind in ("stream", "silence"):
         data["duration_s"] = ann.duration_s
         data["stream_url"] = ann.stream_url

@@ -29,7 +29,7 @@ from controller.api.scoping import (
 )
 from controller.auth.principal import Principal
 from controller.db.models import Announcement
-from controller.services import multilingual
+from controller.services import multilingual, visual
 from controller.services.announcements import (
     Targets,
     create_text_announcement,
@@ -46,6 +46,7 @@ from controller.services.schedule_editing import (
     first_start,
 )
 from controller.services.schedule_store import announcement_entry
+from controller.services.visual import VisualIn
 from controller.services.zones import ZoneTree, nodes_reached
 from schedules import OnceRule, ScheduleEntry, occurrences
 from schedules.rules import Rule
@@ -68,6 +69,8 @@ class AnnouncementBody(AnnouncementIn):
     """Kept off the citizens' replay page and feed (announcements are public by default)."""
     variants: list[VariantIn] = Field(default_factory=list, max_length=8)
     """Recordings in other languages, aired after Vietnamese where a zone asks for them."""
+    visual: VisualIn | None = None
+    """What e-boards show while it plays (board text defaults to ``text``); None: sound only."""
 
 
 class VariantIn(BaseModel):
@@ -101,6 +104,8 @@ class AnnouncementView(AnnouncementOut):
     internal: bool = False
     languages: list[str] = Field(default_factory=list)
     """Vietnamese first, then the other recordings' languages."""
+    visual: dict[str, Any] | None = None
+    """E-board content as it goes to the nodes (None: sound only)."""
 
 
 def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView:
@@ -129,6 +134,7 @@ def _out(ann: Announcement, base_url: str, nodes: list[str]) -> AnnouncementView
         approval_comment=ann.approval_comment,
         internal=ann.internal,
         languages=["vi", *(v.language for v in ann.variants)],
+        visual=ann.visual,
     )
 
 
@@ -244,6 +250,11 @@ def _create(
         )
         if ann.approval == "pending":
             ann.submitted_at = now
+        if body.visual is not None:
+            try:
+                ann.visual = visual.resolve_visual(session, body.visual, body.text)
+            except visual.ImageRejected as exc:
+                raise HTTPException(_422, f"visual: {exc}") from None
         try:
             _with_variants(ctl, session, ann, body.variants, nodes, now)
         except multilingual.VariantError as exc:

@@ -13,7 +13,14 @@ from controller.api.deps import ControllerDep
 
 router = APIRouter(tags=["media"])
 
-_MIME = {"mp3": "audio/mpeg", "opus": "audio/ogg", "ogg": "audio/ogg", "wav": "audio/wav"}
+_MIME = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "ogg": "audio/ogg",
+    "wav": "audio/wav",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+}
 
 
 @router.get("/media/{filename}")

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.published import published_playlist
 
 from controller.app import create_app
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
 from controller.db.models import Command as CommandRow
-from controller.db.models import PublishedPlaylist
-from protocol.models import Command, Playlist
+from protocol.models import Command
 from protocol.quiet_hours import LOCAL_TZ
 from protocol.signing import Verifier
 
@@ -42,15 +42,6 @@ def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
             body = {"id": node, "name": node, "zone_id": "thon-dong"}
             assert c.post("/api/v1/nodes", json=body).status_code == 201
         yield c
-
-
-def _published(client: TestClient, node_id: str) -> Playlist:
-    ctl: Any = client.app.state.controller  # type: ignore[attr-defined]
-    verifier = Verifier.from_b64(client.get("/api/v1/signing-keys").json()["keys"])
-    with ctl.sessions() as session:
-        row = session.get(PublishedPlaylist, node_id)
-        assert row is not None, f"nothing published to {node_id}"
-        return verifier.verify(Playlist, row.payload.encode())
 
 
 def _local(days: int, hh: int, mm: int) -> datetime:
@@ -80,14 +71,14 @@ def test_caps_and_quiet_hours_reach_playlists_and_commands(client: TestClient) -
         },
     )
     assert r.status_code == 201, r.text
-    one, two = _published(client, "dong-1"), _published(client, "dong-2")
+    one, two = published_playlist(client, "dong-1"), published_playlist(client, "dong-2")
     assert one.volume_cap == 50 and one.quiet_hours == ["21:30-05:00"]
     assert [i.volume for i in one.items] == [50] and [i.volume for i in two.items] == [70]
 
     # the quiet hours move onto the morning: the already scheduled item is no longer played
     r = client.patch("/api/v1/zones/thon-dong", json={"quiet_hours": "08:30-09:30"})
     assert r.status_code == 200
-    again = _published(client, "dong-2")
+    again = published_playlist(client, "dong-2")
     assert again.items == [] and again.quiet_hours == ["08:30-09:30", "21:30-05:00"]
 
     r = client.post(

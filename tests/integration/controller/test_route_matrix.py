@@ -28,6 +28,7 @@ from integration.controller.two_communes import (
     schedule_body,
     slot_body,
 )
+from support import images
 
 from controller.app import create_app
 from controller.auth.principal import Role
@@ -259,6 +260,11 @@ POLICY: dict[tuple[str, str], Policy] = {
         Role.OPERATOR,
         Scoped.NO,
         fixed(f"{V}/uploads/audio", files={"file": ("a.wav", _wav(), "audio/wav")}),
+    ),
+    ("POST", f"{V}/uploads/image"): Policy(
+        Role.OPERATOR,
+        Scoped.NO,
+        fixed(f"{V}/uploads/image", files={"file": ("s.png", images.png(), "image/png")}),
     ),
     # -- admin: shared programme, fleet, users, upstream alerts --------------------------
     ("POST", f"{V}/slots"): Policy(
