@@ -18,6 +18,7 @@ need() { dpkg -s "$1" >/dev/null 2>&1 || need_pkgs+=("$1"); }
 need mosquitto
 need ffmpeg
 need espeak-ng
+need poppler-utils  # pdfinfo/pdftoppm: PDF pages become e-board slides (controller)
 need python3-venv
 if [ "$mode" = test ]; then
   need mosquitto-clients

@@ -1,4 +1,5 @@
-"""Slide images for e-boards: ``POST /api/v1/uploads/image`` (operators).
+"""Slide images for e-boards (operators): ``POST /api/v1/uploads/image`` stores one PNG/JPEG,
+``POST /api/v1/uploads/pdf`` turns each page of a PDF into a PNG slide.
 
 Like audio uploads the stored file is public by its unguessable hash (agents fetch it at
 ``/media/{sha256}.{ext}``); commune scope applies where an announcement uses it.
@@ -13,7 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from controller.api.deps import ControllerDep, Operator
-from controller.services import visual
+from controller.db.models import Media
+from controller.services import pdf_slides, visual
+from controller.services.container import Controller
 
 router = APIRouter(prefix="/api/v1", tags=["slides"])
 
@@ -44,18 +47,45 @@ async def upload_image(
     name = file.filename or "image"
     data = await read_limited(file, visual.MAX_IMAGE_BYTES)
 
-    def work() -> ImageOut:
-        with ctl.sessions() as session:
-            media = visual.store_image(session, ctl.media_store, data, ctl.clock.now(), name)
-            session.commit()
-            return ImageOut(
-                sha256=media.sha256,
-                ext=media.ext,
-                size=media.size,
-                url=f"{ctl.settings.resolved_public_url}/media/{media.sha256}.{media.ext}",
-            )
+    try:
+        (image,) = await run_in_threadpool(store_images, ctl, [data], name)
+    except visual.ImageRejected as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    return image
+
+
+@router.post("/uploads/pdf", status_code=status.HTTP_201_CREATED)
+async def upload_pdf(
+    file: Annotated[UploadFile, File()], ctl: ControllerDep, _: Operator
+) -> list[ImageOut]:
+    """Each page of a PDF (page count and size limited) as a PNG slide, in page order."""
+    name = file.filename or "document.pdf"
+    data = await read_limited(file, pdf_slides.MAX_PDF_BYTES)
+
+    def work() -> list[ImageOut]:
+        return store_images(ctl, pdf_slides.pdf_to_pngs(data, name), name)
 
     try:
         return await run_in_threadpool(work)
-    except visual.ImageRejected as exc:
+    except (pdf_slides.PdfRejected, visual.ImageRejected) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+def store_images(ctl: Controller, blobs: list[bytes], name: str) -> list[ImageOut]:
+    """Store every image or none (one transaction), described for the caller."""
+    with ctl.sessions() as session:
+        rows = [
+            visual.store_image(session, ctl.media_store, b, ctl.clock.now(), name) for b in blobs
+        ]
+        session.commit()
+        return [image_out(ctl, row) for row in rows]
+
+
+def image_out(ctl: Controller, media: Media) -> ImageOut:
+    base = ctl.settings.resolved_public_url
+    return ImageOut(
+        sha256=media.sha256,
+        ext=media.ext,
+        size=media.size,
+        url=f"{base}/media/{media.sha256}.{media.ext}",
+    )

@@ -266,6 +266,11 @@ POLICY: dict[tuple[str, str], Policy] = {
         Scoped.NO,
         fixed(f"{V}/uploads/image", files={"file": ("s.png", images.png(), "image/png")}),
     ),
+    ("POST", f"{V}/uploads/pdf"): Policy(
+        Role.OPERATOR,
+        Scoped.NO,
+        fixed(f"{V}/uploads/pdf", files={"file": ("t.pdf", images.pdf(1), "application/pdf")}),
+    ),
     # -- admin: shared programme, fleet, users, upstream alerts --------------------------
     ("POST", f"{V}/slots"): Policy(
         Role.ADMIN, Scoped.NO, lambda env: Call(f"{V}/slots", {"json": slot_body(_fresh(env))})

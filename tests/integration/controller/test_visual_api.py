@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,3 +93,36 @@ def test_bad_slides_and_images_get_422_and_nothing_is_stored(client: TestClient)
         assert r.status_code == 422, (visual, r.text)
     with ctl.sessions() as session:
         assert session.query(Announcement).count() == before
+
+
+def test_pdf_pages_become_png_slides(client: TestClient) -> None:
+    r = client.post(
+        "/api/v1/uploads/pdf", files={"file": ("tb.pdf", images.pdf(3), "application/pdf")}
+    )
+    assert r.status_code == 201, r.text
+    pages = r.json()
+    assert [p["ext"] for p in pages] == ["png"] * 3
+    assert len({p["sha256"] for p in pages}) == 3  # each page's own text: three images
+    first = client.get(f"/media/{pages[0]['sha256']}.png").content
+    assert first.startswith(b"\x89PNG")
+    width, height = struct.unpack(">II", first[16:24])
+    assert max(width, height) == 1920 and height > width  # an A6 portrait page, full-HD
+    body = {
+        "text": "Thông báo có văn bản",
+        "targets": ["xa-an-hoa"],
+        "visual": {"slides": [{"image_sha256": p["sha256"], "duration_s": 5} for p in pages]},
+    }
+    assert client.post("/api/v1/announcements", json=body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (images.png(), "not a PDF"),
+        (b"%PDF-1.4\n garbage", "not a readable PDF"),
+        (images.pdf(21), "21 pages; the limit is 20"),
+    ],
+)
+def test_bad_pdfs_get_422_with_a_reason(client: TestClient, data: bytes, reason: str) -> None:
+    r = client.post("/api/v1/uploads/pdf", files={"file": ("x.pdf", data, "application/pdf")})
+    assert r.status_code == 422 and reason in r.json()["detail"], r.text
