@@ -48,6 +48,7 @@ from controller.panel import setup as panel
 from controller.panel.routes import announcements as panel_announcements
 from controller.panel.routes import approvals as panel_approvals
 from controller.panel.routes import audit as panel_audit
+from controller.panel.routes import board as panel_board
 from controller.panel.routes import broadcast as panel_broadcast
 from controller.panel.routes import dashboard as panel_dashboard
 from controller.panel.routes import dictionary as panel_dictionary
@@ -98,6 +99,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_announcements.router,
+    panel_board.router,
     panel_approvals.router,
     panel_inbox.router,
     panel_audit.router,

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from protocol.kiosk import kiosk_page
 
 _SLIDE_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
@@ -121,10 +122,6 @@ def _visible(state: BoardState) -> tuple[object, ...]:
     data = asdict(state)
     data.pop("version")
     return tuple(sorted((k, repr(v)) for k, v in data.items()))
-
-
-def kiosk_page() -> bytes:
-    return resources.files("agent.backends").joinpath("kiosk.html").read_bytes()
 
 
 def _handler(display: DisplayServer) -> type[BaseHTTPRequestHandler]:

@@ -21,6 +21,7 @@ from controller.services.container import Controller
 from controller.services.pronunciation import entries_for_targets
 from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
 from controller.services.schedule_store import announcement_entry
+from controller.services.visual import ImageRejected, VisualIn, resolve_visual
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import ItemKind, Priority
 
@@ -48,6 +49,8 @@ class Draft:
     """A validated recurrence (``schedules`` rule JSON); ``start`` is then its first play."""
     internal: bool = False
     """Kept off the citizens' replay page and feed."""
+    visual: VisualIn | None = None
+    """What e-boards show while it plays (None: sound only)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,11 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
             ann = _announcement(
                 draft, media, rendered.duration_s, ItemKind.TTS, targets, now, username
             )
+        if draft.visual is not None:
+            try:
+                ann.visual = resolve_visual(session, draft.visual, draft.text)
+            except ImageRejected as exc:
+                raise ComposeError("ann.error_board") from exc
         ann.approval = approval_for_new(session, targets.zone_ids, targets.node_ids)
         if ann.approval == "pending":
             ann.submitted_at = now

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
@@ -25,6 +26,7 @@ from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import announcements as ann_q
 from controller.panel.queries import target_tree
 from controller.panel.timefmt import fmt_datetime, today_local
+from controller.services.visual import VisualIn
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import Priority
 
@@ -131,6 +133,10 @@ async def create(
     until: Annotated[str, Form(max_length=16)] = "",
     first_day: Annotated[str, Form(max_length=4)] = "",
     internal: Annotated[str, Form(max_length=1)] = "",
+    board_on: Annotated[str, Form(max_length=1)] = "",
+    board_text: Annotated[str, Form(max_length=2000)] = "",
+    board_ticker: Annotated[str, Form(max_length=500)] = "",
+    board_slides: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     recurring = recurrence.RecurringForm(
         freq, weekdays, time_of_day, from_date, until, first_day=bool(first_day)
@@ -153,6 +159,7 @@ async def create(
             media_sha256=media_sha256 or None,
             rule=rule,
             internal=internal == "1",
+            visual=_board(board_text, board_ticker, board_slides) if board_on == "1" else None,
         )
         with page.ctl.sessions() as session:
             scope = page.scope(session)
@@ -271,6 +278,17 @@ def conflicts(
         if f"ann-{a.id}" not in refs
     ]
     return JSONResponse({"conflicts": listed})
+
+
+def _board(text: str, ticker: str, slides: str) -> VisualIn:
+    """The e-board section of the form (slides: the JSON list the page keeps in a field)."""
+    try:
+        return VisualIn.model_validate(
+            {"text": text.strip() or None, "ticker": ticker.strip() or None}
+            | {"slides": json.loads(slides) if slides.strip() else []}
+        )
+    except (ValueError, ValidationError) as exc:
+        raise announce.ComposeError("ann.error_board") from exc
 
 
 def _clash_json(page: Page, clash: clashes_q.Clash) -> dict[str, object]:

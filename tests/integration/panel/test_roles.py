@@ -12,9 +12,11 @@ import pytest
 from integration.panel.panel_support import Panel
 
 from controller.auth.principal import Role
+from controller.panel import board_preview
 
 pytestmark = pytest.mark.integration
 
+BOARD = board_preview.encode(board_preview.PreviewBoard(text="Họp dân"))
 ROLE_OF = {
     "viewer": Role.VIEWER,
     "operator": Role.OPERATOR,
@@ -57,6 +59,9 @@ ROUTES = [
         422,
     ),
     Route("GET", "/panel/announcements/conflicts?targets=ban-dong-an", Role.OPERATOR, scoped=422),
+    Route("POST", "/panel/announcements/upload-slide", Role.OPERATOR, ok=(422,)),
+    Route("GET", f"/panel/announcements/board-preview/{BOARD}/", Role.OPERATOR),
+    Route("GET", f"/panel/announcements/board-preview/{BOARD}/state.json", Role.OPERATOR),
     Route("GET", "/panel/schedule", Role.VIEWER),
     Route("GET", "/panel/schedule?zone=xa-dong-tien", Role.VIEWER, scoped=404),
     Route(
