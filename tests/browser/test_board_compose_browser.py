@@ -41,7 +41,9 @@ def served(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[str]:
         yield ctl.url
 
 
-def test_compose_text_and_a_slide_then_preview_and_send(served: str, browser: Browser) -> None:
+def test_compose_text_and_a_slide_then_preview_and_send(
+    served: str, browser: Browser, tmp_path: Path
+) -> None:
     slide = images.png(64, 36, (20, 160, 60))
     with new_tab(browser, 1100, 900) as page:
         requests: list[str] = []
@@ -72,6 +74,7 @@ def test_compose_text_and_a_slide_then_preview_and_send(served: str, browser: Br
         )
         assert board.locator("#slide").is_visible()
         assert all(u.startswith(served) for u in requests), requests  # nothing external
+        page.locator("#board-section").screenshot(path=str(tmp_path / "compose-board.png"))
 
         page.check("#t-xa-dong-tien")
         page.click("#send")
