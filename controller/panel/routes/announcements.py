@@ -143,6 +143,7 @@ async def create(
     )
     form: dict[str, object] = {"text": text, "title": title, "targets": targets, "when": when}
     form |= {"at": at, "recurring": recurring, "internal": internal == "1"}
+    form |= {"board_on": board_on == "1", "board_text": board_text, "board_ticker": board_ticker}
     try:
         rule = None
         if when == "recurring":

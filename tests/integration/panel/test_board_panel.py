@@ -50,3 +50,24 @@ def test_preview_is_the_kiosk_page_with_the_composed_state(panel: Panel) -> None
     )
     assert client.get(f"{BASE}/board-preview/not-a-board/").status_code == 404
     assert client.get(f"{BASE}/board-preview/not-a-board/state.json").status_code == 404
+
+
+def test_a_board_naming_no_uploaded_slide_is_refused_and_the_form_kept(panel: Panel) -> None:
+    client = panel.as_("operator")
+    before = client.get("/api/v1/announcements").json()
+    form = {
+        "csrf": panel.csrf["operator"],
+        "text": "Kiểm tra bảng tin.",
+        "targets": "ban-dong-an",
+        "when": "now",
+        "board_on": "1",
+        "board_ticker": "Dòng chữ chạy thử",
+        "board_slides": '[{"image_sha256": "' + "0" * 64 + '", "duration_s": 5}]',
+    }
+    r = client.post(BASE, data=form)
+    assert r.status_code == 422
+    assert "Nội dung bảng tin không hợp lệ" in r.text
+    assert 'value="Dòng chữ chạy thử"' in r.text  # what was typed is still there
+    assert client.get("/api/v1/announcements").json() == before
+    form["board_slides"] = "not json"
+    assert client.post(BASE, data=form).status_code == 422
