@@ -68,6 +68,7 @@ JARGON = [
     r"\bann-\d+",
     r"\bemg-",
     r"@\d{8}T\d{6}Z",
+    r"(?i)sha-?256",  # a recording is picked by its title, never by its hash
     # a zone is shown by its name; its id only as secondary text, in parentheses
     *(rf"(?<![(\w-]){re.escape(z.id)}(?![\w-]|\))" for z in ZONES),
 ]
