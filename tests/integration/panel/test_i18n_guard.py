@@ -207,7 +207,7 @@ def test_every_page_reads_in_vietnamese(busy: Panel, role: str) -> None:
         found = leaks(visible(r.text))
         if found:
             problems[path] = found
-    assert problems == {}, sorted(problems)
+    assert problems == {}, problems
 
 
 def test_error_states_read_in_vietnamese(busy: Panel) -> None:
