@@ -4,6 +4,7 @@ the head of a slot run. A real app (SQLite, Mosquitto, espeak-ng) shared by the 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,6 +83,16 @@ def test_an_emergency_bulletin_needs_the_second_step(province: Panel) -> None:
         assert session.scalar(select(Bulletin.id).where(Bulletin.level == "emergency")) is None
     forged = _send(province, "emergency", "Khẩn cấp: lũ về, sơ tán ngay.", token="x.y")
     assert forged.status_code == 400
+    token = re.search(r'name="token" value="([^"]+)"', first.text)
+    assert token
+    other_text = _send(province, "emergency", "Khẩn cấp: nội dung khác.", token.group(1))
+    assert other_text.status_code == 400  # the token is bound to the confirmed content
+    sent = _send(province, "emergency", "Khẩn cấp: lũ về, sơ tán ngay.", token.group(1))
+    assert (sent.status_code, sent.headers["location"]) == (303, "/panel/inbox?done=sent")
+    with _ctl(province).sessions() as session:
+        row = session.scalars(select(Bulletin).where(Bulletin.level == "emergency")).one()
+        assert row.emergency_id and row.source_zone_id == "tinh-bac-ninh"
+        assert [d.zone_id for d in row.deliveries] == ["xa-dong-tien"]
 
 
 @pytest.fixture(scope="module")
