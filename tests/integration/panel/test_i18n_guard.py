@@ -39,6 +39,8 @@ PAGES = (
     "/panel/logs",
     "/panel/logs?status=finished&node=dong-an-1",
     "/panel/emergency",
+    "/panel/inbox",
+    "/panel/bulletins/new",
     "/panel/dictionary",
     "/panel/reports/monthly",
     "/panel/audit",
@@ -206,7 +208,7 @@ def test_every_page_reads_in_vietnamese(busy: Panel, role: str) -> None:
         found = leaks(visible(r.text))
         if found:
             problems[path] = found
-    assert problems == {}
+    assert problems == {}, problems
 
 
 def test_error_states_read_in_vietnamese(busy: Panel) -> None:
