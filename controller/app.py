@@ -50,6 +50,7 @@ from controller.panel.routes import approvals as panel_approvals
 from controller.panel.routes import audit as panel_audit
 from controller.panel.routes import board as panel_board
 from controller.panel.routes import broadcast as panel_broadcast
+from controller.panel.routes import bulletins as panel_bulletins
 from controller.panel.routes import dashboard as panel_dashboard
 from controller.panel.routes import dictionary as panel_dictionary
 from controller.panel.routes import emergency as panel_emergency
@@ -102,6 +103,7 @@ PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_board.router,
     panel_approvals.router,
     panel_inbox.router,
+    panel_bulletins.router,
     panel_audit.router,
     panel_broadcast.router,
     panel_dashboard.router,

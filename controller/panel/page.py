@@ -24,6 +24,7 @@ from controller.panel.i18n import COOKIE, pick_language, translate
 from controller.panel.identity import CSRF_HEADER, SAFE_METHODS, Identity, read_identity
 from controller.panel.state import panel_state
 from controller.panel.templating import environment
+from controller.services.bulletins import sendable_communes
 from controller.services.container import Controller
 
 NAV = (
@@ -35,6 +36,7 @@ NAV = (
     ("relays", "/panel/relays", Role.VIEWER),
     ("logs", "/panel/logs", Role.VIEWER),
     ("inbox", "/panel/inbox", Role.VIEWER),
+    ("bulletin_new", "/panel/bulletins/new", Role.OPERATOR),
     ("approvals", "/panel/approvals", Role.VIEWER),
     ("emergency", "/panel/emergency", Role.OPERATOR),
     ("broadcast", "/panel/broadcast", Role.OPERATOR),
@@ -123,11 +125,21 @@ class Page:
             ip=client_ip(self.request),
         )
 
+    def may_send_bulletins(self) -> bool:
+        """Whether some commune lies below this user's zones (province, district, admin)."""
+        if not self.can(Role.OPERATOR):
+            return False
+        with self.ctl.sessions() as session:
+            scope = self.scope(session)
+            return bool(sendable_communes(session, scope, self.principal.communes))
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         nav = [
             (key, href, self.t(f"nav.{key}"))
             for key, href, role in NAV
-            if self.identity is not None and self.can(role)
+            if self.identity is not None
+            and self.can(role)
+            and (key != "bulletin_new" or self.may_send_bulletins())
         ]
         html = (
             environment()

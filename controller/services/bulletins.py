@@ -63,6 +63,11 @@ class BulletinNotFound(LookupError):
     """No such bulletin delivery (or not one the caller may see)."""
 
 
+class NotASender(PermissionError):
+    """The caller's scope is not above every target commune (a commune cannot send itself
+    upstream bulletins), or a target lies outside the caller's scope."""
+
+
 @dataclass(frozen=True)
 class BulletinRequest:
     level: str
@@ -112,6 +117,64 @@ def check_communes(session: Session, zone_ids: list[str]) -> list[str]:
 def is_above(tree: ZoneTree, upper: str, commune: str) -> bool:
     """``upper`` is a strict ancestor of ``commune`` (a province above its communes)."""
     return upper != commune and upper in tree.ancestors_and_self(commune)
+
+
+def sender_request(
+    session: Session,
+    scope: Scope,
+    own_zones: Iterable[str],
+    *,
+    level: str,
+    communes: list[str],
+    text: str | None,
+    media_sha256: str | None,
+    title: str | None,
+) -> BulletinRequest:
+    """Check who sends what to whom (the API and the panel form share it): the targets are
+    communes (BulletinError), in the caller's scope and below one of the caller's zones
+    (NotASender); the request names that zone as the source (None: all-communes caller)."""
+    targets = check_communes(session, communes)
+    if not all(scope.allows_zone(c) for c in targets):
+        raise NotASender("a commune is outside your scope")
+    source = None
+    if not scope.everything:
+        tree = ZoneTree.load(session)
+        source = next(
+            (
+                z
+                for z in sorted(own_zones)
+                if z in tree.parents and all(is_above(tree, z, c) for c in targets)
+            ),
+            None,
+        )
+        if source is None:
+            raise NotASender(
+                "bulletins are sent from a zone above the target communes (province or district)"
+            )
+    return BulletinRequest(
+        level=level,
+        communes=targets,
+        text=text,
+        media_sha256=media_sha256,
+        title=title,
+        source_zone_id=source,
+    )
+
+
+def sendable_communes(
+    session: Session, scope: Scope, own_zones: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(id, name) of every commune the caller may send bulletins to, by name: those in
+    scope and strictly below one of the caller's zones (all, for an all-communes caller)."""
+    tree = ZoneTree.load(session)
+    mine = sorted(own_zones)
+    found = []
+    for zone in session.scalars(select(Zone).where(Zone.kind.in_(COMMUNE_KINDS))):
+        if not scope.allows_zone(zone.id):
+            continue
+        if scope.everything or any(is_above(tree, z, zone.id) for z in mine):
+            found.append((zone.id, zone.name))
+    return sorted(found, key=lambda pair: (pair[1], pair[0]))
 
 
 def publish_bulletin(ctl: Controller, req: BulletinRequest, created_by: str | None) -> int:
@@ -323,11 +386,8 @@ def decline_delivery(
     delivery.acted_by, delivery.updated_at = by, ctl.clock.now()
 
 
-def reorder_slot_head(
-    session: Session, zone_id: str, slot_id: str, start: datetime, wanted: list[int]
-) -> None:
-    """Operators reorder only the priority items at the head of one slot run."""
-    anns = list(
+def _slot_run(session: Session, zone_id: str, slot_id: str, start: datetime) -> list[Announcement]:
+    return list(
         session.scalars(
             select(Announcement)
             .join(AnnouncementTarget)
@@ -339,6 +399,19 @@ def reorder_slot_head(
             )
         )
     )
+
+
+def slot_head(session: Session, zone_id: str, slot_id: str, start: datetime) -> list[int]:
+    """The priority items at the head of one slot run of a commune, in air order."""
+    anns = [a for a in _slot_run(session, zone_id, slot_id, start) if a.slot_rank is not None]
+    return [a.id for a in sorted(anns, key=lambda a: (a.slot_rank or 0, a.id))]
+
+
+def reorder_slot_head(
+    session: Session, zone_id: str, slot_id: str, start: datetime, wanted: list[int]
+) -> None:
+    """Operators reorder only the priority items at the head of one slot run."""
+    anns = _slot_run(session, zone_id, slot_id, start)
     try:
         ranks = reorder_priority([(a.id, a.slot_rank is not None) for a in anns], wanted)
     except BulletinRuleError as exc:

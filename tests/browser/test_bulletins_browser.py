@@ -6,8 +6,11 @@ Screenshots go to docs/screenshots/ when LOA_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -223,3 +226,51 @@ def _approval_flow(browser: Browser, page: Page, system: System, approver: str) 
     expect(page.locator("#log-table .people").first).to_contain_text("lan")
     expect(page.locator("#log-table .people").first).to_contain_text("hoa")
     assert re.search(r"Người duyệt: hoa", page.locator("#log-table").inner_text())
+
+
+def test_a_province_user_sends_a_bulletin_through_the_form(
+    browser: Browser, page: Page, system: System
+) -> None:
+    """The province's operator writes a normal bulletin in the panel form, listens to it,
+    ticks the commune by name and sends it; it lands in the commune operator's inbox."""
+    with system.controller.api() as api:
+        zone = {"id": "tinh-bac-ninh", "name": "Tỉnh Bắc Ninh", "kind": "tỉnh", "parent_id": None}
+        assert api.post("/api/v1/zones", json=zone).status_code == 201
+    # the API cannot move a zone: put the seeded commune under the province in its database
+    db = Path(system.controller.env["LOA_DATA_DIR"]) / "loa.sqlite3"
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE zones SET parent_id = 'tinh-bac-ninh' WHERE id = 'xa-dong-tien'")
+    with system.controller.api() as api:
+        body = {
+            "username": "tinh",
+            "password": PASSWORD,
+            "role": "operator",
+            "communes": ["tinh-bac-ninh"],
+            "must_change_password": False,
+        }
+        r = api.post("/api/v1/users", json=body)
+        assert r.status_code == 201, r.text
+    login(page, system.url, "tinh")
+    page.get_by_role("link", name="Gửi bản tin").click()
+    expect(page.get_by_role("heading", name="Gửi bản tin xuống xã")).to_be_visible()
+    page.get_by_label("Tiêu đề").fill("Lịch tiêm phòng vụ xuân")
+    text = "Bản tin tỉnh: tiêm phòng cho đàn gia cầm từ thứ hai."
+    page.get_by_label("Nội dung (đọc bằng giọng máy)").fill(text)
+    page.get_by_role("button", name="Nghe thử").click()
+    expect(page.locator("#emg-listen-status")).to_contain_text("Sẵn sàng")
+    expect(page.get_by_label("Thông thường")).to_be_checked()
+    page.get_by_label("Xã Đồng Tiến").check()
+    page.get_by_role("button", name="Gửi bản tin", exact=True).click()
+    expect(page.locator("#inbox-done")).to_contain_text("Đã gửi bản tin")
+    sent = page.locator("#sent tr", has_text="Lịch tiêm phòng vụ xuân")
+    expect(sent).to_contain_text("Đã nhận")
+    commune = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+    try:
+        login(commune, system.url, "lan")
+        expect(commune.get_by_role("link", name="Gửi bản tin")).to_have_count(0)
+        commune.get_by_role("link", name="Hộp thư cấp trên").click()
+        row = commune.locator("#inbox tr", has_text="Lịch tiêm phòng vụ xuân")
+        expect(row).to_contain_text("Đã nhận")
+        expect(row).to_contain_text("tinh-bac-ninh")
+    finally:
+        commune.context.close()

@@ -21,26 +21,23 @@ from controller.api import audit_trail
 from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import AwareDatetime, Slug, StrictBody
 from controller.api.scoping import ScopeDep
-from controller.auth.principal import Principal
 from controller.auth.scope import Scope
 from controller.db.models import Bulletin, BulletinDelivery
 from controller.services.bulletins import (
     BulletinError,
     BulletinNotFound,
-    BulletinRequest,
     DeliveryView,
-    check_communes,
+    NotASender,
     decline_delivery,
     delivery_views,
     get_delivery,
     inbox_deliveries,
-    is_above,
     publish_bulletin,
     reorder_slot_head,
     schedule_delivery,
+    sender_request,
 )
 from controller.services.emergency import EmergencyError
-from controller.services.zones import ZoneTree
 
 router = APIRouter(prefix="/api/v1", tags=["bulletins"])
 _422 = status.HTTP_422_UNPROCESSABLE_CONTENT
@@ -109,19 +106,6 @@ def _media_url(base: str, b: Bulletin) -> str | None:
     return f"{base}/media/{b.media_sha256}.mp3" if b.media_sha256 else None
 
 
-def _source_zone(scope: Scope, principal: Principal, tree: ZoneTree, communes: list[str]) -> str:
-    """The caller's zone above every target (403 when the caller is not above them)."""
-    if scope.everything:
-        return "*"
-    for zone in sorted(principal.communes):
-        if zone in tree.parents and all(is_above(tree, zone, c) for c in communes):
-            return zone
-    raise HTTPException(
-        status.HTTP_403_FORBIDDEN,
-        "bulletins are sent from a zone above the target communes (province or district)",
-    )
-
-
 @router.post("/bulletins", status_code=status.HTTP_201_CREATED)
 async def create_bulletin(
     body: BulletinIn,
@@ -134,20 +118,21 @@ async def create_bulletin(
     """Publish to communes: normal -> their inboxes, priority -> head of the next slot,
     emergency -> the emergency path at once."""
     try:
-        communes = check_communes(session, body.communes)
+        req = sender_request(
+            session,
+            scope,
+            who.communes,
+            level=body.level,
+            communes=body.communes,
+            text=body.text,
+            media_sha256=body.media_sha256,
+            title=body.title,
+        )
     except BulletinError as exc:
         raise HTTPException(_422, str(exc)) from None
-    if not all(scope.allows_zone(c) for c in communes):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a commune is outside your scope")
-    source = _source_zone(scope, who, ZoneTree.load(session), communes)
-    req = BulletinRequest(
-        level=body.level,
-        communes=communes,
-        text=body.text,
-        media_sha256=body.media_sha256,
-        title=body.title,
-        source_zone_id=None if source == "*" else source,
-    )
+    except NotASender as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    communes = req.communes
 
     def work() -> int:
         try:

@@ -4,7 +4,8 @@ each commune. The same actions are in the JSON API (``/api/v1/inbox``, ``/bullet
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form
@@ -18,11 +19,14 @@ from controller.panel.timefmt import parse_local
 from controller.services.bulletins import (
     BulletinError,
     BulletinNotFound,
+    DeliveryView,
     decline_delivery,
     delivery_views,
     get_delivery,
     inbox_deliveries,
+    reorder_slot_head,
     schedule_delivery,
+    slot_head,
 )
 
 router = APIRouter(prefix="/panel/inbox", include_in_schema=False)
@@ -40,6 +44,7 @@ def inbox_page(page: ViewerPage, done: str = "", error: str = "") -> HTMLRespons
             )
         }
         slots = list(session.scalars(select(ProgrammeSlotRow).order_by(ProgrammeSlotRow.id)))
+        places = _head_places(session, views)
         sent_query = select(Bulletin).order_by(Bulletin.id.desc()).limit(50)
         if not page.principal.all_communes:
             sent_query = sent_query.where(Bulletin.created_by == page.principal.username)
@@ -52,9 +57,22 @@ def inbox_page(page: ViewerPage, done: str = "", error: str = "") -> HTMLRespons
         items=[(v, bulletins[v.bulletin_id]) for v in views],
         slots=slots,
         sent=[(b, v) for b, v in sent if v],
+        places=places,
+        may_send=page.may_send_bulletins(),
         done=done,
         error=error,
     )
+
+
+def _head_places(session: Session, views: list[DeliveryView]) -> dict[int, int]:
+    """Announcement id -> its place (1, 2, …) among the priority items heading its slot run."""
+    places: dict[int, int] = {}
+    runs = {(v.zone_id, v.slot_id, v.scheduled_for) for v in views if v.slot_id and v.scheduled_for}
+    for zone_id, slot_id, start in runs:
+        assert slot_id is not None and start is not None
+        for place, ann_id in enumerate(slot_head(session, zone_id, slot_id, start), start=1):
+            places[ann_id] = place
+    return places
 
 
 def _delivery(page: Page, session: Session, bulletin_id: int, zone_id: str) -> BulletinDelivery:
@@ -124,3 +142,37 @@ def decline(
         )
         session.commit()
     return _back("declined")
+
+
+@router.post("/slot-order")
+def move_priority(
+    page: OperatorPage,
+    zone_id: Annotated[str, Form(max_length=100)],
+    slot_id: Annotated[str, Form(max_length=100)],
+    start: Annotated[str, Form(max_length=40)],
+    announcement_id: Annotated[int, Form()],
+    move: Annotated[Literal["up", "down"], Form()],
+) -> RedirectResponse:
+    """Move one priority item a place up or down among the priority items at the head of its
+    slot run (the same service as ``POST /api/v1/inbox/slot-order``)."""
+    try:
+        when = datetime.fromisoformat(start)
+    except ValueError:
+        return _back("", "start")
+    with page.ctl.sessions() as session:
+        if not page.scope(session).allows_zone(zone_id):
+            raise PanelNotFound(zone_id)
+        order = slot_head(session, zone_id, slot_id, when)
+        if announcement_id not in order:
+            raise PanelNotFound(str(announcement_id))
+        at = order.index(announcement_id)
+        to = max(0, min(len(order) - 1, at + (-1 if move == "up" else 1)))
+        order[at], order[to] = order[to], order[at]
+        try:
+            reorder_slot_head(session, zone_id, slot_id, when, order)
+        except BulletinError as exc:
+            return _back("", str(exc))
+        page.audit(session, "bulletin.reorder", f"slot:{slot_id}", f"zone={zone_id} order={order}")
+        session.commit()
+    page.ctl.publisher.refresh()
+    return _back("reordered")

@@ -27,7 +27,7 @@
     if (chosen && chosen.dataset.src) { play(chosen.dataset.src); say("Ready", { seconds: chosen.dataset.seconds }); return; }
     const text = (document.getElementById("emg-text") || {}).value || "";
     if (!text.trim()) { say("Nothing"); return; }
-    const zones = [...document.querySelectorAll('input[name="zones"]:checked, [data-listen-zone]')].map((z) => z.value);
+    const zones = [...document.querySelectorAll('input[name="zones"]:checked, input[name="communes"]:checked, [data-listen-zone]')].map((z) => z.value);
     button.disabled = true;
     say("Rendering");
     try {

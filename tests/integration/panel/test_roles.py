@@ -117,6 +117,24 @@ ROUTES = [
     # issue 18: the upstream inbox and approval before air (ids that do not exist: 404)
     Route("GET", "/panel/inbox", Role.VIEWER),
     Route("GET", "/panel/approvals", Role.VIEWER),
+    # the bulletin form is for users above a commune: here only the all-communes admin
+    # (commune operators get 403; test_bulletin_panel covers a province operator)
+    Route("GET", "/panel/bulletins/new", Role.ADMIN),
+    Route("POST", "/panel/bulletins", Role.ADMIN, {"communes": "xa-dong-tien"}, ok=(422,)),
+    Route(
+        "POST",
+        "/panel/inbox/slot-order",
+        Role.OPERATOR,
+        {
+            "zone_id": "xa-dong-tien",
+            "slot_id": "no-such-slot",
+            "start": "2026-01-01T00:00:00+00:00",
+            "announcement_id": "999999",
+            "move": "up",
+        },
+        404,
+        ok=(404,),
+    ),
     Route(
         "POST",
         "/panel/inbox/999999/xa-dong-tien/schedule",
