@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from controller.panel.queries.planned_items import item_languages, occurrence_key
 
 from controller.services.multilingual import LanguageError, checked_languages, entry_languages
+from controller.services.reports.plan import item_languages, occurrence_key
 
 
 def test_entry_ids_name_the_announcement_and_its_languages() -> None:
