@@ -46,6 +46,8 @@ class ZoneOut(BaseModel):
     needs_approval: bool = False
     volume_cap: int | None = None
     quiet_hours: str | None = None
+    languages: list[str] | None = None
+    """Languages aired here in order; None: as the zone above (Vietnamese at the top)."""
 
 
 def _quiet_text(value: str | None) -> str | None:
@@ -66,8 +68,6 @@ class ZoneSettingsIn(HornSafetyIn):
     """A zone's settings: horn safety, and for a commune whether its items need approval."""
 
     needs_approval: bool | None = None
-    languages: list[str] | None = None
-    """Languages aired here in order; None: as the zone above (Vietnamese at the top)."""
 
 
 class NodeIn(StrictBody):

@@ -7,13 +7,14 @@ the JSON API does (model, media references, not in the past, quiet hours), and s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import ScheduleEntryRow
+from controller.panel import vn_dates
 from controller.services.horn import QuietHoursConflict
 from controller.services.quiet_guard import refuse_in_quiet_hours
 from controller.services.schedule_editing import (
@@ -62,9 +63,16 @@ def form_of(row: ScheduleEntryRow) -> RelayForm:
         time_of_day=str(rule.get("time", ""))[:5],
         minutes=int(float(spec.get("duration_s") or 0) // 60),
         weekdays=list(rule.get("weekdays") or []),
-        start_date=str(rule.get("start_date", "")),
+        start_date=_shown_date(str(rule.get("start_date", ""))),
         fallback_sha256=(spec.get("fallback") or {}).get("sha256", ""),
     )
+
+
+def _shown_date(iso: str) -> str:
+    try:
+        return vn_dates.fmt_date(date.fromisoformat(iso))
+    except ValueError:
+        return iso
 
 
 def relay_rows(session: Session, scope: Scope) -> list[ScheduleEntryRow]:
@@ -91,7 +99,12 @@ def save_relay(
     if not scope.allows_targets(form.zones, []):
         raise RelayFormError("ann.error_scope")
     weekdays = [d for d in form.weekdays if d in WEEKDAYS]
-    rule: dict[str, Any] = {"start_date": form.start_date, "time": form.time_of_day}
+    try:  # typed the Vietnamese way (dd/mm/yyyy, 24 h) whatever the browser's language
+        first = vn_dates.parse_date(form.start_date).isoformat()
+        at = vn_dates.parse_time(form.time_of_day).strftime("%H:%M")
+    except vn_dates.BadDateTime as exc:
+        raise RelayFormError(exc.key, exc.value) from None
+    rule: dict[str, Any] = {"start_date": first, "time": at}
     rule |= {"freq": "weekly", "weekdays": weekdays} if weekdays else {"freq": "daily"}
     data: dict[str, Any] = {
         "id": entry_id,

@@ -82,7 +82,7 @@ def test_a_notice_at_night_is_refused_with_the_quiet_hours_message(
     page.get_by_label("Nội dung (tiếng Việt)").fill("Thông báo muộn: mất điện sáng mai.")
     page.get_by_label("Xã Đồng Tiến").check()
     page.get_by_label("Vào lúc", exact=True).check()
-    page.locator("#at").fill(f"{tomorrow.isoformat()}T22:00")
+    page.locator("#at").fill(f"{tomorrow:%d/%m/%Y} 22:00")
     page.get_by_role("button", name="Lưu và phát").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("giờ yên lặng")

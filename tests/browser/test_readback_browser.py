@@ -169,7 +169,7 @@ def test_calendar_opens_on_the_commune_marks_repeats_and_played_items(
     page.get_by_label("Lặp", exact=True).select_option("weekly")
     page.locator("#recurring .weekdays").get_by_label("Thứ Hai").check()
     page.get_by_label("Giờ phát", exact=True).fill(at)
-    page.get_by_label("Từ ngày (để trống: hôm nay)").fill(tomorrow.isoformat())
+    page.get_by_label("Từ ngày (để trống: hôm nay)").fill(tomorrow.strftime("%d/%m/%Y"))
     page.get_by_label("Phát cả ngày bắt đầu").check()
     page.get_by_role("button", name="Lưu và phát").click()
     created = page.locator("#ann-created")

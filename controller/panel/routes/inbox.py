@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Bulletin, BulletinDelivery, ProgrammeSlotRow
+from controller.panel import vn_dates
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
-from controller.panel.timefmt import parse_local
 from controller.services.bulletins import (
     BulletinError,
     BulletinNotFound,
@@ -101,7 +101,7 @@ def schedule(
     with page.ctl.sessions() as session:
         delivery = _delivery(page, session, bulletin_id, zone_id)
         try:
-            when = parse_local(start) if start and not slot_id else None
+            when = vn_dates.parse_datetime(start) if start and not slot_id else None
             ann = schedule_delivery(
                 page.ctl,
                 session,
@@ -110,6 +110,8 @@ def schedule(
                 start=when,
                 by=page.principal.username,
             )
+        except vn_dates.BadDateTime as exc:
+            return _back("", page.t(exc.key, value=exc.value))
         except (BulletinError, ValueError) as exc:
             return _back("", str(exc) or "start")
         page.audit(

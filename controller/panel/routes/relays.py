@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from audio.errors import AudioRejected, AudioToolError
 from controller.db.models import ScheduleEntryRow
-from controller.panel import announce
+from controller.panel import announce, vn_dates
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import nodes as q
 from controller.panel.relays import (
@@ -60,7 +60,7 @@ def _render(
 
 
 def _blank(page: Page) -> RelayForm:
-    today = today_local(page.ctl.clock.now()).isoformat()
+    today = vn_dates.fmt_date(today_local(page.ctl.clock.now()))
     return RelayForm("", "", [], "06:00", 30, [], today)
 
 
@@ -146,7 +146,7 @@ async def _save(page: Page, form: RelayForm, entry_id: str, upload: UploadFile |
 
         await run_in_threadpool(work)
     except RelayFormError as exc:
-        text = page.t(exc.key, reason=exc.reason)
+        text = page.t(exc.key, reason=exc.reason, value=exc.reason)
         text = f"{text} ({exc.reason})" if exc.reason and exc.reason not in text else text
         return _render(page, 422, form=form, entry_id=entry_id, error=text)
     await run_in_threadpool(page.ctl.publisher.refresh)

@@ -19,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol import topics
 from protocol.codec import encode
+from protocol.compact import load_any
 from protocol.models import (
     EventAck,
     EventBatch,
@@ -37,6 +38,7 @@ class FakeController:
         self.events: dict[tuple[str, int], dict[str, Any]] = {}
         self.deliveries: dict[tuple[str, int], int] = {}
         self.heartbeats: list[dict[str, Any]] = []
+        self._snapshots: dict[str, dict[str, Any]] = {}
         self.status: dict[str, str] = {}
         self.conflicts = 0  # the same (node, seq) arriving with different content
         self.ack = ack
@@ -66,9 +68,14 @@ class FakeController:
         if kind == "status":
             self.status[node] = msg.payload.decode()
             return
-        data = json.loads(msg.payload)
+        data = load_any(msg.payload)  # heartbeats come as CBOR (deltas), events as JSON
         if kind == "heartbeat":
-            self.heartbeats.append(data)
+            # a delta carries only what changed: keep each node's merged snapshot, as the
+            # controller's ingest does
+            base = self._snapshots.get(node, {}) if data.get("delta") else {}
+            merged = {k: v for k, v in {**base, **data}.items() if k != "delta"}
+            self._snapshots[node] = merged
+            self.heartbeats.append(merged)
             return
         batch = EventBatch.model_validate(data)
         with self._lock:

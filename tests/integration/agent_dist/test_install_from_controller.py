@@ -93,7 +93,8 @@ def test_served_installer_installs_enrols_and_plays(
         wait_until(lambda: tap.exists() and tap.read_text().strip(), 60)
         played = json.loads(tap.read_text().splitlines()[0])
         # the announcement's speech, from the node's own cache, at its scheduled second
-        assert played["kind"] == "tts" and played["media"].endswith(".mp3"), played
+        # the controller lists an Opus rendition beside the MP3 and the agent prefers it
+        assert played["kind"] == "tts" and played["media"].endswith(".opus"), played
         assert played["offset_s"] == 0, played  # from its beginning: it was not late
         assert played["media"].startswith(str(prefix / "var" / "agent" / "media")), played
         at = datetime.fromisoformat(played["started_at"])

@@ -216,6 +216,7 @@ def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
     stand_ins = (
         "opt/loa/venv/bin/loa", "opt/loa/venv/bin/python", "opt/loa/current/bin/loa",
         "opt/loa/bin/loa-release",  # the agent unit starts the release supervisor
+        "usr/bin/cage",  # the e-board kiosk compositor (installed on Pis with a screen)
     )  # fmt: skip
     for exe in (*stand_ins, "bin/systemctl", "usr/local/sbin/loa-admin"):
         path = root / exe

@@ -176,7 +176,7 @@ ROUTES = [
             "stream_url": "https://vov.example.vn/vov1",
             "time_of_day": "06:00",
             "minutes": "30",
-            "start_date": "2099-01-01",
+            "start_date": "01/01/2099",
             "zones": "ban-dong-an",
         },
         ok=(303,),

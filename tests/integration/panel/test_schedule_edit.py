@@ -163,7 +163,7 @@ def test_move_changes_the_time_of_every_occurrence(panel: Panel, recurring: int)
     assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
     assert _slots(_week(panel, "viewer", monday), f"ann-{recurring}") == ["07:40:00"] * 3
     bad = panel.as_("operator").post("/panel/schedule/move", data=data | {"new_time": "25:99"})
-    assert bad.status_code == 422 and "giờ không hợp lệ" in bad.text  # answered on the POST
+    assert bad.status_code == 422 and "Giờ «25:99» không hợp lệ" in bad.text  # on the POST
 
 
 def test_move_a_programme_entry_row(panel: Panel) -> None:
