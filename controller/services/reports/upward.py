@@ -194,6 +194,8 @@ class _NodeLog:
     last_failure: dict[str, tuple[datetime, str, str]] = field(default_factory=dict)
     aired: dict[str, list[float | None]] = field(default_factory=lambda: defaultdict(list))
     """occurrence key → seconds of each finished event in the period (None: no start seen)."""
+    languages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """occurrence key → the languages its item aired in (a multilingual item names them)."""
 
 
 def communes_of(session: Session, tree: ZoneTree, zone: Zone) -> list[Zone]:
@@ -228,6 +230,10 @@ def build(
     # Nothing is planned in the future: a report on the current period covers up to now.
     planned = plan(session, tree, list(nodes.values()), start, max(start, min(end, now)))
     logs = _read_log(session, all_ids, start, end)
+    languages: dict[str, dict[str, None]] = defaultdict(dict)  # bulletin → ordered languages
+    for log in logs.values():
+        for key, aired_in in log.languages.items():
+            languages[bulletin_key(key)].update(dict.fromkeys(aired_in))
     catalog = _catalog(session, planned, logs)
     uptime = availability(
         session,
@@ -262,7 +268,7 @@ def build(
             total,
             sorted(failures, key=lambda f: (f.at, f.node_id)),
             _approval_times(approvals, covered),
-            _aired(catalog, per_node),
+            _aired(catalog, per_node, languages),
         )
 
     sections = [section(c.id, c.name, members[c.id]) for c in communes]
@@ -305,17 +311,20 @@ def _tallies(
 
 
 def _aired(
-    catalog: dict[str, Bulletin], per_node: list[tuple[str, dict[str, float]]]
+    catalog: dict[str, Bulletin],
+    per_node: list[tuple[str, dict[str, float]]],
+    languages: dict[str, dict[str, None]],
 ) -> list[Aired]:
     plays: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
-    languages: dict[str, dict[str, None]] = defaultdict(dict)  # ordered set per bulletin
     for _, aired in per_node:
         for key, s in aired.items():
             plays[bulletin_key(key)] += 1
             seconds[bulletin_key(key)] += s
-            languages[bulletin_key(key)].update(dict.fromkeys(item_languages(key)))
-    found = [Aired(catalog[k], plays[k], round(seconds[k], 3), tuple(languages[k])) for k in plays]
+    found = [
+        Aired(catalog[k], plays[k], round(seconds[k], 3), tuple(languages.get(k) or ("vi",)))
+        for k in plays
+    ]
     return sorted(found, key=lambda a: (-a.airtime_s, a.bulletin.key))
 
 
@@ -369,6 +378,7 @@ def _read_log(
                     log.finished_in_period.add(key)
                 began = started.pop((node_id, item_id), None)
                 log.aired[key].append((at - began).total_seconds() if began else None)
+                log.languages[key] = item_languages(item_id)
         elif planned_kind:
             previous = log.last_failure.get(key)
             if previous is None or at >= previous[0]:
