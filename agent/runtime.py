@@ -275,7 +275,15 @@ class AgentRuntime:
         the signature covered every alternative's SHA-256)."""
         if item.media is None or not item.media.alternatives:
             return item
-        return item.model_copy(update={"media": item.media.in_format(self.settings.audio_formats)})
+        # A rendition already in the cache beats a smaller one still to fetch: the
+        # pre-cached evacuation notice must start at once, not after a download.
+        cached = [
+            ext
+            for ext in self.settings.audio_formats
+            if self.cache.has(item.media.in_format([ext]))
+        ]
+        preferred = [*cached, *self.settings.audio_formats]
+        return item.model_copy(update={"media": item.media.in_format(preferred)})
 
     def _accept_playlist(self, playlist: Playlist) -> None:
         playlist = playlist.model_copy(
