@@ -84,11 +84,6 @@ MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
 STALL_S = 2 * MAX_SLEEP_S  # no step finished for this long: the clock is stuck (watchdog)
 POLL_S = 0.5  # how often a running player is checked for an early exit
 EPSILON_S = 0.001
-# A timed wait can come back tens of ms late on a busy Pi (a download, a TLS handshake, an
-# SD-card flush) and two speakers in earshot that start that far apart echo: the clock wakes
-# this long before a start and waits out the rest itself, the last SPIN_S by polling.
-WAKE_EARLY_S = 0.02
-SPIN_S = 0.002
 
 
 def _same(a: PlaylistItem, b: PlaylistItem) -> bool:
@@ -162,7 +157,6 @@ class Playout:
         self._last_end: datetime | None = None
         self._media_wait_until: datetime | None = None
         self._next_item: PlaylistItem | None = None
-        self._next_start: datetime | None = None
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
@@ -229,7 +223,6 @@ class Playout:
         self._run_recurring(now)
         self._drop_if_removed(now)
         next_start = self._schedule(now)
-        self._next_start = next_start
         self._drive_amplifier(now, next_start)
         self._prepare_next(now, next_start)
         wake = self._next_wake(now, next_start)
@@ -650,22 +643,7 @@ class Playout:
     def _timed_step(self) -> float:
         wake = self.step()
         self._last_step_done = time.monotonic()
-        return self._until_start(wake)
-
-    def _until_start(self, wake: float) -> float:
-        """The sleep before the next step: ``WAKE_EARLY_S`` before the next start at the
-        latest, and within that the wait is done here, precisely, so the step that starts
-        the item runs on the instant (the step's own work was done on the early wake)."""
-        start = self._next_start
-        if start is None:
-            return wake
-        left = (start - self.clock.now()).total_seconds()
-        if left <= 0:
-            return wake
-        if left <= WAKE_EARLY_S:
-            wait_precisely(left)
-            return 0.0
-        return min(wake, left - WAKE_EARLY_S)
+        return wake
 
     def alive(self) -> bool:
         """The clock thread runs and is not stuck: steps come at least every MAX_SLEEP_S, so
@@ -680,16 +658,6 @@ class Playout:
             self.playing = None
         self.horn.amp(False, self.clock.now())
         self.player.close()
-
-
-def wait_precisely(seconds: float) -> None:
-    """Sleep ``seconds`` but the last ``SPIN_S``, then poll the monotonic clock: a short
-    poll ends on time where a timed sleep may end a scheduler tick late."""
-    deadline = time.perf_counter() + seconds
-    if seconds > SPIN_S:
-        time.sleep(seconds - SPIN_S)
-    while time.perf_counter() < deadline:
-        pass
 
 
 def _is_emergency(command: Command | None) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from agent.backends.amplifier import NoopAmplifier
 from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
 from agent.backends.volume import NoopVolume
 from agent.played_log import PlayedLog
-from agent.playout import WAKE_EARLY_S, Playout, PlayoutConfig, Source
+from agent.playout import Playout, PlayoutConfig, Source
 from protocol.clock import FakeClock
 from protocol.models import (
     Command,
@@ -138,22 +137,6 @@ def test_sleeps_until_amp_lead_then_start_and_starts_exactly_on_time(rig: Rig) -
     assert at == T0 + timedelta(seconds=600)
     assert request.offset_s == 0 and request.duration_s == 10
     assert rig.kinds() == [("started", "i1")]
-
-
-def test_the_clock_wakes_before_a_start_and_waits_out_the_rest_precisely(rig: Rig) -> None:
-    """The real-time loop sleeps to WAKE_EARLY_S before a start (the step's work is done
-    then), and waits the last stretch itself, so the starting step runs on the instant."""
-    rig.playout.set_playlist(playlist(item(1, 600)))
-    rig.advance_to(598.5)  # preloaded; the start is the next deadline (1.5 s away)
-    assert rig.playout._timed_step() == pytest.approx(1.5 - WAKE_EARLY_S)
-    rig.clock.advance(1.5 - 0.015)  # woken 15 ms before the start
-    began = time.perf_counter()
-    assert rig.playout._timed_step() == 0.0  # step again at once: the instant has come
-    assert time.perf_counter() - began >= 0.015 - 1e-4  # (measured on the monotonic clock)
-    assert rig.player.plays == []
-    rig.clock.advance(0.015)
-    assert rig.playout._timed_step() > WAKE_EARLY_S  # started; the next wake is far off
-    assert rig.player.plays[0][1] == T0 + timedelta(seconds=600)
 
 
 def test_finishes_at_slot_end_and_amp_goes_off_after_tail(rig: Rig) -> None:
