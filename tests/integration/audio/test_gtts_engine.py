@@ -125,9 +125,11 @@ def test_a_hanging_server_times_out_and_espeak_takes_over(
     gtts = _engine(fake_google, timeout_s=0.5)
     espeak = CountingEspeak()
     renderer = SpeechRenderer(MediaStore(tmp_path), engines=[gtts, espeak])
+    offline_only = _espeak_only_seconds(tmp_path, "Thông báo khẩn.")
     start = time.monotonic()
     media = renderer.render_text("Thông báo khẩn.")
-    assert time.monotonic() - start < 2.5
+    # the hang costs the 0.5 s timeout (plus slack), measured against espeak-ng alone
+    assert time.monotonic() - start < offline_only + 2.0
     assert media.engine == "espeak-ng" and len(espeak.calls) == 1
     assert "gTTS failed" in (gtts.probe.unreachable_reason() or "")  # remembered as down
     seen = fake_google.requests_seen
@@ -148,6 +150,15 @@ def test_gtts_is_skipped_without_a_request_when_offline(tmp_path: Any) -> None:
     renderer = SpeechRenderer(
         MediaStore(tmp_path), engines=[GoogleTtsEngine(with_closed_port), CountingEspeak()]
     )
+    offline_only = _espeak_only_seconds(tmp_path, "Xin chào.")
     start = time.monotonic()
     assert renderer.render_text("Xin chào.").engine == "espeak-ng"
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < offline_only + 1.5  # the 0.3 s probe, not a request
+
+
+def _espeak_only_seconds(tmp_path: Any, text: str) -> float:
+    """The same text rendered by espeak-ng alone, in this run: the baseline that makes the
+    bounds above hold on a loaded machine (parallel test workers) as on a quiet one."""
+    start = time.monotonic()
+    SpeechRenderer(MediaStore(tmp_path / "baseline"), engines=[CountingEspeak()]).render_text(text)
+    return time.monotonic() - start
