@@ -51,6 +51,7 @@ def test_compose_text_and_a_slide_then_preview_and_send(
         login(page, served, "lan")
         page.goto(f"{served}/panel/announcements/new")
         page.fill("#text", TEXT)
+        page.check("#board_on")  # the board's fields show once it is switched on
         page.fill("#board_ticker", TICKER)
         page.fill("#board_duration", "5")
         page.set_input_files(

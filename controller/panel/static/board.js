@@ -7,6 +7,13 @@
   const field = document.getElementById("board_slides");
   const status = document.getElementById("board-status");
   const slides = [];  // {sha256, ext, duration_s}, in showing order
+  // The board's fields only when it is switched on: fewer Tab stops to "send" (without
+  // JavaScript everything stays visible).
+  const on = document.getElementById("board_on");
+  const fields = document.getElementById("board-fields");
+  const showFields = () => { fields.hidden = !on.checked; };
+  on.addEventListener("change", showFields);
+  showFields();
   const show = () => {
     field.value = JSON.stringify(slides.map((s) => ({ image_sha256: s.sha256, duration_s: s.duration_s })));
     status.textContent = slides.length
