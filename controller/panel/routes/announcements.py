@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -34,7 +32,6 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 router = APIRouter(prefix="/panel/announcements", include_in_schema=False)
 log = logging.getLogger("loa.panel")
 PRIORITIES = (Priority.ANNOUNCEMENT, Priority.EMERGENCY, Priority.BACKGROUND)
-_CHUNK = 1024 * 1024
 
 
 @router.get("")
@@ -196,21 +193,9 @@ def upload_error(page: Page, name: str, exc: AudioRejected | AudioToolError) -> 
 async def upload(page: OperatorPage, file: Annotated[UploadFile, File()]) -> JSONResponse:
     """A recording (file or microphone), checked and loudness-normalised, ready to attach."""
     name = file.filename or "recording"
-    limit = page.ctl.renderer.uploads.limits.max_bytes
 
     def work() -> RenderedMedia:
-        with tempfile.TemporaryDirectory(prefix="loa-panel-upload-") as tmp:
-            spooled = Path(tmp) / "upload"
-            with spooled.open("wb") as out:
-                written = 0
-                while chunk := file.file.read(_CHUNK):
-                    out.write(chunk)
-                    written += len(chunk)
-                    if written > limit:
-                        break
-            rendered = page.ctl.renderer.import_upload(spooled, name)
-        announce.store_upload(page.ctl, rendered)
-        return rendered
+        return announce.import_recording(page.ctl, file.file, name)
 
     try:
         media = await run_in_threadpool(work)

@@ -5,9 +5,7 @@ cannot be reached. The same checks as ``/api/v1/schedules`` (``controller.panel.
 from __future__ import annotations
 
 import re
-import tempfile
 import unicodedata
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -31,7 +29,6 @@ from controller.panel.timefmt import today_local
 from schedules.millis import to_ms
 
 router = APIRouter(prefix="/panel/relays", include_in_schema=False)
-_CHUNK = 1024 * 1024
 
 
 def _render(
@@ -103,21 +100,11 @@ async def _fallback(page: Page, upload: UploadFile | None, current: str) -> str:
     """The fallback recording's hash: a new upload (checked, normalised, stored) or the old."""
     if upload is None or not upload.filename:
         return current
-    limit = page.ctl.renderer.uploads.limits.max_bytes
 
     def work() -> str:
-        with tempfile.TemporaryDirectory(prefix="loa-relay-upload-") as tmp:
-            spooled = Path(tmp) / "upload"
-            with spooled.open("wb") as out:
-                written = 0
-                while chunk := upload.file.read(_CHUNK):
-                    out.write(chunk)
-                    written += len(chunk)
-                    if written > limit:
-                        break
-            rendered = page.ctl.renderer.import_upload(spooled, upload.filename or "fallback")
-        announce.store_upload(page.ctl, rendered)
-        return rendered.sha256
+        return announce.import_recording(
+            page.ctl, upload.file, upload.filename or "fallback"
+        ).sha256
 
     try:
         return await run_in_threadpool(work)
