@@ -9,7 +9,7 @@ delivery is 404, exactly as if it did not exist. See docs/bulletins.md.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -169,17 +169,24 @@ def _bulletin_out(session: SessionDep, base: str, bulletin_id: int, scope: Scope
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such bulletin")
     return BulletinOut(
         id=b.id,
-        level=b.level,
-        title=b.title,
-        text=b.text,
-        media_url=_media_url(base, b),
-        duration_s=b.duration_s,
+        **_content(b, base),
         source=b.source,
         source_zone_id=b.source_zone_id,
-        created_by=b.created_by,
-        created_at=b.created_at,
-        deliveries=[v for v in delivery_views(session, mine)],
+        deliveries=delivery_views(session, mine),
     )
+
+
+def _content(b: Bulletin, base: str) -> dict[str, Any]:
+    """What the sender wrote, as both the sender's view and a commune's inbox show it."""
+    return {
+        "level": b.level,
+        "title": b.title,
+        "text": b.text,
+        "media_url": _media_url(base, b),
+        "duration_s": b.duration_s,
+        "created_by": b.created_by,
+        "created_at": b.created_at,
+    }
 
 
 @router.get("/bulletins")
@@ -208,17 +215,7 @@ def inbox_items(
     for v in delivery_views(session, inbox_deliveries(session, scope, state)):
         b = session.get_one(Bulletin, v.bulletin_id)
         out.append(
-            InboxItemOut(
-                **v.model_dump(),
-                level=b.level,
-                title=b.title,
-                text=b.text,
-                media_url=_media_url(base, b),
-                duration_s=b.duration_s,
-                from_zone_id=b.source_zone_id,
-                created_by=b.created_by,
-                created_at=b.created_at,
-            )
+            InboxItemOut(**v.model_dump(), **_content(b, base), from_zone_id=b.source_zone_id)
         )
     return out
 
