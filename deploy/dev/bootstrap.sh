@@ -57,7 +57,7 @@ fi
 # Tests run in parallel worker processes (pytest-xdist): most of them wait on real servers
 # and subprocesses rather than compute, so more workers than cores still pays off; a test
 # file stays on one worker so its module-scoped systems start once.
-workers=(-n "${LOA_TEST_WORKERS:-4}" --dist loadfile)
+workers=(-n "${LOA_TEST_WORKERS:-4}" --dist loadfile --durations=30)
 .venv/bin/python -m pytest "${workers[@]}" "$@"
 if [ "$#" -eq 0 ]; then
   echo "bootstrap: second pass on PostgreSQL"
