@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 from support.processes import wait_until
 
+from controller.bridge.ingest import DEFAULT_MAX_BATCH
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
 from controller.db.models import CommandDelivery, Node, PlaybackEvent, Zone
@@ -152,6 +153,8 @@ def test_ack_flood_beside_command_issue_stores_every_ack_once(
     assert states == {"acked": len(NODES)}
     assert ctl.ingestor.stats.events == len(NODES)
     assert ctl.ingestor.stats.duplicate_events == 0
+    # short transactions: at most DEFAULT_MAX_BATCH messages per commit
+    assert ctl.ingestor.stats.batches_committed >= len(NODES) // DEFAULT_MAX_BATCH
     assert issued and all(len(c.node_ids) == len(NODES) for c in issued)
     assert later == len(issued) * len(NODES)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
