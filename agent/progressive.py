@@ -132,6 +132,8 @@ class PipeFeed:
 
     def _run(self) -> None:
         fd = self._open()
+        with contextlib.suppress(OSError):
+            self.path.unlink()  # both ends are open (or never will be): the name is done
         try:
             while fd is not None:
                 data = self._next()
@@ -140,8 +142,6 @@ class PipeFeed:
         finally:
             if fd is not None:
                 os.close(fd)
-            with contextlib.suppress(OSError):
-                self.path.unlink()
 
 
 class ChunkStream:
@@ -194,7 +194,10 @@ class ChunkStream:
             self.cache.install(self.media, self.spool)
             return StreamOutcome(started, True, self.verified)
         except (ChunkError, MediaError, OSError, StreamAborted) as exc:
-            self.feed.close()  # the player ends after the bytes already verified
+            if started:
+                self.feed.close()  # the player ends after the bytes already verified
+            else:
+                self.feed.abort()  # no player was given the pipe: do not wait for one
             with contextlib.suppress(OSError):
                 self.spool.unlink()
             return StreamOutcome(started, False, self.verified, str(exc))
