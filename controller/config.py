@@ -74,7 +74,7 @@ class ControllerSettings(LoaSettings):
         " '' = the normal engine order",
     )
     emergency_chunk_kb: int = Field(
-        8,
+        4,  # ~2 s of 16 kbit/s Opus: sound after ~4 KB on the link, 2 s buffered
         ge=0,
         le=64,
         description="signed chunk size for progressive emergency playback; 0 = agents"

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 MIN_CHUNK = 1024
 MAX_CHUNK = 64 * 1024
 MAX_CHUNKS = 4096
-DEFAULT_CHUNK = 8 * 1024
+DEFAULT_CHUNK = 4 * 1024
 MAX_HEAD_B64 = (MAX_CHUNK * 4) // 3 + 4
 
 

@@ -23,6 +23,8 @@ from support.served_controller import ServedController
 from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback, require_local_file
 from agent.config import AgentSettings
 from agent.runtime import AgentRuntime
+from audio.engines.chain import EngineChain
+from audio.errors import EngineFailed
 from controller.broker.process import MosquittoProcess, free_port
 from controller.config import ControllerSettings
 from controller.db.models import Command as CommandRow
@@ -186,8 +188,38 @@ def _issue(system: System, text: str) -> tuple[str, Command, bytes]:
     return view.row.id, command, path.read_bytes()
 
 
+class OnlineEngine:
+    """Stands in for gTTS at the head of the chain: counts every time it is consulted (each
+    is an online round trip, or a probe and a timeout when the commune is offline)."""
+
+    name = "gtts"
+    default_voice = "vi"
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def voices(self) -> tuple[str, ...]:
+        return ("vi",)
+
+    def unavailable_reason(self) -> str | None:
+        self.asked += 1
+        return "offline (test stand-in)"
+
+    def synthesise(self, text: str, voice: str, rate_wpm: int) -> bytes:
+        raise EngineFailed("never reached")
+
+
 def test_a_fresh_emergency_starts_from_its_first_verified_chunk(system: System) -> None:
-    emergency_id, command, opus = _issue(system, "Khẩn cấp. Nước lũ đang lên, sơ tán ngay.")
+    renderer = system.ctl.renderer
+    online, chain = OnlineEngine(), renderer.chain
+    renderer.chain = EngineChain([online, *chain.engines])
+    try:
+        emergency_id, command, opus = _issue(system, "Khẩn cấp. Nước lũ đang lên, sơ tán ngay.")
+        assert online.asked == 0  # emergency speech goes straight to espeak-ng
+        renderer.render_text("Thông báo thường.")
+        assert online.asked == 1  # (an ordinary notice still tries the online engine first)
+    finally:
+        renderer.chain = chain
     assert command.chunks is not None and command.chunks.count > TAMPERED_CHUNK + 1
     assert command.chunks.head_bytes() == opus[: CHUNK_KB * 1024]  # the first chunk inline
     item = command.item
