@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -375,6 +376,8 @@ def _fresh_emergency(r: Rig, tap: Path, node: str, text: str, progressive: bool)
 
     ``render_s`` (TTS + mastering to MP3), ``opus_s`` (the Opus rendition), ``publish_s``
     (the rest of the issue call: chunk hashes, signing, storing, the MQTT publish),
+    ``tools_cpu_s`` (CPU seconds espeak-ng and ffmpeg used: what rendering costs on an
+    unshared controller),
     ``to_node_s`` (publish returned → the command's arrival on the node, over the link),
     ``node_to_sound_s`` (arrival → the player started: the download, the verification and
     the player's start), plus the command's and the media's sizes on the wire."""
@@ -384,6 +387,7 @@ def _fresh_emergency(r: Rig, tap: Path, node: str, text: str, progressive: bool)
 
     render: list[float] = []
     opus: list[float] = []
+    tools_cpu = _children_cpu_s()
     began = time.perf_counter()
     with _timed(r.ctl.renderer, "render_text", render):
         if r.ctl.renditions is not None:
@@ -396,6 +400,7 @@ def _fresh_emergency(r: Rig, tap: Path, node: str, text: str, progressive: bool)
                 r.ctl, EmergencyRequest([ZONE], text=text, progressive=progressive)
             )
     issue_call_s = time.perf_counter() - began
+    tools_cpu = _children_cpu_s() - tools_cpu
     item, issued = view.row.item_id, view.row.issued_at
     if not wait_for(lambda: _tap_start(tap, item) is not None, 300, 0.1):
         raise BenchError(f"the emergency {item} never started")
@@ -423,6 +428,7 @@ def _fresh_emergency(r: Rig, tap: Path, node: str, text: str, progressive: bool)
         "render_s": round(spent_render, 2),
         "opus_s": round(spent_opus, 2),
         "publish_s": round(issue_call_s - spent_render - spent_opus, 2),
+        "tools_cpu_s": round(tools_cpu, 2),
         "command_bytes": len(payload),
         "media_bytes": _media_bytes(payload),
         "started": note,
@@ -432,6 +438,13 @@ def _fresh_emergency(r: Rig, tap: Path, node: str, text: str, progressive: bool)
         breakdown["to_node_s"] = round((arrived - issued).total_seconds() - issue_call_s, 2)
         breakdown["node_to_sound_s"] = round((started - arrived).total_seconds(), 2)
     return {"to_sound_s": round((started - issued).total_seconds(), 2), "breakdown": breakdown}
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of finished child processes (espeak-ng, ffmpeg): unlike wall time, not
+    inflated when the machine is shared."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def _media_bytes(payload: str) -> int | None:
