@@ -164,3 +164,34 @@ def test_the_pipe_is_handed_out_once_and_only_for_the_signed_encoding(tmp_path: 
     runner.run(command)
     assert sources[0] is not None and sources[0].note.startswith("progressive: started after 1")
     assert runner.source_for(command.item.media) is None
+
+
+class BrokenLink(RangeServer):
+    """The link fails after the inline head: every Range request errors."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("Range"):
+            self.ranges.append(request.headers["Range"])
+            return httpx.Response(503)
+        return super().__call__(request)
+
+
+def test_a_broken_link_after_the_first_chunk_falls_back_and_then_plays_verified(
+    tmp_path: Path,
+) -> None:
+    """The stream stops at the HTTP error; the whole-file download (no Range) still works,
+    so the item is played again from its start, from the verified cache."""
+    server = BrokenLink(DATA)
+    cache = server.cache(tmp_path / "media")
+    submitted: list[Command] = []
+    events: list[str] = []
+    runner = ProgressiveCommands(
+        cache, tmp_path / "streams", submitted.append, lambda k, i, c, d: events.append(d)
+    )
+    command = _command()
+    outcome = runner.run(command)
+    assert outcome.started and not outcome.complete and outcome.verified_chunks == 1
+    assert "HTTP 503" in events[0] and "falling back" in events[0]
+    assert submitted == [command, command]
+    assert command.item is not None and command.item.media is not None
+    assert cache.verified_path(command.item.media) is not None
