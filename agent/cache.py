@@ -27,7 +27,7 @@ from protocol.clock import Clock
 from protocol.models import MediaRef
 
 if TYPE_CHECKING:
-    import httpx  # imported on the first download (see MediaCache._http)
+    import httpx  # imported on the first download (see MediaCache.http)
 
 log = logging.getLogger(__name__)
 
