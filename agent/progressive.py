@@ -23,7 +23,7 @@ import select
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,8 +177,8 @@ class ChunkStream:
         self.feed = PipeFeed(self.pipe_path)
         started = False
         try:
-            with open(self.spool, "wb") as out:
-                for index, raw in enumerate(self._raw_chunks()):
+            with open(self.spool, "wb") as out, contextlib.closing(self._raw_chunks()) as raws:
+                for index, raw in enumerate(raws):
                     data = self.chunks.verify(index, raw)
                     out.write(data)
                     self.feed.push(data)
@@ -202,7 +202,7 @@ class ChunkStream:
                 self.spool.unlink()
             return StreamOutcome(started, False, self.verified, str(exc))
 
-    def _raw_chunks(self) -> Iterator[bytes]:
+    def _raw_chunks(self) -> Generator[bytes]:
         """The inline head, then one ``Range`` request for the rest, cut at chunk
         boundaries (one request: no round trip per chunk on a 300 ms link)."""
         head = self.chunks.head_bytes()
