@@ -20,11 +20,10 @@ from browser.conftest import new_tab
 from browser.test_kiosk_browser import _share
 from playwright.sync_api import Browser
 from support.images import png
-from support.processes import AgentProcess, wait_until
-from support.served_controller import ServedController
+from support.processes import wait_until
+from support.served_controller import ServedController, board_agent, quick_settings
 
 from controller.broker.process import MosquittoProcess, free_port
-from controller.config import ControllerSettings
 from protocol.clock import SystemClock
 
 NODE, ZONE = "vi-huong-1", "xa-vi-huong"
@@ -46,31 +45,18 @@ def test_agent_prefetches_slides_and_shows_them_with_the_link_cut(
     tmp_path: Path, mosquitto: MosquittoProcess, browser: Browser
 ) -> None:
     port, display = free_port(), free_port()
-    settings = ControllerSettings(
-        data_dir=tmp_path / "controller",
-        http_port=port,
-        mqtt_port=mosquitto.port,
-        mqtt_client_id=f"ctl-{tmp_path.name}",
-        tts_engine_order=["espeak-ng"],
-        api_anonymous_admin=True,
-        scheduler_enabled=False,
-    )
+    settings = quick_settings(tmp_path, mosquitto.port, http_port=port)
     media = tmp_path / NODE / "media"
     with (
         ServedController(settings, SystemClock(), port=port) as served,
         httpx.Client(base_url=served.url, timeout=60) as api,
     ):
-        assert api.post("/api/v1/zones", json={"id": ZONE, "name": "Xã Vi Hương"}).is_success
-        body = {"id": NODE, "name": NODE, "zone_id": ZONE}
-        assert api.post("/api/v1/nodes", json=body).is_success
-        keys = api.get("/api/v1/signing-keys").json()["keys"]
-        agent = AgentProcess(
-            tmp_path / NODE,
-            NODE,
+        agent = board_agent(
+            api,
+            tmp_path,
             mosquitto.port,
-            served.url,
-            keys,
-            zones=[ZONE],
+            NODE,
+            ZONE,
             display_port=str(display),
             media_retry_max_s="2",
         )

@@ -19,10 +19,9 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from support import images
 from support.audio_files import mp3_tone
-from support.served_controller import ServedController
+from support.served_controller import ServedController, quick_settings
 
 from controller.broker.process import MosquittoProcess
-from controller.config import ControllerSettings
 from controller.db.models import Announcement, AuditEntry
 from controller.services.container import Controller
 from protocol.clock import SystemClock
@@ -46,14 +45,7 @@ def _shot(page: Page, name: str) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[Served]:
-    settings = ControllerSettings(
-        data_dir=tmp_path / "ctl",
-        mqtt_port=mosquitto.port,
-        mqtt_client_id=f"ctl-{tmp_path.name}",
-        tts_engine_order=["espeak-ng"],
-        api_anonymous_admin=True,
-        scheduler_enabled=False,
-    )
+    settings = quick_settings(tmp_path, mosquitto.port, data="ctl")
     with (
         ServedController(settings, SystemClock()) as server,
         httpx.Client(base_url=server.url, timeout=60) as api,

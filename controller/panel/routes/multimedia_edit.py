@@ -21,6 +21,7 @@ from controller.db.models import Announcement, Zone
 from controller.panel import announce
 from controller.panel.page import OperatorPage, Page, PanelNotFound
 from controller.panel.routes.announcements import board_from_form, upload_error
+from controller.panel.routes.approvals import held_announcement
 from controller.services import multilingual, visual
 from controller.services.announcements import announcement_targets
 from controller.services.approvals import apply
@@ -29,15 +30,6 @@ from controller.services.zones import ZoneTree, nodes_reached
 router = APIRouter(prefix="/panel", include_in_schema=False)
 _MAX_ORDER = 4
 """Language slots on the zone form (a zone airing more than four languages is unheard of)."""
-
-
-def _announcement(page: Page, session: Session, announcement_id: int) -> Announcement:
-    ann = session.get(Announcement, announcement_id)
-    if ann is None or ann.cancelled_at is not None:
-        raise PanelNotFound(f"announcement {announcement_id}")
-    if not page.scope(session).allows_targets(*announcement_targets(ann)):
-        raise PanelNotFound(f"announcement {announcement_id}")
-    return ann
 
 
 def _edited(page: Page, session: Session, ann: Announcement, detail: str) -> None:
@@ -78,7 +70,9 @@ def _board_page(
 @router.get("/announcements/{announcement_id}/board")
 def board_edit_page(page: OperatorPage, announcement_id: int, saved: int = 0) -> HTMLResponse:
     with page.ctl.sessions() as session:
-        return _board_page(page, _announcement(page, session, announcement_id), saved=bool(saved))
+        return _board_page(
+            page, held_announcement(page, session, announcement_id), saved=bool(saved)
+        )
 
 
 @router.post("/announcements/{announcement_id}/board")
@@ -91,7 +85,7 @@ def board_edit(
     board_slides: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     with page.ctl.sessions() as session:
-        ann = _announcement(page, session, announcement_id)
+        ann = held_announcement(page, session, announcement_id)
         try:
             body = board_from_form(board_text, board_ticker, board_slides)
             visual.replace_visual(session, ann, body if board_on == "1" else None)
@@ -125,7 +119,7 @@ def _languages_page(
 @router.get("/announcements/{announcement_id}/languages")
 def languages_page(page: OperatorPage, announcement_id: int, saved: str = "") -> HTMLResponse:
     with page.ctl.sessions() as session:
-        ann = _announcement(page, session, announcement_id)
+        ann = held_announcement(page, session, announcement_id)
         return _languages_page(page, ann, saved=saved if saved in multilingual.LANGUAGES else "")
 
 
@@ -143,7 +137,7 @@ async def add_language(
 
     def work() -> Response:
         with page.ctl.sessions() as session:
-            ann = _announcement(page, session, announcement_id)
+            ann = held_announcement(page, session, announcement_id)
             if language not in multilingual.LANGUAGES or language == multilingual.VIETNAMESE:
                 return _languages_page(page, ann, 422, page.t("langs.error_language"))
             if file is None or not file.filename:
