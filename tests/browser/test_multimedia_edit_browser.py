@@ -151,13 +151,24 @@ def test_recording_in_another_language_is_added_after_sending(
         )
         page.click("#variant-save")
         assert "x.mp3" in page.inner_text("[role=alert]")
+        # a second Tày recording replaces the first; the joined file is made again
+        longer = mp3_tone(tmp_path / "tay2.mp3", 3.0)
+        page.select_option("#variant-language", "tay")
+        page.set_input_files(
+            "#variant-file", {"name": "tay2.mp3", "mimeType": "audio/mpeg", "buffer": longer}
+        )
+        page.click("#variant-save")
+        page.locator("#langs-saved").wait_for()
     with served.ctl.sessions() as session:
         row = session.get_one(Announcement, ann)
         assert [v.language for v in row.variants] == ["tay"]
         assert [m.languages for m in row.mixes] == ["vi,tay"]  # joined for the node's order
+        tay = next(p for p in row.mixes[0].parts if p["language"] == "tay")
+        assert 2.5 < tay["duration_s"] < 3.5  # the new recording, not the 1.5 s one
         assert row.approval == "pending"
     assert _audit(served, "announcement.edit", f"announcement:{ann}") == [
-        "lan: changed=variant language=tay"
+        "lan: changed=variant language=tay",
+        "lan: changed=variant language=tay",
     ]
     with new_tab(browser, 1100, 800) as page:  # commune B's operator: not found
         login(page, served.url, "hoa")
