@@ -40,6 +40,9 @@ class ControllerSettings(LoaSettings):
 
     data_dir: Path = Field(Path("var/controller"), description="database, media, keys")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    database_busy_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="SQLite: how long a write waits for the file's lock"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = Field(None, description="base URL agents use to fetch media")
