@@ -32,6 +32,7 @@ from agent.outbox import Outbox
 from agent.played_log import PlayedLog
 from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
 from agent.progressive import ProgressiveCommands
+from agent.prefetch import slide_images, wanted_files
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
@@ -229,7 +230,7 @@ class AgentRuntime:
         self.board: BoardFeeder | None = None
         if settings.display_port is not None:
             display = DisplayServer(data / "media", settings.display_port, self._on_displayed)
-            self.board = BoardFeeder(display, self.playout, self.clock)
+            self.board = BoardFeeder(display, self.playout, self.clock, self.cache.has)
         self._stopped = threading.Event()
         self._started = False
         self._run_stop = threading.Event()
@@ -301,8 +302,7 @@ class AgentRuntime:
         playlist = playlist.model_copy(
             update={"items": [self._in_our_format(i) for i in playlist.items]}
         )
-        wanted = [m for i in playlist.items for m in (i.media, i.fallback) if m is not None]
-        self.cache_worker.want(wanted)
+        self.cache_worker.want(wanted_files(playlist.items))
         self.playout.set_playlist(playlist)
 
     def _on_playlist(self, raw: bytes, _arrived: datetime) -> None:
@@ -323,7 +323,9 @@ class AgentRuntime:
             self._emit(EventKind.COMMAND_REJECTED, None, command.id, outcome.reason)
             return
         if command.item is not None:
-            command = command.model_copy(update={"item": self._in_our_format(command.item)})
+            item = self._in_our_format(command.item)
+            command = command.model_copy(update={"item": item})
+            self.cache_worker.want_also(slide_images(item))  # an emergency's slides
         media = command.item.media if command.item else None
         if media is not None and not self.cache.has(media):
             if self.settings.progressive_media and self.progressive.applies(command, media):
