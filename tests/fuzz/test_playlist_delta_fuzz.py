@@ -29,9 +29,12 @@ def payload(version: int, slots: list[tuple[int, int]]) -> dict[str, Any]:
     """Items from (minute, title) pairs: duplicates and equal starts included."""
     items = [
         PlaylistItem(
-            id=f"i{m % 7}", kind=ItemKind.SILENCE, start=T0 + timedelta(minutes=m),
-            duration_s=5, title=f"t{t}",
-        )  # fmt: skip
+            id=f"i{m % 7}",
+            kind=ItemKind.SILENCE,
+            start=T0 + timedelta(minutes=m),
+            duration_s=5,
+            title=f"t{t}",
+        )
         for m, t in sorted(slots)
     ]
     playlist = Playlist(
