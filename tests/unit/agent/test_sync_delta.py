@@ -83,9 +83,7 @@ def test_gap_changes_nothing_and_asks_once_per_delta(sync: SyncHandler, signer: 
     assert sync.current is not None and sync.current.version == 3
 
 
-def test_delta_with_no_playlist_held_asks_for_a_snapshot(
-    sync: SyncHandler, signer: Signer
-) -> None:
+def test_delta_with_no_playlist_held_asks_for_a_snapshot(sync: SyncHandler, signer: Signer) -> None:
     assert sync.handle_playlist(signer.sign_dict(make_delta(P1, P2))) is None
     assert len(asked(sync)) == 1
 
