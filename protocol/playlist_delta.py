@@ -11,7 +11,7 @@ Safety: the delta is signed like a full playlist. A receiver applies it only to 
 keeps the result only if its SHA-256 matches ``result_sha256``; so the result is
 byte-for-byte the playlist the controller signed, and anything else (a gap, a bug, a
 tampered base) is refused. Edits work on positions, not item ids, so order and duplicate
-ids cannot make two sides disagree. See docs/protocol.md ("Playlist deltas").
+ids cannot make two sides disagree. See docs/protocol.md.
 """
 
 from __future__ import annotations
