@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes, int, bool], mqtt.MQTTMessageInfo]
 LOOKBACK = timedelta(hours=2)
+RESEND_MIN_GAP = timedelta(seconds=10)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class PlaylistPublisher:
         self._delta_encoding = delta_encoding
         self._lock = threading.Lock()
         self.resent = 0  # full playlists sent again because a node asked
+        self._resent: dict[str, tuple[datetime, int]] = {}  # node -> when, which version
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """The compile window for ``now`` (the conflict check uses the same one)."""
@@ -205,11 +207,20 @@ class PlaylistPublisher:
         return info, row, wire is not payload
 
     def resend_full(self, node_id: str) -> bool:
-        """Publish the node's newest full playlist again (it asked: a delta did not fit)."""
+        """Publish the node's newest full playlist again (it asked: a delta did not fit).
+        The same version at most once per ``RESEND_MIN_GAP`` per node: a node asks once per
+        delta that does not fit, so more is a misbehaving node, and each answer costs its
+        own link."""
         with self._lock, self._sessions() as session:
+            now = self._clock.now()
             row = session.get(PublishedPlaylist, node_id)
             if row is None:
                 return False
+            last = self._resent.get(node_id)
+            if last is not None and last[1] == row.version and now - last[0] < RESEND_MIN_GAP:
+                log.warning("%s asked again for playlist v%d at once", node_id, row.version)
+                return False
+            self._resent[node_id] = (now, row.version)
             self._publish(topics.node_playlist(node_id), row.payload.encode(), 1, True)
         self.resent += 1
         log.info("full playlist v%d sent again to %s on its request", row.version, node_id)

@@ -193,6 +193,11 @@ def test_rolls_go_out_as_deltas_gaps_heal_and_bad_deltas_are_refused(
         wait_until(lambda: agent.sync.rejects.total == 3, 20)
         assert agent.sync.rejects.snapshot() == {"gap": 1, "stale": 1, "signature": 1}
         assert holds(agent, fourth)
+
+        # a node asking again at once for the same version is not answered again
+        assert ctl.publisher.resend_full(NODE) is False
+        clock.advance(11)
+        assert ctl.publisher.resend_full(NODE) is True
     finally:
         agent.stop()
         watcher.close()
