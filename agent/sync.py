@@ -21,7 +21,7 @@ from typing import Any
 from agent.replay_guard import ReplayGuard as ReplayGuard  # re-exported: older imports
 from agent.replay_guard import ReplayStoreError
 from protocol.clock import Clock
-from protocol.codec import canonical_json, load_json, validate
+from protocol.codec import canonical_json, validate
 from protocol.compact import load_any
 from protocol.errors import BadSignature, InvalidMessage, ProtocolError, StaleMessage
 from protocol.models import Command, Playlist
@@ -146,7 +146,7 @@ class SyncHandler:
         """A saved full playlist (its signed envelope), or a delta's result saved beside the
         signed delta that proves it: the delta's signature and ``result_sha256`` vouch for
         every byte of the result, as the controller's signature does for a full one."""
-        saved = load_json(raw)
+        saved = load_any(raw)  # a full playlist is kept as it came: JSON or CBOR
         if isinstance(saved, dict) and "proof" in saved:
             delta = validate(PlaylistDelta, self.verifier.verify_envelope(saved["proof"]))
             payload = saved.get("payload")

@@ -121,3 +121,11 @@ def test_saved_delta_result_edited_on_disk_is_refused(
     restarted = SyncHandler("n1", [], Verifier([signer.public_key]), tmp_path, FakeClock(T0))
     assert restarted.load_saved() is None
     assert restarted.rejects.snapshot() == {"invalid": 1}
+
+
+def test_full_playlist_in_cbor_is_accepted_and_reloads(
+    sync: SyncHandler, signer: Signer, tmp_path: Path
+) -> None:
+    assert sync.handle_playlist(signer.sign_dict_cbor(P2)) is not None
+    restarted = SyncHandler("n1", [], Verifier([signer.public_key]), tmp_path, FakeClock(T0))
+    assert restarted.load_saved() == Playlist.model_validate(P2)
