@@ -27,7 +27,7 @@ from protocol.clock import Clock
 from protocol.models import MediaRef
 
 if TYPE_CHECKING:
-    import httpx  # imported on the first download (see MediaCache._http)
+    import httpx  # imported on the first download (see MediaCache.http)
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class MediaCache:
         self._lock = threading.Lock()
         self._verified: set[str] = set()
 
-    def _http(self) -> httpx.Client:
+    def http(self) -> httpx.Client:
         """The HTTP client, made on the first download: a node that has its media (most of
         its life) does not carry an HTTP stack, several MB of a Pi's memory."""
         import httpx
@@ -130,7 +130,7 @@ class MediaCache:
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            with self._http().stream("GET", url, headers=headers) as resp:
+            with self.http().stream("GET", url, headers=headers) as resp:
                 if resp.status_code == 416:
                     part.unlink(missing_ok=True)
                     raise MediaError(f"{media.filename}: range refused, restarting download")
@@ -152,10 +152,16 @@ class MediaCache:
             if part.exists() and media.size and part.stat().st_size > media.size:
                 part.unlink(missing_ok=True)
             raise
+        return self.install(media, part)
+
+    def install(self, media: MediaRef, part: Path) -> Path:
+        """Move a downloaded file into place if its SHA-256 is ``media.sha256``; else
+        delete it and raise ``MediaError`` (same filesystem: ``part`` under the data dir)."""
         actual = sha256_of(part)
         if actual != media.sha256:
             part.unlink(missing_ok=True)
             raise MediaError(f"{media.filename}: hash mismatch (got {actual[:12]}…)")
+        final = self.path_for(media)
         os.replace(part, final)
         with self._lock:
             self._verified.add(media.filename)

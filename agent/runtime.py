@@ -31,6 +31,7 @@ from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
 from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
+from agent.progressive import ProgressiveCommands
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
@@ -175,6 +176,13 @@ class AgentRuntime:
         self.cache_worker = CacheWorker(
             self.cache, self.clock, 1.0, settings.media_retry_max_s, self.playout.poke
         )
+        self.progressive = ProgressiveCommands(
+            self.cache,
+            data / "streams",
+            self.playout.submit,
+            self._emit,
+            settings.progressive_start_chunks,
+        )
         self.inbox = Inbox(self.clock)
         on_command = self.inbox.route(self._on_command)
         handlers: dict[str, Callable[[bytes], None]] = {
@@ -272,6 +280,10 @@ class AgentRuntime:
                 self.cache.touch(media)
                 note = "" if media is item.media else _fallback_note(item)
                 return Source(str(path), note)
+            if media is item.media and media is not None:
+                streaming = self.progressive.source_for(media)  # verified chunks, piped
+                if streaming is not None:
+                    return streaming
         return None
 
     def _in_our_format(self, item: PlaylistItem) -> PlaylistItem:
@@ -318,6 +330,9 @@ class AgentRuntime:
             command = command.model_copy(update={"item": self._in_our_format(command.item)})
         media = command.item.media if command.item else None
         if media is not None and not self.cache.has(media):
+            if self.settings.progressive_media and self.progressive.applies(command, media):
+                self.progressive.start(command)
+                return
             threading.Thread(target=self._fetch_then_submit, args=(command,), daemon=True).start()
         else:
             self.playout.submit(command)

@@ -41,6 +41,9 @@ class ControllerSettings(LoaSettings):
 
     data_dir: Path = Field(Path("var/controller"), description="database, media, keys")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    database_busy_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="SQLite: how long a write waits for the file's lock"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = Field(None, description="base URL agents use to fetch media")
@@ -75,6 +78,18 @@ class ControllerSettings(LoaSettings):
         True, description="name an Opus rendition beside each MP3 (for agents that can play it)"
     )
     opus_kbps: int = Field(16, ge=16, le=64, description="bitrate of those Opus renditions")
+    emergency_tts_engine: str = Field(
+        "espeak-ng",
+        description="engine that speaks a fresh emergency text (offline, no wait for gTTS);"
+        " '' = the normal engine order",
+    )
+    emergency_chunk_kb: int = Field(
+        4,  # ~2 s of 16 kbit/s Opus: sound after ~4 KB on the link, 2 s buffered
+        ge=0,
+        le=64,
+        description="signed chunk size for progressive emergency playback; 0 = agents"
+        " download the whole file before playing",
+    )
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
     )

@@ -66,7 +66,7 @@ class Controller:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url
         upgrade(url)
-        engine = make_engine(url)
+        engine = make_engine(url, settings.database_busy_timeout_s)
         sessions = make_session_factory(engine)
         signer = Signer.load_or_create(settings.resolved_signing_key_path)
         store = MediaStore(settings.media_dir)

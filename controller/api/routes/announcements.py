@@ -35,7 +35,7 @@ from controller.services.announcements import (
     create_text_announcement,
     next_free_start,
 )
-from controller.services.approvals import approval_for_new
+from controller.services.approvals import start_approval
 from controller.services.container import Controller
 from controller.services.playlist_builder import build_playlists
 from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
@@ -245,11 +245,7 @@ def _create(
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
             ) from None
-        ann.approval = approval_for_new(
-            session, targets.zone_ids, targets.node_ids, draft=body.draft
-        )
-        if ann.approval == "pending":
-            ann.submitted_at = now
+        start_approval(session, ann, targets.zone_ids, targets.node_ids, now, draft=body.draft)
         if body.visual is not None:
             try:
                 ann.visual = visual.resolve_visual(session, body.visual, body.text)
