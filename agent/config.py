@@ -80,6 +80,11 @@ class AgentSettings(LoaSettings):
     heartbeat_encoding: Literal["cbor", "json"] = Field(
         "cbor", description="cbor = compact wire encoding; json = readable (debugging)"
     )
+    playlist_delta: bool = Field(
+        True,
+        description="tell the controller this agent applies signed playlist deltas (fewer"
+        " bytes when a recurring item rolls in); false: full playlists only",
+    )
     cache_max_mb: int = Field(1024, ge=1)
     progressive_media: bool = Field(
         True,

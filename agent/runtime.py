@@ -219,6 +219,10 @@ class AgentRuntime:
             else None,
             compact=settings.heartbeat_encoding == "cbor",
         )
+        # a delta that does not fit asks for the full playlist, as a reliable event (outbox)
+        self.sync.request_snapshot = lambda reason: self._emit(
+            EventKind.PLAYLIST_RESYNC, None, None, reason
+        )
         self.updater = Updater(
             settings,
             self.clock,
@@ -385,6 +389,7 @@ class AgentRuntime:
             cache_bytes=cache_bytes,
             cache_items=cache_items,
             audio_formats=list(self.settings.audio_formats),
+            playlist_delta=self.settings.playlist_delta,
         )
         fields.update(self._clock_fields())
         if self.session.connected.is_set():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -55,6 +56,12 @@ class ControllerSettings(LoaSettings):
     signing_key_path: Path | None = Field(None, description="Ed25519 PEM; default in data_dir")
     heartbeat_interval_s: float = Field(30.0, gt=0)
     playlist_window_h: float = Field(48.0, gt=0, le=24 * 14)
+    playlist_deltas: bool = Field(
+        True, description="send a changed playlist as a signed delta to agents that apply them"
+    )
+    playlist_delta_encoding: Literal["cbor", "json"] = Field(
+        "cbor", description="cbor = compact; json = readable (debugging)"
+    )
     espeak_voice: str = "vi"
     espeak_rate_wpm: int = Field(145, ge=80, le=260)
     tts_engine_order: list[str] = Field(

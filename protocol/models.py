@@ -306,6 +306,8 @@ class Heartbeat(WireModel):
         default=None, max_length=8
     )
     next_within_s: float | None = Field(default=None, gt=0, le=86400)
+    # the agent applies signed playlist deltas (protocol.playlist_delta); older agents: None
+    playlist_delta: bool | None = None
 
 
 class EventKind(StrEnum):
@@ -320,6 +322,8 @@ class EventKind(StrEnum):
     UPDATE_FAILED = "update_failed"  # detail: "<version>: <reason>"
     AMP_DUTY_LIMIT = "amp_duty_limit"  # detail: how long it was on, how long it cools down
     DISPLAYED = "displayed"  # the e-board changed; detail: what it shows now
+    # a playlist delta did not fit the version held: please send the full playlist again
+    PLAYLIST_RESYNC = "playlist_resync"
 
 
 class PlaybackEvent(WireModel):

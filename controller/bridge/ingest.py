@@ -92,6 +92,9 @@ class Ingestor:
         # Told, after each commit, of how old each stored message was ("heartbeat"/"events",
         # seconds from the agent's sent_at): the controller's ingest-lag metric.
         self.observe_lag: Callable[[str, float], None] | None = None
+        # Told, after each commit, of each node that asked for its full playlist again (a
+        # ``playlist_resync`` event: a delta did not fit the version it holds).
+        self.on_resync: Callable[[str], object] | None = None
 
     # called on the MQTT network thread: cheap
     def on_message(self, topic: str, payload: bytes) -> None:
@@ -258,11 +261,22 @@ class Ingestor:
         self.stats.heartbeats += len(pending.heartbeats)
         self.stats.events += stored_events
         self.stats.batches_committed += 1
+        self._resync(pending.batches)
         if self.observe_lag is not None:
             for hb in pending.heartbeats:
                 self.observe_lag("heartbeat", (now - hb.sent_at).total_seconds())
             for batch in pending.batches:
                 self.observe_lag("events", (now - batch.sent_at).total_seconds())
+
+    def _resync(self, batches: list[EventBatch]) -> None:
+        """Send full playlists to nodes that asked, once per node per batch, off this thread
+        (publishing waits for the publisher's lock, and the writer must keep draining)."""
+        asked = {
+            b.node_id for b in batches for ev in b.events if ev.kind is EventKind.PLAYLIST_RESYNC
+        }
+        on_resync = self.on_resync
+        for node_id in sorted(asked) if on_resync is not None else []:
+            threading.Thread(target=on_resync, args=(node_id,), daemon=True).start()
 
     def backlog(self) -> int:
         """Messages received and not yet handed to the writer (the ingest queue depth)."""

@@ -99,7 +99,10 @@ class Controller:
             clock,
             timedelta(hours=settings.playlist_window_h),
             decorate=lambda item: with_alternatives(item, renditions),
+            deltas=settings.playlist_deltas,
+            delta_encoding=settings.playlist_delta_encoding,
         )
+        ingestor.on_resync = publisher.resend_full
         return cls(
             settings,
             clock,

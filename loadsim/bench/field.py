@@ -29,6 +29,10 @@ defaults. For each:
   hashes, so the agent plays only after the whole file is downloaded and verified;
 - ``emergency_breakdown`` / ``emergency_breakdown_full_download``: where those seconds go
   (see :func:`_fresh_emergency`).
+
+Part ``playlist`` (no link needed: a day of calendar time, in process, see
+:mod:`loadsim.bench._playlist_day`): ``playlist_bytes_per_day`` for a node with six daily
+items, with signed deltas, and ``playlist_bytes_per_day_baseline`` with full playlists.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from loadsim.bench._report import BenchError, add_json_flag, emit
 from loadsim.bench._support import wait_for
 
 ZONE = "field"
-PARTS = ("idle", "notice", "emergency")
+PARTS = ("idle", "notice", "emergency", "playlist")
 TARGETS = {"mb_per_month": 5.0, "notice_bytes_per_minute": 150_000, "emergency_text_to_sound_s": 10}
 
 # the agent settings that made "today's defaults" before the weak-link work
@@ -344,8 +348,19 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError("--profiles must name baseline and/or new")
     if args.idle_seconds <= 0 or args.warmup < 0:
         raise BenchError("--idle-seconds must be positive and --warmup not negative")
-    emit(measure(parts, profiles, args.idle_seconds, args.warmup, LinkShape()), args.json)
+    on_link = parts - {"playlist"}
+    report = (
+        measure(on_link, profiles, args.idle_seconds, args.warmup, LinkShape()) if on_link else {}
+    )
+    emit({**report, **playlist_part(parts)}, args.json)
     return 0
+
+
+def playlist_part(parts: set[str]) -> dict[str, Any]:
+    """The playlist figures (a separate, in-process measurement) when asked for."""
+    from loadsim.bench._playlist_day import playlist_day
+
+    return playlist_day() if "playlist" in parts else {}
 
 
 # -- fresh emergency text: time to sound, progressive and after the full download, with
