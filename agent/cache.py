@@ -167,7 +167,7 @@ class MediaCache:
             raise
         return self.install(media, part)
 
-    def install(self, media: MediaRef, part: Path) -> Path:
+    def install(self, media: Cacheable, part: Path) -> Path:
         """Move a downloaded file into place if its SHA-256 is ``media.sha256``; else
         delete it and raise ``MediaError`` (same filesystem: ``part`` under the data dir)."""
         actual = sha256_of(part)

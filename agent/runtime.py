@@ -31,8 +31,8 @@ from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
 from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
-from agent.progressive import ProgressiveCommands
 from agent.prefetch import slide_images, wanted_files
+from agent.progressive import ProgressiveCommands
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
