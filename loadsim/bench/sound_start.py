@@ -62,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--gil-busy", action="store_true", help="a busy Python thread in the measured process"
     )
     parser.add_argument("--no-spawn", action="store_true", help="skip the spawned-mpv baseline run")
+    parser.add_argument(
+        "--rt-priority",
+        type=int,
+        default=None,
+        help="the agent's rt_priority (default: the agent's default); 0 = ordinary",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -110,8 +116,8 @@ class _TracingClock(SystemClock):
 class _TracedMpv(PersistentMpvPlayer):
     """The product's persistent mpv; notes when each unpause is handed to mpv's socket."""
 
-    def __init__(self, extra_args: list[str]) -> None:
-        super().__init__(extra_args)
+    def __init__(self, extra_args: list[str], rt_priority: int) -> None:
+        super().__init__(extra_args, rt_priority=rt_priority)
         self.unpauses: list[float] = []
 
     def _process(self) -> MpvProcess:
@@ -147,13 +153,18 @@ class _Run:
 
 
 def _run_player(
-    cap: AlsaCapture, work: Path, make_player: Callable[[], Player], items: int, spacing: float
+    cap: AlsaCapture,
+    work: Path,
+    make_player: Callable[[], Player],
+    items: int,
+    spacing: float,
+    rt_priority: int,
 ) -> _Run:
     """Play ``items`` through the real playout clock and take the figures of :class:`_Run`."""
     from agent.backends.amplifier import NoopAmplifier
     from agent.backends.volume import NoopVolume
     from agent.played_log import PlayedLog
-    from agent.playout import PRELOAD_S, Playout, Source
+    from agent.playout import PRELOAD_S, Playout, PlayoutConfig, Source
     from protocol.models import ItemKind, MediaRef, Playlist, PlaylistItem
 
     work.mkdir(parents=True)
@@ -190,6 +201,7 @@ def _run_player(
         played,
         lambda *_: None,
         lambda _item: Source(str(wav)),
+        PlayoutConfig(rt_priority=rt_priority),  # as the agent's runtime builds it
     )
     mark = cap.mark()
     playout.set_playlist(playlist)
@@ -278,8 +290,14 @@ def measure(
     hogs: int = 0,
     gil_busy: bool = False,
     spawn: bool = True,
+    rt_priority: int | None = None,
 ) -> dict[str, Any]:
     from agent.backends.process_player import MpvPlayer
+    from agent.config import AgentSettings
+
+    if rt_priority is None:  # what an agent runs with unless its config says otherwise
+        rt_priority = int(AgentSettings.model_fields["rt_priority"].default)
+    rt = rt_priority
 
     alsa = ["--ao=alsa", "--audio-device=alsa/default"]
 
@@ -293,11 +311,11 @@ def measure(
         os.environ["ALSA_CONFIG_PATH"] = str(cap.config)  # players inherit it
         try:
             persistent = _run_player(
-                cap, work / "persistent", lambda: _TracedMpv(alsa), items, spacing
+                cap, work / "persistent", lambda: _TracedMpv(alsa, rt), items, spacing, rt
             )
-            spawned = (
-                _run_player(cap, work / "spawn", spawn_player, items, spacing) if spawn else _Run()
-            )
+            spawned = _Run()
+            if spawn:
+                spawned = _run_player(cap, work / "spawn", spawn_player, items, spacing, rt)
         finally:
             if saved is None:
                 os.environ.pop("ALSA_CONFIG_PATH", None)
@@ -326,6 +344,7 @@ def measure(
             "gil_busy": gil_busy,
             "reader_rt": reader_rt,
         },
+        "rt_priority": rt,
         "method": "first non-silent frame reaching an ALSA file-plugin FIFO minus the scheduled"
         " start (wall clock); a real card adds its constant output delay. play_called_ms: when"
         " the playout clock called play() (the scheduler's share); play_to_sound_ms: from that"
@@ -339,7 +358,13 @@ def measure(
 def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="loa-bench-sound-") as tmp:
         out = measure(
-            Path(tmp), args.items, args.spacing, args.hogs, args.gil_busy, not args.no_spawn
+            Path(tmp),
+            args.items,
+            args.spacing,
+            args.hogs,
+            args.gil_busy,
+            not args.no_spawn,
+            args.rt_priority,
         )
     emit(out, args.json)
     return 0
