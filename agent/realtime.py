@@ -33,7 +33,9 @@ def _fifo(tid: int, priority: int, inherited: bool) -> bool:
     policy = os.SCHED_FIFO if inherited else os.SCHED_FIFO | os.SCHED_RESET_ON_FORK
     try:
         setter(tid, policy, os.sched_param(priority))
-    except OSError as exc:  # EPERM without LimitRTPRIO; ESRCH: the thread ended meanwhile
+    except ProcessLookupError:  # the thread ended meanwhile: nothing left to promote
+        return True
+    except OSError as exc:  # EPERM without LimitRTPRIO
         if not _warned:
             _warned = True
             log.info("real-time priority %d not granted (%s): normal scheduling", priority, exc)
@@ -52,12 +54,20 @@ def promote_process(pid: int, priority: int) -> bool:
     """Every thread of process ``pid`` at ``priority``; the threads it starts later (mpv's
     demuxer, decoder and audio output for each file) inherit it. True if all were promoted."""
     tasks = Path(f"/proc/{pid}/task")
-    try:
-        tids = [int(entry.name) for entry in tasks.iterdir()]
-    except OSError:
-        return False
-    results = [_fifo(tid, priority, inherited=True) for tid in tids]
-    return bool(results) and all(results)
+    done: set[int] = set()
+    for _ in range(5):  # again while new threads appear: one may have been started by a
+        try:  # thread just before it was promoted, and so not inherit the priority
+            tids = {int(entry.name) for entry in tasks.iterdir()}
+        except OSError:
+            return False
+        new = tids - done
+        if not new:
+            return bool(done)
+        for tid in new:
+            if not _fifo(tid, priority, inherited=True):
+                return False
+        done |= new
+    return True
 
 
 def current_priority(tid: int = 0) -> int:
