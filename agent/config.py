@@ -59,6 +59,13 @@ class AgentSettings(LoaSettings):
     audio_device: str | None = Field(
         None, description="ALSA PCM the players write to (e.g. default, hw:0,0); None = default"
     )
+    rt_priority: int = Field(
+        10,
+        ge=0,
+        le=99,
+        description="SCHED_FIFO priority of the playout clock thread and the persistent mpv"
+        " (sound on time on a busy Pi; the unit's LimitRTPRIO= allows it); 0 = ordinary",
+    )
     tap_file: Path | None = None
     audio_formats: list[AudioFormat] = Field(
         default_factory=lambda: list(DEFAULT_FORMATS),

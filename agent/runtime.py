@@ -165,6 +165,7 @@ class AgentRuntime:
                 amp_lead_s=settings.amp_lead_s,
                 amp_tail_s=settings.amp_tail_s,
                 emergency_volume=settings.emergency_volume,
+                rt_priority=settings.rt_priority,
             ),
             handlers={
                 CommandAction.SYNC: self._sync_command,
