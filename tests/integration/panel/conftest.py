@@ -47,13 +47,9 @@ def seed_programme(session: Session, now: datetime) -> None:
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoProcess]:
-    proc = MosquittoProcess(tmp_path_factory.mktemp("mosquitto"))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+def broker(module_broker: MosquittoProcess) -> MosquittoProcess:
+    """The module's Mosquitto (tests/conftest.py), under the name panel tests use."""
+    return module_broker
 
 
 def make_settings(root: Path, broker: MosquittoProcess, **overrides: Any) -> ControllerSettings:
