@@ -56,6 +56,7 @@ class MediaCache:
         max_bytes: int,
         client: httpx.Client | None = None,
         verify: ssl.SSLContext | bool = True,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -63,6 +64,7 @@ class MediaCache:
         self.max_bytes = max_bytes
         self._client = client
         self._verify = verify
+        self._auth = auth  # the node's own (broker) credentials: the controller asks for them
         self._lock = threading.Lock()
         self._verified: set[str] = set()
 
@@ -74,7 +76,7 @@ class MediaCache:
         with self._lock:
             if self._client is None:
                 timeout = httpx.Timeout(30.0, connect=10.0)
-                self._client = httpx.Client(timeout=timeout, verify=self._verify)
+                self._client = httpx.Client(timeout=timeout, verify=self._verify, auth=self._auth)
             return self._client
 
     def path_for(self, media: MediaRef) -> Path:
