@@ -76,7 +76,7 @@ class MediaCache:
         with self._lock:
             if self._client is None:
                 timeout = httpx.Timeout(30.0, connect=10.0)
-                self._client = httpx.Client(timeout=timeout, verify=self._verify, auth=self._auth)
+                self._client = httpx.Client(timeout=timeout, verify=self._verify)
             return self._client
 
     def path_for(self, media: MediaRef) -> Path:
@@ -132,7 +132,7 @@ class MediaCache:
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            with self._http().stream("GET", url, headers=headers) as resp:
+            with self._http().stream("GET", url, headers=headers, auth=self._auth) as resp:
                 if resp.status_code == 416:
                     part.unlink(missing_ok=True)
                     raise MediaError(f"{media.filename}: range refused, restarting download")
