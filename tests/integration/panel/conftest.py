@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from integration.panel.panel_support import PASSWORD, USERS, Panel
 from sqlalchemy.orm import Session
+from support.api_client import controller_settings
 
 from controller.app import create_app
 from controller.auth.users import create_user
@@ -53,14 +54,7 @@ def broker(module_broker: MosquittoProcess) -> MosquittoProcess:
 
 
 def make_settings(root: Path, broker: MosquittoProcess, **overrides: Any) -> ControllerSettings:
-    return ControllerSettings(
-        data_dir=root / "ctl",
-        tts_engine_order=["espeak-ng"],
-        mqtt_port=broker.port,
-        mqtt_client_id=f"ctl-{root.name}",
-        immediate_lead_s=2,
-        **overrides,
-    )
+    return controller_settings(root, broker, **{"immediate_lead_s": 2, **overrides})
 
 
 @pytest.fixture(scope="module")
