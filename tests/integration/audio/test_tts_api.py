@@ -10,10 +10,9 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
-from support.audio_files import lying_mp3
+from support.audio_files import lying_mp3, tone
 
 from audio.engines.espeak import EspeakEngine
-from audio.ffmpeg import run_tool
 from audio.pipeline import SpeechRenderer
 from audio.uploads import UploadLimits
 from controller.app import create_app
@@ -80,24 +79,7 @@ def test_normalise_shows_the_reading(client: TestClient) -> None:
 
 
 def _tone_wav(seconds: int) -> bytes:
-    return run_tool(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=f=500:d={seconds}",
-            "-ac",
-            "1",
-            "-ar",
-            "16000",
-            "-f",
-            "wav",
-            "pipe:1",
-        ]
-    )
+    return tone(seconds, "wav", "-ar", "16000", frequency=500)
 
 
 def test_upload_is_stored_and_served(client: TestClient) -> None:
