@@ -9,7 +9,6 @@ one. FileResponse supports HTTP Range for resumed downloads.
 from __future__ import annotations
 
 import base64
-import binascii
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse
@@ -41,7 +40,7 @@ def _basic(request: Request) -> tuple[str, str] | None:
         username, sep, password = (
             base64.b64decode(value.strip(), validate=True).decode().partition(":")
         )
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64, not ASCII or not UTF-8
         username, sep, password = "", "", ""
     if not sep:
         raise HTTPException(
