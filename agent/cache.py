@@ -69,13 +69,19 @@ class MediaCache:
         max_bytes: int,
         client: httpx.Client | None = None,
         verify: ssl.SSLContext | bool = True,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.base_url = base_url.rstrip("/")
         self.max_bytes = max_bytes
+        if client is not None and auth is not None:
+            client.auth = auth
         self._client = client
         self._verify = verify
+        # the node's own (broker) credentials, on every request of the client (downloads and
+        # progressive streams): the controller serves media to nodes only with them
+        self._auth = auth
         self._lock = threading.Lock()
         self._verified: set[str] = set()
 
@@ -87,7 +93,7 @@ class MediaCache:
         with self._lock:
             if self._client is None:
                 timeout = httpx.Timeout(30.0, connect=10.0)
-                self._client = httpx.Client(timeout=timeout, verify=self._verify)
+                self._client = httpx.Client(timeout=timeout, verify=self._verify, auth=self._auth)
             return self._client
 
     def path_for(self, media: Cacheable) -> Path:

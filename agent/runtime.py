@@ -90,6 +90,14 @@ def fetch_trusted_keys(
     return keys
 
 
+def media_auth(settings: AgentSettings) -> tuple[str, str] | None:
+    """The node's broker account, also its credentials for media downloads (None when the
+    node has none: a development broker without accounts)."""
+    if settings.mqtt_username is None or settings.mqtt_password is None:
+        return None
+    return settings.mqtt_username, settings.mqtt_password.get_secret_value()
+
+
 def build_verifier(settings: AgentSettings) -> Verifier:
     keys = list(settings.trusted_keys)
     if not keys and settings.fetch_keys_on_start:
@@ -147,6 +155,7 @@ class AgentRuntime:
             settings.controller_url,
             settings.cache_max_mb * 1024 * 1024,
             verify=settings.http_verify(),
+            auth=media_auth(settings),
         )
         player = make_player(settings)
         amplifier = make_amplifier(settings)

@@ -26,6 +26,17 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoProcess]:
         broker.stop()
 
 
+@pytest.fixture(scope="module")
+def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoProcess]:
+    """One private Mosquitto for a whole test module (for module-scoped controllers)."""
+    broker = MosquittoProcess(tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
 # -- PostgreSQL: a second pass of the DB-backed tests (LOA_TEST_POSTGRES=1) -----------------
 #
 # One Debian PostgreSQL cluster per session on a free loopback port in a temp dir (run as the

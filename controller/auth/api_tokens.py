@@ -33,6 +33,16 @@ class TokenError(ValueError):
     """A token request that cannot be honoured, with the reason to show."""
 
 
+def audit_target(token: ApiToken) -> str:
+    """The audit log's target for a token (the secret itself is never logged)."""
+    return f"token:{token.id}"
+
+
+def audit_detail(token: ApiToken, owner: str) -> str:
+    """A token change's audit detail, the same from the panel and the API."""
+    return f"name={token.name} owner={owner}"
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

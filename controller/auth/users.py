@@ -33,6 +33,13 @@ DEMO_ADMIN = ("admin", "loa-demo")
 RESERVED = frozenset({"api", "local", "upstream"})
 
 
+def account_detail(user: User) -> str:
+    """An account change's audit detail, the same from the panel and the API: the role and
+    the commune scope the account has after the change."""
+    communes = "*" if user.all_communes else ",".join(sorted(user.communes or [])) or "-"
+    return f"role={user.role} communes={communes}"
+
+
 class UserError(ValueError):
     """A user change that cannot be made, with the reason to show (English, for the API and
     the CLI); ``key`` and ``value`` let the panel say it in the user's language."""

@@ -169,8 +169,7 @@ def mosquitto_conf(layout: Layout, cert: Path, key: Path) -> str:
 
 
 def nginx_server(layout: Layout, cert: Path, key: Path) -> str:
-    """One server block: TLS, /media from disk, per-location body limits, the controller."""
-    media = layout.data_dir / "media"
+    """One server block: TLS, per-location body limits, the controller."""
     up = layout.upload_max_mb
     return f"""server {{
     listen {layout.https_port} ssl;
@@ -180,13 +179,8 @@ def nginx_server(layout: Layout, cert: Path, key: Path) -> str:
     ssl_protocols TLSv1.2 TLSv1.3;
     client_max_body_size 1m;                # JSON and forms; uploads below
 
-    # content-addressed media (sha256.ext): immutable, resumable with Range, no controller
-    location /media/ {{
-        alias {media}/;
-        add_header Cache-Control "public, max-age=31536000, immutable";
-        default_type application/octet-stream;
-        location ~ /media/index/ {{ return 404; }}
-    }}
+    # media (sha256.ext) go to the controller like everything else: it checks who asks
+    # (a node's own credentials, a user's commune scope) and serves Range requests
     location = /api/v1/uploads/audio {{
         client_max_body_size {up}m;          # = LOA_UPLOAD_MAX_MB
         proxy_request_buffering off;

@@ -6,11 +6,9 @@ nodes' playlists are refreshed after the commit (the same order as the JSON API)
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -145,33 +143,6 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
         created = Created(ann.id, ann.start, nodes)
     ctl.publisher.refresh(nodes)
     return created
-
-
-def store_upload(ctl: Controller, rendered: RenderedMedia) -> None:
-    with ctl.sessions.begin() as session:
-        ensure_media(session, rendered, "upload", ctl.clock.now())
-
-
-_CHUNK = 1024 * 1024
-
-
-def import_recording(ctl: Controller, source: BinaryIO, name: str) -> RenderedMedia:
-    """An uploaded recording spooled to a private temp file (at most one chunk past the size
-    limit, which the import then refuses), checked, loudness-normalised and stored with its
-    media row. Blocking: call it from a worker thread. Raises AudioRejected/AudioToolError."""
-    limit = ctl.renderer.uploads.limits.max_bytes
-    with tempfile.TemporaryDirectory(prefix="loa-panel-upload-") as tmp:
-        spooled = Path(tmp) / "upload"
-        with spooled.open("wb") as out:
-            written = 0
-            while chunk := source.read(_CHUNK):
-                out.write(chunk)
-                written += len(chunk)
-                if written > limit:
-                    break
-        rendered = ctl.renderer.import_upload(spooled, name)
-    store_upload(ctl, rendered)
-    return rendered
 
 
 def conflicts(

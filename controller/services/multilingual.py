@@ -145,7 +145,8 @@ class VariantError(ValueError):
 
 
 def _recording(session: Session, renderer: SpeechRenderer, sha256: str, now: datetime) -> Media:
-    """The Media row of an uploaded recording (``POST /uploads/audio`` stores only the file)."""
+    """The Media row of an uploaded recording (made here for a file stored before uploads
+    got their row at upload time)."""
     media = session.get(Media, sha256)
     if media is not None:
         return media

@@ -133,6 +133,9 @@ def rig(root: Path, link: SlowLink, node_ids: list[str]) -> Iterator[Rig]:
             tts_engine_order=["espeak-ng"],
             mqtt_client_id=f"field-controller-{time.time_ns()}",
             scheduler_enabled=False,  # the jobs' own cadence is not what is measured here
+            # the rig's agents have no node accounts: a private bench controller lets them
+            # fetch media without (production nodes send their own credentials)
+            api_anonymous_admin=True,
         )
         app = create_app(settings)
         http_port = free_port()

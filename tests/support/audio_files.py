@@ -8,6 +8,15 @@ from pathlib import Path
 from audio.ffmpeg import run_tool
 
 
+def tone(seconds: float, fmt: str, *codec: str, frequency: int = 440) -> bytes:
+    """A real mono sine tone encoded by ffmpeg as ``fmt`` (``wav``, ``mp3`` …), in memory."""
+    source = f"sine=frequency={frequency}:duration={seconds}"
+    return run_tool(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", source, "-ac", "1", *codec,
+         "-f", fmt, "pipe:1"]
+    )  # fmt: skip
+
+
 def mp3_tone(path: Path, seconds: float, *extra: str) -> bytes:
     """A real 8 kbps mono MP3 tone, written by ffmpeg/LAME with no ID3 tag."""
     run_tool(

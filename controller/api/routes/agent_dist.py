@@ -1,6 +1,6 @@
 """``/agent/``: the agent distribution for nodes (installer, signed manifest, files).
 
-Public like ``/media/``: nodes have no login, nothing here is secret, and everything a node
+Public: nodes need no login, nothing here is secret, and everything a node
 runs is checked against the signed manifest (the installer also pins the signing key from
 the enrolment token), so serving it to anyone gives nobody control of a node.
 """

@@ -1,15 +1,21 @@
-"""Media files by content address: ``/media/{sha256}.{ext}`` (immutable, cacheable forever).
+"""Media files by content address: ``/media/{sha256}.{ext}`` (immutable, cacheable).
 
-Served without authentication on purpose: agents fetch by hash, the hash is unguessable and
-the content is public broadcast audio. FileResponse supports HTTP Range for resumed downloads.
+Not public: a node fetches with its own credentials (HTTP Basic), a panel or API user within
+their commune scope (:mod:`controller.services.media_access`); citizens hear public items at
+``/public/{commune}/media/…``. A file outside the caller's scope answers 404 like a missing
+one. FileResponse supports HTTP Range for resumed downloads.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+import base64
+
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse
 
-from controller.api.deps import ControllerDep
+from controller.api.deps import ControllerDep, SessionDep, current_principal
+from controller.auth.scope import scope_for
+from controller.services import media_access
 
 router = APIRouter(tags=["media"])
 
@@ -21,15 +27,55 @@ _MIME = {
     "png": "image/png",
     "jpg": "image/jpeg",
 }
+# private: a shared cache must not hand one caller's file to another
+CACHE = "private, max-age=31536000, immutable"
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    """The (username, password) of an ``Authorization: Basic`` header; None without one."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        username, sep, password = (
+            base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        )
+    except ValueError:  # not base64, not ASCII or not UTF-8
+        username, sep, password = "", "", ""
+    if not sep:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "malformed Basic credentials",
+            {"WWW-Authenticate": "Basic"},
+        )
+    return username, password
+
+
+def _authorise(request: Request, ctl: ControllerDep, session: SessionDep, sha256: str) -> None:
+    node = _basic(request)
+    if node is not None:
+        if not media_access.node_authenticated(session, *node):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "unknown or revoked node credentials",
+                {"WWW-Authenticate": "Basic"},
+            )
+        return
+    principal = current_principal(request, ctl)  # 401 without credentials
+    if not media_access.scope_may_fetch(session, scope_for(session, principal), sha256):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such media")
 
 
 @router.get("/media/{filename}")
-def get_media(filename: str, ctl: ControllerDep) -> FileResponse:
+def get_media(
+    filename: str, request: Request, ctl: ControllerDep, session: SessionDep
+) -> FileResponse:
+    _authorise(request, ctl, session, filename.partition(".")[0])
     path = ctl.media_store.resolve(filename)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such media")
     return FileResponse(
         path,
         media_type=_MIME.get(path.suffix.lstrip("."), "application/octet-stream"),
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        headers={"Cache-Control": CACHE},
     )

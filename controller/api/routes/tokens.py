@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from controller.api import audit_trail
 from controller.api.deps import ControllerDep, SessionDep, Viewer
-from controller.auth import audit
-from controller.auth.api_tokens import TokenError, create_token, revoke, tokens_of
+from controller.auth.api_tokens import (
+    TokenError,
+    audit_detail,
+    audit_target,
+    create_token,
+    revoke,
+    tokens_of,
+)
 from controller.auth.principal import Principal, Role
 from controller.db.models import ApiToken, User
 
@@ -72,7 +79,9 @@ def list_tokens(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def add_token(body: TokenIn, session: SessionDep, ctl: ControllerDep, who: Viewer) -> NewTokenOut:
+def add_token(
+    body: TokenIn, request: Request, session: SessionDep, ctl: ControllerDep, who: Viewer
+) -> NewTokenOut:
     if who.token_id is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a token cannot create tokens; log in")
     user = _user(session, who)
@@ -85,15 +94,16 @@ def add_token(body: TokenIn, session: SessionDep, ctl: ControllerDep, who: Viewe
         token, text = create_token(session, user, body.name, now)
     except TokenError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    audit.record(
-        session, now=now, username=who.username, action="token.create", target=f"token:{token.id}"
-    )
+    detail = audit_detail(token, user.username)
+    audit_trail.add(session, ctl, who, request, "token.create", audit_target(token), detail)
     session.commit()
     return NewTokenOut(**_out(token, user.username).model_dump(), token=text)
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: str, session: SessionDep, ctl: ControllerDep, who: Viewer) -> None:
+def revoke_token(
+    token_id: str, request: Request, session: SessionDep, ctl: ControllerDep, who: Viewer
+) -> None:
     found = session.execute(
         select(ApiToken, User.username)
         .join(User, User.id == ApiToken.user_id)
@@ -103,14 +113,7 @@ def revoke_token(token_id: str, session: SessionDep, ctl: ControllerDep, who: Vi
     if found is None or (found[1] != who.username and who.role < Role.ADMIN):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no token {token_id!r}")
     token, owner = found
-    now = ctl.clock.now()
-    if revoke(token, now):
-        audit.record(
-            session,
-            now=now,
-            username=who.username,
-            action="token.revoke",
-            target=f"token:{token.id}",
-            detail=f"owner={owner}",
-        )
+    if revoke(token, ctl.clock.now()):
+        detail = audit_detail(token, owner)
+        audit_trail.add(session, ctl, who, request, "token.revoke", audit_target(token), detail)
         session.commit()

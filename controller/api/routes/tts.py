@@ -7,8 +7,6 @@ an engine or tool failure -> 503.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,10 +20,9 @@ from controller.api.deps import ControllerDep, Operator, SessionDep
 from controller.api.scoping import ScopeDep, checked_targets
 from controller.services.container import Controller
 from controller.services.pronunciation import entries_for_targets
+from controller.services.recordings import import_recording
 
 router = APIRouter(prefix="/api/v1", tags=["tts"])
-
-_CHUNK = 1024 * 1024
 
 
 class SpeechIn(BaseModel):
@@ -119,30 +116,16 @@ def normalise(
         raise _http_error(exc) from None
 
 
-def _spool(upload: UploadFile, target: Path, max_bytes: int) -> None:
-    """Copy the upload to disk, stopping one byte past the limit (the importer rejects it)."""
-    written = 0
-    with target.open("wb") as out:
-        while chunk := upload.file.read(_CHUNK):
-            written += len(chunk)
-            out.write(chunk)
-            if written > max_bytes:
-                break
-
-
 @router.post("/uploads/audio", status_code=status.HTTP_201_CREATED)
 async def upload_audio(
     file: Annotated[UploadFile, File()], ctl: ControllerDep, _: Operator
 ) -> MediaOut:
-    """Check, loudness-normalise and store an uploaded recording; nothing is kept on reject."""
+    """Check, loudness-normalise and store an uploaded recording with its media row (the
+    panel's upload path); nothing is kept on reject."""
     name = file.filename or "upload"
-    limit = ctl.renderer.uploads.limits.max_bytes
 
     def work() -> RenderedMedia:
-        with tempfile.TemporaryDirectory(prefix="loa-upload-") as tmp:
-            spooled = Path(tmp) / "upload"
-            _spool(file, spooled, limit)
-            return ctl.renderer.import_upload(spooled, name)
+        return import_recording(ctl, file.file, name)
 
     try:
         media = await run_in_threadpool(work)

@@ -1,17 +1,19 @@
-"""Users over the JSON API (admin only): the same service the panel's users page uses."""
+"""Users over the JSON API (admin only): the same service the panel's users page uses, and
+the same audit entries (``user.create``, ``user.update``, ``user.disable``/``user.enable``)
+with who, from where and the account's role and communes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from controller.api import audit_trail
 from controller.api.deps import Admin, ControllerDep, SessionDep
-from controller.auth import audit
 from controller.auth.passwords import WeakPassword
-from controller.auth.users import UserError, create_user, update_user
+from controller.auth.users import UserError, account_detail, create_user, update_user
 from controller.db.models import User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -67,7 +69,9 @@ def list_users(session: SessionDep, _: Admin) -> list[UserOut]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def add_user(body: UserIn, session: SessionDep, ctl: ControllerDep, who: Admin) -> UserOut:
+def add_user(
+    body: UserIn, request: Request, session: SessionDep, ctl: ControllerDep, who: Admin
+) -> UserOut:
     now = ctl.clock.now()
     try:
         user = create_user(
@@ -84,20 +88,25 @@ def add_user(body: UserIn, session: SessionDep, ctl: ControllerDep, who: Admin) 
     except (UserError, WeakPassword) as exc:
         code = 409 if "already exists" in str(exc) else 422
         raise HTTPException(code, str(exc)) from None
-    audit.record(
-        session, now=now, username=who.username, action="user.create", target=user.username
-    )
+    audit_trail.add(session, ctl, who, request, "user.create", user.username, account_detail(user))
     session.commit()
     return _out(user)
 
 
 @router.patch("/{username}")
 def change_user(
-    username: str, body: UserPatch, session: SessionDep, ctl: ControllerDep, who: Admin
+    username: str,
+    body: UserPatch,
+    request: Request,
+    session: SessionDep,
+    ctl: ControllerDep,
+    who: Admin,
 ) -> UserOut:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {username!r}")
+    if body.disabled and user.username == who.username:  # as in the panel
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "you cannot disable yourself")
     try:
         update_user(
             session,
@@ -109,15 +118,13 @@ def change_user(
         )
     except UserError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    if body.disabled is not None:
+    if body.model_dump(exclude_none=True, exclude={"disabled"}):
+        audit_trail.add(
+            session, ctl, who, request, "user.update", user.username, account_detail(user)
+        )
+    if body.disabled is not None and body.disabled != (user.disabled_at is not None):
         user.disabled_at = ctl.clock.now() if body.disabled else None
-    audit.record(
-        session,
-        now=ctl.clock.now(),
-        username=who.username,
-        action="user.update",
-        target=user.username,
-        detail=body.model_dump_json(exclude_none=True),
-    )
+        action = "user.disable" if body.disabled else "user.enable"
+        audit_trail.add(session, ctl, who, request, action, user.username)
     session.commit()
     return _out(user)

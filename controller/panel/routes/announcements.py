@@ -24,6 +24,7 @@ from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import announcements as ann_q
 from controller.panel.queries import target_tree
 from controller.panel.timefmt import fmt_datetime, today_local
+from controller.services.recordings import import_recording
 from controller.services.visual import VisualIn
 from controller.services.zones import ZoneTree, nodes_reached
 from protocol.models import Priority
@@ -197,7 +198,7 @@ async def upload(page: OperatorPage, file: Annotated[UploadFile, File()]) -> JSO
     name = file.filename or "recording"
 
     def work() -> RenderedMedia:
-        return announce.import_recording(page.ctl, file.file, name)
+        return import_recording(page.ctl, file.file, name)
 
     try:
         media = await run_in_threadpool(work)

@@ -25,6 +25,7 @@ from controller.panel.routes.approvals import held_announcement
 from controller.services import multilingual, visual
 from controller.services.announcements import announcement_targets
 from controller.services.approvals import apply
+from controller.services.recordings import import_recording
 from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/panel", include_in_schema=False)
@@ -143,7 +144,7 @@ async def add_language(
             if file is None or not file.filename:
                 return _languages_page(page, ann, 422, page.t("langs.error_file"))
             try:
-                rendered = announce.import_recording(page.ctl, file.file, name)
+                rendered = import_recording(page.ctl, file.file, name)
                 zones, nodes = announcement_targets(ann)
                 reached = nodes_reached(session, ZoneTree.load(session), zones, nodes)
                 variant = (language, rendered.sha256, text.strip() or None)

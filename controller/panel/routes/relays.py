@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from audio.errors import AudioRejected, AudioToolError
 from controller.db.models import ScheduleEntryRow
-from controller.panel import announce, vn_dates
+from controller.panel import vn_dates
 from controller.panel.page import OperatorPage, Page, PanelNotFound, ViewerPage
 from controller.panel.queries import nodes as q
 from controller.panel.relays import (
@@ -26,6 +26,7 @@ from controller.panel.relays import (
     save_relay,
 )
 from controller.panel.timefmt import today_local
+from controller.services.recordings import import_recording
 from schedules.millis import to_ms
 
 router = APIRouter(prefix="/panel/relays", include_in_schema=False)
@@ -102,9 +103,7 @@ async def _fallback(page: Page, upload: UploadFile | None, current: str) -> str:
         return current
 
     def work() -> str:
-        return announce.import_recording(
-            page.ctl, upload.file, upload.filename or "fallback"
-        ).sha256
+        return import_recording(page.ctl, upload.file, upload.filename or "fallback").sha256
 
     try:
         return await run_in_threadpool(work)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
+from controller.auth import api_tokens
 from controller.auth.api_tokens import TokenError, create_token, revoke, tokens_of
 from controller.db.models import ApiToken, User
 from controller.panel.page import Page, PanelNotFound, ViewerPage
@@ -40,7 +41,8 @@ def create(page: ViewerPage, name: Annotated[str, Form(max_length=100)]) -> Resp
         except TokenError:
             session.rollback()
             return _render(page, 422, error=page.t("tokens.error_name"))
-        page.audit(session, "token.create", f"token:{token.id}", token.name)
+        detail = api_tokens.audit_detail(token, user.username)
+        page.audit(session, "token.create", api_tokens.audit_target(token), detail)
     # Shown in this answer only: the page is not cached and the token is stored hashed.
     response = _render(page, 201, new_token=text)
     response.headers["Cache-Control"] = "no-store"
@@ -55,5 +57,6 @@ def revoke_own(page: ViewerPage, token_id: str) -> Response:
         if token is None or token.user_id != page.identity.user_id:
             raise PanelNotFound(token_id)
         if revoke(token, page.ctl.clock.now()):
-            page.audit(session, "token.revoke", f"token:{token.id}", token.name)
+            detail = api_tokens.audit_detail(token, page.principal.username)
+            page.audit(session, "token.revoke", api_tokens.audit_target(token), detail)
     return RedirectResponse("/panel/tokens", status_code=303)

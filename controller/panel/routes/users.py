@@ -13,7 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from controller.auth.passwords import WeakPassword, random_password
-from controller.auth.users import UserError, create_user, set_password, update_user
+from controller.auth.users import (
+    UserError,
+    account_detail,
+    create_user,
+    set_password,
+    update_user,
+)
 from controller.db.models import User, Zone
 from controller.panel.page import AdminPage, Page, PanelNotFound
 
@@ -88,7 +94,7 @@ def create(
                 all_communes=all_communes,
                 full_name=full_name,
             )
-            page.audit(session, "user.create", user.username, f"role={role} communes={communes}")
+            page.audit(session, "user.create", user.username, account_detail(user))
             name = user.username
     except (UserError, WeakPassword) as exc:
         error = page.t("users.error", reason=_reason(page, exc))
@@ -122,7 +128,7 @@ def update(
                 all_communes=all_communes,
                 full_name=full_name,
             )
-            page.audit(session, "user.update", user.username, f"role={role} communes={communes}")
+            page.audit(session, "user.update", user.username, account_detail(user))
             name = user.username
     except UserError as exc:
         return _render(page, 422, error=page.t("users.error", reason=_reason(page, exc)))

@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
+from support.audio_files import tone
 
 from audio.engines.connectivity import ConnectivityProbe
 from audio.engines.google import GoogleTtsEngine
-from audio.ffmpeg import run_tool
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
 
@@ -28,24 +28,7 @@ pytestmark = pytest.mark.integration
 
 
 def _mp3_of_a_tone() -> bytes:
-    return run_tool(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=300:duration=2",
-            "-ac",
-            "1",
-            "-b:a",
-            "32k",
-            "-f",
-            "mp3",
-            "pipe:1",
-        ]
-    )
+    return tone(2, "mp3", "-b:a", "32k", frequency=300)
 
 
 class FakeGoogle(ThreadingHTTPServer):

@@ -10,23 +10,28 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
-from support.audio_files import lying_mp3
+from support.audio_files import lying_mp3, tone
 
 from audio.engines.espeak import EspeakEngine
-from audio.ffmpeg import run_tool
 from audio.pipeline import SpeechRenderer
 from audio.uploads import UploadLimits
 from controller.app import create_app
 from controller.broker.process import MosquittoProcess
 from controller.config import ControllerSettings
+from controller.db.models import Media
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def client(
+    tmp_path_factory: pytest.TempPathFactory, module_broker: MosquittoProcess
+) -> Iterator[TestClient]:
+    """One controller for the module: every test here only adds content-addressed files."""
     settings = ControllerSettings(
-        data_dir=tmp_path / "ctl", mqtt_port=mosquitto.port, mqtt_client_id="ctl-tts-test"
+        data_dir=tmp_path_factory.mktemp("tts-api") / "ctl",
+        mqtt_port=module_broker.port,
+        mqtt_client_id="ctl-tts-test",
     )
     with TestClient(create_app(settings)) as c:
         ctl = c.app.state.controller  # type: ignore[attr-defined]
@@ -74,24 +79,7 @@ def test_normalise_shows_the_reading(client: TestClient) -> None:
 
 
 def _tone_wav(seconds: int) -> bytes:
-    return run_tool(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=f=500:d={seconds}",
-            "-ac",
-            "1",
-            "-ar",
-            "16000",
-            "-f",
-            "wav",
-            "pipe:1",
-        ]
-    )
+    return tone(seconds, "wav", "-ar", "16000", frequency=500)
 
 
 def test_upload_is_stored_and_served(client: TestClient) -> None:
@@ -103,6 +91,11 @@ def test_upload_is_stored_and_served(client: TestClient) -> None:
     assert body["engine"] == "upload" and body["ext"] == "mp3"
     assert abs(body["duration_s"] - 3) < 0.1
     assert client.get(f"/media/{body['sha256']}.mp3").status_code == 200
+    ctl = client.app.state.controller  # type: ignore[attr-defined]
+    with ctl.sessions() as session:  # the same row the panel's upload stores
+        row = session.get(Media, body["sha256"])
+        assert row is not None and row.source == "upload" and row.size == body["size"]
+        assert row.duration_s == pytest.approx(body["duration_s"], abs=0.01)
 
 
 def test_bad_uploads_get_a_reason(client: TestClient) -> None:

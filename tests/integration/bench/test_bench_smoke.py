@@ -6,27 +6,10 @@ only keep them working: a real broker, controller and simulated fleet every time
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from typing import Any
-
 import pytest
+from support.bench_cli import bench
 
 pytestmark = pytest.mark.integration
-
-
-def bench(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "bench", *args, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
 
 
 def test_fanout_reaches_every_agent_and_reports_against_its_baseline() -> None:

@@ -4,29 +4,13 @@ through ALSA, a real broker, controller and agent process; they print the keys i
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.bench_cli import bench
 
 pytestmark = pytest.mark.integration
-
-
-def bench(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "bench", *args, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
 
 
 @pytest.mark.skipif(shutil.which("mpv") is None, reason="needs mpv")

@@ -13,16 +13,6 @@ from controller.broker.process import MosquittoProcess
 
 
 @pytest.fixture(scope="module")
-def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoProcess]:
-    proc = MosquittoProcess(tmp_path_factory.mktemp("mosquitto"))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture(scope="module")
 def communes(
     tmp_path_factory: pytest.TempPathFactory, module_broker: MosquittoProcess
 ) -> Iterator[Communes]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from support.api_client import api_client
 
 from controller.app import create_app
 from controller.broker.process import MosquittoProcess
@@ -17,13 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
-    settings = ControllerSettings(
-        data_dir=tmp_path / "ctl",
-        tts_engine_order=["espeak-ng"],
-        mqtt_port=mosquitto.port,
-        mqtt_client_id="ctl-test",
-    )
-    with TestClient(create_app(settings)) as c:
+    with api_client(tmp_path, mosquitto) as c:
         yield c
 
 

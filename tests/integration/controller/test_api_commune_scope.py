@@ -7,11 +7,13 @@ failed on the code before the fix.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from integration.controller.two_communes import Communes, schedule_body, slot_body
 from sqlalchemy import select
 
-from controller.db.models import AuditEntry, Node
+from controller.db.models import Announcement, AuditEntry, Bulletin, Emergency, Node
 from controller.services.schedule_store import ScheduleEntryRow
 
 pytestmark = pytest.mark.integration
@@ -213,3 +215,89 @@ def _later(env: Communes) -> str:
     from datetime import timedelta
 
     return (env.ctl.clock.now() + timedelta(hours=4)).isoformat()
+
+
+# -- media by hash: nodes with their own credentials, users within their commune -----------
+
+
+def _media_of(env: Communes) -> dict[str, str]:
+    """File names of each commune's announcement, held announcement and emergency."""
+    with env.ctl.sessions() as session:
+        names = {}
+        for key in ("announcement_a", "announcement_b", "held_a"):
+            ann = session.get(Announcement, env.ids[key])
+            assert ann is not None and ann.media is not None
+            names[key] = f"{ann.media.sha256}.{ann.media.ext}"
+        for key in ("emergency_a", "emergency_b"):
+            emg = session.get(Emergency, env.ids[key])
+            assert emg is not None
+            names[key] = f"{emg.media_sha256}.mp3"
+    return names
+
+
+def _basic(username: str, password: str) -> dict[str, str]:
+    return {
+        "authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    }
+
+
+def test_media_is_not_served_to_anonymous_callers(communes: Communes) -> None:
+    for name in _media_of(communes).values():
+        r = communes.call("anonymous", "GET", f"/media/{name}")
+        assert r.status_code == 401, r.text
+
+
+def test_users_hear_their_communes_media_only(communes: Communes) -> None:
+    """Another commune's announcement, held item or emergency answers 404 like a missing
+    file; the caller's own commune's (held ones included) plays, with a private cache."""
+    names = _media_of(communes)
+    for who, mine, theirs in (
+        ("viewer", ("announcement_a", "held_a", "emergency_a"), ("announcement_b", "emergency_b")),
+        ("other", ("announcement_b", "emergency_b"), ("announcement_a", "held_a", "emergency_a")),
+    ):
+        for key in mine:
+            r = communes.call(who, "GET", f"/media/{names[key]}")
+            assert r.status_code == 200 and r.content[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
+            assert r.headers["cache-control"].startswith("private")
+        for key in theirs:
+            assert communes.call(who, "GET", f"/media/{names[key]}").status_code == 404, key
+    for key in names:  # the province-wide admin hears everything
+        assert communes.call("admin", "GET", f"/media/{names[key]}").status_code == 200
+
+
+def test_a_bulletins_recording_is_heard_by_its_target_communes_only(communes: Communes) -> None:
+    bulletin = communes.bulletin("b")
+    with communes.ctl.sessions() as session:
+        row = session.get(Bulletin, bulletin)
+        assert row is not None and row.media_sha256
+        name = f"{row.media_sha256}.mp3"
+    assert communes.call("other", "GET", f"/media/{name}").status_code == 200
+    assert communes.call("viewer", "GET", f"/media/{name}").status_code == 404
+
+
+def test_a_node_fetches_media_with_its_own_credentials_until_revoked(
+    communes: Communes,
+) -> None:
+    node = communes.node()
+    r = communes.call("admin", "POST", f"/api/v1/nodes/{node}/enrolment-token")
+    assert r.status_code == 200, r.text
+    creds = communes.call(
+        "anonymous", "POST", "/api/v1/enrol", json={"token": r.json()["enrol_token"]}
+    )
+    assert creds.status_code == 200, creds.text
+    login = _basic(creds.json()["mqtt_username"], creds.json()["mqtt_password"])
+    name = _media_of(communes)["announcement_a"]
+    ranged = communes.call(
+        "anonymous", "GET", f"/media/{name}", headers={**login, "range": "bytes=4-"}
+    )
+    assert ranged.status_code == 206  # resumable, as the agent's cache needs
+    wrong = _basic(creds.json()["mqtt_username"], "not-the-password")
+    assert communes.call("anonymous", "GET", f"/media/{name}", headers=wrong).status_code == 401
+    assert (
+        communes.call(
+            "anonymous", "GET", f"/media/{name}", headers={"authorization": "Basic %%%"}
+        ).status_code
+        == 401
+    )
+    assert communes.call("admin", "POST", f"/api/v1/nodes/{node}/revoke").status_code == 200
+    assert communes.call("anonymous", "GET", f"/media/{name}", headers=login).status_code == 401

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.api_client import api_client
 from support.published import published_playlist
 
-from controller.app import create_app
 from controller.broker.process import MosquittoProcess
-from controller.config import ControllerSettings
 from controller.db.models import Command as CommandRow
 from protocol.models import Command
 from protocol.quiet_hours import LOCAL_TZ
@@ -26,13 +25,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def client(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[TestClient]:
-    settings = ControllerSettings(
-        data_dir=tmp_path / "ctl",
-        tts_engine_order=["espeak-ng"],
-        mqtt_port=mosquitto.port,
-        mqtt_client_id="ctl-horn",
-    )
-    with TestClient(create_app(settings)) as c:
+    with api_client(tmp_path, mosquitto) as c:
         for body in (
             {"id": "xa-an-hoa", "name": "Xã An Hòa", "kind": "xã"},
             {"id": "thon-dong", "name": "Thôn Đông", "kind": "thôn", "parent_id": "xa-an-hoa"},

@@ -117,9 +117,9 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("POST", f"{V}/enrol"): Policy(
         PUBLIC, Scoped.NO, fixed(f"{V}/enrol", json={"token": "x" * 43}), ok=(403,)
     ),
-    # content-addressed broadcast audio, fetched by agents without credentials
+    # media: nodes with their own credentials (test_media_access.py), users within scope
     ("GET", "/media/{filename}"): Policy(
-        PUBLIC, Scoped.NO, lambda env: Call(f"/media/{env.ids['media']}")
+        Role.VIEWER, Scoped.PATH, lambda env: Call(f"/media/{env.ids['media']}")
     ),
     # the agents' CA (its hash is pinned in the token); this controller has none: 404
     ("GET", f"{V}/enrol/ca.pem"): Policy(PUBLIC, Scoped.NO, fixed(f"{V}/enrol/ca.pem"), ok=(404,)),

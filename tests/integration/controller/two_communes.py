@@ -257,6 +257,7 @@ def build(client: TestClient, ctl: Controller) -> Communes:
         r = env.call("admin", "POST", "/api/v1/commands", json={"action": "sync", "node_id": node})
         assert r.status_code == 201, r.text
         env.ids[f"command_{commune}"] = r.json()["id"]
-    media = env.call("admin", "GET", "/api/v1/announcements").json()[0]["media_url"]
-    env.ids["media"] = media.rsplit("/", 1)[1]
+    listed = env.call("admin", "GET", "/api/v1/announcements").json()
+    (media,) = [a["media_url"] for a in listed if a["id"] == env.ids["announcement_a"]]
+    env.ids["media"] = media.rsplit("/", 1)[1]  # commune A's audio
     return env

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.api_client import controller_settings
 from support.processes import wait_until
 
 from agent.config import AgentSettings
 from agent.runtime import AgentRuntime
 from controller.broker.process import MosquittoProcess
-from controller.config import ControllerSettings
 from controller.db.models import Node, PlaybackEvent, Zone
 from controller.services.announcements import ensure_media
 from controller.services.container import Controller
@@ -34,13 +34,7 @@ NOTICE = "Khẩn cấp. Đề nghị bà con di dời ngay."
 
 @pytest.fixture
 def ctl(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[Controller]:
-    settings = ControllerSettings(
-        data_dir=tmp_path / "ctl",
-        tts_engine_order=["espeak-ng"],
-        mqtt_port=mosquitto.port,
-        mqtt_client_id="ctl-relay-test",
-    )
-    controller = Controller.build(settings)
+    controller = Controller.build(controller_settings(tmp_path, mosquitto))
     now = controller.clock.now()
     with controller.sessions.begin() as session:
         session.add(Zone(id=ZONE, name="Xã Vi Hương", created_at=now))

@@ -130,10 +130,22 @@ def test_sandbox_install_then_idempotent_upgrade(sandbox: Sandbox, second_machin
         r = api.post("/api/v1/announcements", json=notice)
         assert r.status_code == 201, r.text
         media_url = r.json()["media_url"]
-        # media straight from disk by nginx (the controller's log does not see it)
-        media = api.get(media_url.replace(f"https://localhost:{sandbox.https}", ""))
+        # media through nginx to the controller, which asks who fetches: the node with its
+        # own account (as its agent does), not an anonymous caller
+        media_path = media_url.replace(f"https://localhost:{sandbox.https}", "")
+        node = (creds["mqtt_username"], creds["mqtt_password"])
+        media = httpx.get(f"https://localhost:{sandbox.https}{media_path}", verify=trust, auth=node)
         assert media.status_code == 200 and media.content[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
         assert "immutable" in media.headers["cache-control"]
+        ranged = httpx.get(
+            f"https://localhost:{sandbox.https}{media_path}",
+            verify=trust,
+            auth=node,
+            headers={"Range": "bytes=10-"},
+        )
+        assert ranged.status_code == 206 and ranged.content == media.content[10:]
+        nobody = httpx.get(f"https://localhost:{sandbox.https}{media_path}", verify=trust)
+        assert nobody.status_code == 401
     # MQTT over TLS with the node's own account; a wrong password is refused
     assert mqtt_connect(sandbox, creds["mqtt_username"], creds["mqtt_password"]) == "Success"
     assert mqtt_connect(sandbox, creds["mqtt_username"], "wrong-password") != "Success"

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from integration.panel.panel_support import PASSWORD, USERS, Panel
 from sqlalchemy.orm import Session
+from support.api_client import controller_settings
 
 from controller.app import create_app
 from controller.auth.users import create_user
@@ -47,24 +48,13 @@ def seed_programme(session: Session, now: datetime) -> None:
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoProcess]:
-    proc = MosquittoProcess(tmp_path_factory.mktemp("mosquitto"))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+def broker(module_broker: MosquittoProcess) -> MosquittoProcess:
+    """The module's Mosquitto (tests/conftest.py), under the name panel tests use."""
+    return module_broker
 
 
 def make_settings(root: Path, broker: MosquittoProcess, **overrides: Any) -> ControllerSettings:
-    return ControllerSettings(
-        data_dir=root / "ctl",
-        tts_engine_order=["espeak-ng"],
-        mqtt_port=broker.port,
-        mqtt_client_id=f"ctl-{root.name}",
-        immediate_lead_s=2,
-        **overrides,
-    )
+    return controller_settings(root, broker, **{"immediate_lead_s": 2, **overrides})
 
 
 @pytest.fixture(scope="module")

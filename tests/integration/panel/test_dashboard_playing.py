@@ -3,21 +3,17 @@ they agree, an emergency on air is shown, and a finished single-play emergency i
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import timedelta
 
 import pytest
-from integration.panel.panel_support import Panel
+from integration.panel.panel_support import Panel, PlaybackReports, store_emergency
 from sqlalchemy import update
 
 from controller.db.models import (
     Announcement,
     AnnouncementTarget,
-    Emergency,
-    Media,
     Node,
-    PlaybackEvent,
 )
 
 pytestmark = pytest.mark.integration
@@ -28,7 +24,7 @@ NODES = ["dong-an-1", "cay-thi-1", "khe-ngo-1"]
 class Speakers:
     def __init__(self, panel: Panel) -> None:
         self.ctl = panel.client.app.state.controller  # type: ignore[attr-defined]
-        self.seq = 0
+        self.reports = PlaybackReports(self.ctl)
 
     def online(self) -> None:
         now = self.ctl.clock.now()
@@ -40,20 +36,8 @@ class Speakers:
             )
 
     def report(self, node: str, kind: str, item: str, ago_s: float = 0, detail: str = "") -> None:
-        self.seq += 1
         at = self.ctl.clock.now() - timedelta(seconds=ago_s)
-        with self.ctl.sessions.begin() as session:
-            session.add(
-                PlaybackEvent(
-                    node_id=node,
-                    seq=self.seq,
-                    kind=kind,
-                    at=at,
-                    item_id=item,
-                    detail=detail,
-                    received_at=at,
-                )
-            )
+        self.reports.add(node, kind, item, at, detail)
 
 
 def _board(panel: Panel) -> tuple[int, list[str], str]:
@@ -71,25 +55,16 @@ def test_count_list_and_emergency_agree_with_what_speakers_report(panel: Panel) 
     speakers = Speakers(panel)
     ctl = speakers.ctl
     now = ctl.clock.now()
-    sha = hashlib.sha256(b"dash-emergency").hexdigest()
+    store_emergency(
+        ctl,
+        "d1",
+        "Lũ quét ở suối Khe Ngọ",
+        "emg-d1",
+        now,
+        40,
+        now + timedelta(minutes=10),  # still "active" after it finished
+    )
     with ctl.sessions.begin() as session:
-        session.add(
-            Media(sha256=sha, ext="mp3", size=1, duration_s=40, source="tts", created_at=now)
-        )
-        session.flush()
-        session.add(
-            Emergency(
-                id="d1",
-                title="Lũ quét ở suối Khe Ngọ",
-                media_sha256=sha,
-                item_id="emg-d1",
-                zone_ids=["xa-dong-tien"],
-                issued_at=now,
-                expires_at=now + timedelta(minutes=10),  # still "active" after it finished
-                command_ids=[],
-                cancel_command_ids=[],
-            )
-        )
         ann = Announcement(
             kind="silence",
             title="Bản tin ngắn",
@@ -124,7 +99,7 @@ def test_count_list_and_emergency_agree_with_what_speakers_report(panel: Panel) 
 
 def test_recent_failures_read_as_names_and_words(panel: Panel) -> None:
     speakers = Speakers(panel)
-    speakers.seq = 1000  # after the first test's events
+    speakers.reports.seq = 1000  # after the first test's events
     speakers.report(
         "khe-ngo-1", "missed", "ann-424242@20261201T000000Z#0", 30, "slot passed without playing"
     )

@@ -7,28 +7,26 @@ figure is exactly what the playback log shows for the month.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from integration.panel.panel_support import Panel, store_command
+from integration.panel.panel_support import Panel, PlaybackReports, store_ad_hoc
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import (
     Announcement,
     AnnouncementTarget,
-    PlaybackEvent,
     Zone,
 )
 from controller.panel.queries import playback_log as log_q
 from controller.services.reports import upward
 from controller.services.reports.period import Period
 from controller.services.reports.plan import REPORTED_PREFIXES, occurrence_key
-from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
+from protocol.models import CommandAction
 from schedules.local_time import local_naive_to_utc
 
 pytestmark = pytest.mark.integration
@@ -63,7 +61,7 @@ class Month:
 
     def __init__(self, panel: Panel) -> None:
         self.ctl = panel.client.app.state.controller  # type: ignore[attr-defined]
-        self.seq = 0
+        self.reports = PlaybackReports(self.ctl)
         self.created = _local(1, 0) - timedelta(days=5)
 
     def announcement(
@@ -100,42 +98,11 @@ class Month:
 
     def ad_hoc(self, action: CommandAction, prefix: str, at: datetime, nodes: list[str]) -> str:
         item_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
-        item = PlaylistItem(
-            id=item_id,
-            kind=ItemKind.TTS,
-            start=at,
-            duration_s=10,
-            priority=Priority.EMERGENCY,
-            title="Khẩn",
-            media=MediaRef(
-                sha256=hashlib.sha256(item_id.encode()).hexdigest(), size=1, duration_s=10
-            ),
-        )
-        command = Command(
-            id=uuid.uuid4().hex,
-            action=action,
-            issued_at=at,
-            expires_at=at + timedelta(minutes=10),
-            zone_id="xa-dong-tien",
-            item=item,
-        )
-        store_command(self.ctl, command, nodes)
+        store_ad_hoc(self.ctl, action, item_id, at, nodes)
         return item_id
 
     def event(self, node: str, kind: str, item_id: str, at: datetime) -> None:
-        self.seq += 1
-        with self.ctl.sessions.begin() as session:
-            session.add(
-                PlaybackEvent(
-                    node_id=node,
-                    seq=self.seq,
-                    kind=kind,
-                    at=at,
-                    item_id=item_id,
-                    detail="",
-                    received_at=at,
-                )
-            )
+        self.reports.add(node, kind, item_id, at)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ API lists it. It runs on SQLite, and on PostgreSQL with LOA_TEST_POSTGRES=1.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import statistics
@@ -26,7 +25,13 @@ from typing import Any
 
 import pytest
 from integration.panel.conftest import seeded_panel
-from integration.panel.panel_support import PASSWORD, Panel, store_command
+from integration.panel.panel_support import (
+    PASSWORD,
+    Panel,
+    PlaybackReports,
+    store_ad_hoc,
+    store_emergency,
+)
 from openpyxl import load_workbook
 from sqlalchemy import update
 
@@ -36,16 +41,13 @@ from controller.broker.process import MosquittoProcess
 from controller.db.models import (
     Announcement,
     AnnouncementTarget,
-    Emergency,
     Heartbeat,
-    Media,
     Node,
-    PlaybackEvent,
     User,
     Zone,
 )
 from protocol.clock import FakeClock
-from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
+from protocol.models import CommandAction
 from schedules.local_time import local_naive_to_utc
 
 pytestmark = pytest.mark.integration
@@ -88,7 +90,7 @@ class Seeded:
 class Month:
     def __init__(self, panel: Panel) -> None:
         self.ctl: Any = panel.client.app.state.controller  # type: ignore[attr-defined]
-        self.seq = 0
+        self.reports = PlaybackReports(self.ctl)
         self.ledger = Seeded()
 
     def announcement(
@@ -135,72 +137,30 @@ class Month:
             return ann.id
 
     def ad_hoc(self, action: CommandAction, at: datetime, nodes: list[str], seconds: float) -> str:
-        prefix = "emg" if action is CommandAction.EMERGENCY else "now"
+        emergency = action is CommandAction.EMERGENCY
+        prefix = "emg" if emergency else "now"
         item_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
-        sha = hashlib.sha256(item_id.encode()).hexdigest()
-        item = PlaylistItem(
-            id=item_id,
-            kind=ItemKind.TTS,
-            start=at,
-            duration_s=seconds,
-            priority=Priority.EMERGENCY,
-            title="Bão số 9" if prefix == "emg" else "Phát ngay",
-            media=MediaRef(sha256=sha, size=1, duration_s=seconds),
-        )
-        command = Command(
-            id=uuid.uuid4().hex,
-            action=action,
-            issued_at=at,
-            expires_at=at + timedelta(minutes=10),
-            zone_id="xa-dong-tien",
-            item=item,
-        )
-        store_command(self.ctl, command, nodes)
-        if prefix == "emg":
-            with self.ctl.sessions.begin() as session:
-                session.add(
-                    Media(
-                        sha256=sha,
-                        ext="mp3",
-                        size=1,
-                        duration_s=seconds,
-                        source="tts",
-                        created_at=at,
-                    )
-                )
-                session.flush()
-                session.add(
-                    Emergency(
-                        id=uuid.uuid4().hex[:16],
-                        title="Bão số 9",
-                        media_sha256=sha,
-                        item_id=item_id,
-                        zone_ids=["xa-dong-tien"],
-                        repeat=3,
-                        issued_at=at,
-                        expires_at=at + timedelta(hours=1),
-                        command_ids=[command.id],
-                    )
-                )
+        title = "Bão số 9" if emergency else "Phát ngay"
+        command = store_ad_hoc(self.ctl, action, item_id, at, nodes, seconds, title)
+        if emergency:
+            store_emergency(
+                self.ctl,
+                uuid.uuid4().hex[:16],
+                title,
+                item_id,
+                at,
+                seconds,
+                at + timedelta(hours=1),
+                repeat=3,
+                command_ids=[command.id],
+            )
         self.ledger.classes[item_id] = (
-            ("emergency", "emergency") if prefix == "emg" else ("normal", "own")
+            ("emergency", "emergency") if emergency else ("normal", "own")
         )
         return item_id
 
     def event(self, node: str, kind: str, item_id: str, at: datetime, detail: str = "") -> None:
-        self.seq += 1
-        with self.ctl.sessions.begin() as session:
-            session.add(
-                PlaybackEvent(
-                    node_id=node,
-                    seq=self.seq,
-                    kind=kind,
-                    at=at,
-                    item_id=item_id,
-                    detail=detail,
-                    received_at=at,
-                )
-            )
+        self.reports.add(node, kind, item_id, at, detail)
 
     def play(self, node: str, item_id: str, at: datetime, seconds: float) -> None:
         self.event(node, "started", item_id, at)

@@ -269,3 +269,73 @@ def test_system_names_cannot_be_usernames(closed: Panel, tmp_path: Path) -> None
         headers=_bearer(SHARED),
     )  # fmt: skip
     assert r.status_code == 422 and "reserved" in r.text
+
+
+# -- account changes over the API are audited like the panel's ------------------------------
+
+
+def _audit(closed: Panel, target: str) -> list[tuple[str, str | None, str | None, str]]:
+    ctl = closed.client.app.state.controller  # type: ignore[attr-defined]
+    with ctl.sessions() as session:
+        rows = session.query(AuditEntry).filter_by(target=target).order_by(AuditEntry.id)
+        return [(a.action, a.username, a.ip, a.detail) for a in rows]
+
+
+def test_user_changes_over_the_api_leave_who_what_where_and_communes(closed: Panel) -> None:
+    api = closed.as_(None)
+    via = {**_bearer(SHARED), "X-Forwarded-For": "203.0.113.7"}
+    made = api.post(
+        "/api/v1/users",
+        json={"username": "kiem-tra", "password": "mat-khau-dai-1", "role": "viewer",
+              "communes": ["xa-dong-tien"]},
+        headers=via,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert api.patch("/api/v1/users/kiem-tra", json={"disabled": True}, headers=via).json()[
+        "disabled"
+    ]
+    again = api.patch("/api/v1/users/kiem-tra", json={"disabled": True}, headers=via)
+    assert again.status_code == 200  # already disabled: no second entry
+    role = api.patch("/api/v1/users/kiem-tra", json={"role": "operator"}, headers=via)
+    assert role.status_code == 200
+    assert _audit(closed, "kiem-tra") == [
+        ("user.create", "api", "203.0.113.7", "role=viewer communes=xa-dong-tien"),
+        ("user.disable", "api", "203.0.113.7", ""),
+        ("user.update", "api", "203.0.113.7", "role=operator communes=xa-dong-tien"),
+    ]
+
+
+def test_an_admin_cannot_disable_themself_over_the_api(closed: Panel) -> None:
+    admin = closed.as_("admin")
+    r = admin.patch(
+        "/api/v1/users/admin",
+        json={"disabled": True},
+        headers={"X-CSRF-Token": closed.csrf["admin"]},
+    )
+    assert r.status_code == 422 and "yourself" in r.text
+    assert closed.as_("admin").get("/api/v1/users").status_code == 200
+
+
+def test_token_changes_over_the_api_name_the_owner_and_the_acting_token(closed: Panel) -> None:
+    admin_token = _panel_token(closed, "admin", "quản trị từ xa")
+    viewer = closed.as_("viewer")
+    made = viewer.post(
+        "/api/v1/tokens",
+        json={"name": "loa phường"},
+        headers={"X-CSRF-Token": closed.csrf["viewer"], "X-Forwarded-For": "198.51.100.4"},
+    )
+    assert made.status_code == 201, made.text
+    token_id = made.json()["id"]
+    api = closed.as_(None)
+    gone = api.delete(
+        f"/api/v1/tokens/{token_id}",
+        headers={**_bearer(admin_token), "X-Forwarded-For": "198.51.100.9"},
+    )
+    assert gone.status_code == 204
+    ctl = closed.client.app.state.controller  # type: ignore[attr-defined]
+    with ctl.sessions() as session:
+        acting = session.query(ApiToken).filter_by(name="quản trị từ xa").one().id
+    assert _audit(closed, f"token:{token_id}") == [
+        ("token.create", "viewer", "198.51.100.4", "name=loa phường owner=viewer"),
+        ("token.revoke", "admin", "198.51.100.9", f"token={acting} name=loa phường owner=viewer"),
+    ]

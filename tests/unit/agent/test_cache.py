@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from datetime import UTC, datetime
@@ -48,9 +49,11 @@ class Server:
             return httpx.Response(206, content=data[start:])
         return httpx.Response(200, content=data)
 
-    def cache(self, directory: Path, max_bytes: int = 10**9) -> MediaCache:
+    def cache(
+        self, directory: Path, max_bytes: int = 10**9, auth: tuple[str, str] | None = None
+    ) -> MediaCache:
         client = httpx.Client(transport=httpx.MockTransport(self))
-        return MediaCache(directory, "http://controller", max_bytes, client)
+        return MediaCache(directory, "http://controller", max_bytes, client, auth=auth)
 
 
 def test_download_verifies_and_moves_into_place(tmp_path: Path) -> None:
@@ -62,6 +65,17 @@ def test_download_verifies_and_moves_into_place(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.part"))
     cache.fetch(media)
     assert len(server.requests) == 1  # cached: no second download
+
+
+def test_downloads_carry_the_nodes_credentials_when_it_has_them(tmp_path: Path) -> None:
+    media = ref(BODY)
+    server = Server({media.filename: BODY})
+    server.cache(tmp_path / "with", auth=("node-loa-1", "s3cret")).fetch(media)
+    server.cache(tmp_path / "without").fetch(media)
+    with_auth, without = server.requests
+    expected = "Basic " + base64.b64encode(b"node-loa-1:s3cret").decode()
+    assert with_auth.headers["authorization"] == expected
+    assert "authorization" not in without.headers
 
 
 def test_partial_download_resumes_with_range(tmp_path: Path) -> None:
