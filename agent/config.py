@@ -78,7 +78,10 @@ class AgentSettings(LoaSettings):
         " month, offline within 150 s; the table is in docs/weak-links.md)",
     )
     heartbeat_full_every_s: float = Field(
-        3600.0, gt=0, description="a full snapshot at least this often (deltas between)"
+        6 * 3600.0,
+        gt=0,
+        description="a full snapshot at least this often (deltas between; every (re)connect"
+        " sends one too). 6 h: ~0.05 MB a month; hourly would cost ~0.3 MB (docs/weak-links.md)",
     )
     heartbeat_delta: bool = Field(
         True, description="send only changed fields; false = a full snapshot every interval"

@@ -151,6 +151,9 @@ class SlowLink:
             _run("ip", "tuntap", "add", "dev", name, "mode", "tun")
             self._fds.append(_open_tun(name))
         _run("ip", "link", "set", self.ns_if, "netns", self.ns)  # the open fd stays attached
+        # no IPv6 on either end: the kernel's router solicitations are not node traffic
+        Path(f"/proc/sys/net/ipv6/conf/{self.host_if}/disable_ipv6").write_text("1")
+        _run(*inside, "sysctl", "-qw", f"net.ipv6.conf.{self.ns_if}.disable_ipv6=1")
         _run("ip", "addr", "add", self.host_ip, "peer", self.ns_ip, "dev", self.host_if)
         # no multicast: the kernel's IGMP reports on a fresh interface are not node traffic
         _run("ip", "link", "set", self.host_if, "multicast", "off", "up")

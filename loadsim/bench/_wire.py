@@ -72,8 +72,10 @@ def _mqtt_kinds(payload: bytes, payload_len: int) -> list[str]:
 def classify(packet: Packet, mqtt_port: int) -> str:
     """A short name for what ``packet`` is (see the module doc)."""
     head = packet.head
+    if head and head[0] >> 4 == 6:
+        return "ipv6"
     if len(head) < 20 or head[0] >> 4 != 4:
-        return "non-ipv4"
+        return "non-ip"
     ihl = (head[0] & 0x0F) * 4
     if head[9] != 6:
         return "ip-proto-" + str(head[9])

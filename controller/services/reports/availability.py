@@ -4,9 +4,10 @@ An older agent sends a heartbeat every ``heartbeat_interval_s`` and is offline a
 that; a newer one announces its longest gap (``next_within_s``) and is offline after that
 gap plus a grace (protocol/liveness.py, the liveness job's own rule). The report uses the
 same rule: each heartbeat counts the node as available from its ``sent_at`` for the silence
-its snapshot allows (or until the next heartbeat, if sooner). The window is the period clipped to when the node existed (created,
-not revoked), to the past, and to the history the controller still keeps
-(``heartbeat_retention_days``) — the report shows how long was measured.
+its snapshot allows (or until the next heartbeat, if sooner). The window is the period
+clipped to when the node existed (created, not revoked), to the past, and to the history
+the controller still keeps (``heartbeat_retention_days``) — the report shows how long was
+measured.
 
 Raw heartbeats are kept for a day; older ones are folded into hourly rows that carry the
 seconds heard under the same rule (services/heartbeat_rollup.py). The two never cover the

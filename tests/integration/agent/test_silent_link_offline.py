@@ -16,11 +16,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from support.processes import AgentProcess, ControllerProcess, wait_until
+from support.silent_link import SilentLink
 
 from controller.broker.process import MosquittoProcess
 from protocol import liveness, topics
-from support.processes import AgentProcess, ControllerProcess, wait_until
-from support.silent_link import SilentLink
 
 pytestmark = pytest.mark.integration
 
