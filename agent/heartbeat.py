@@ -39,7 +39,7 @@ FULL_ONLY = frozenset({"uptime_s"})
 class HeartbeatPolicy:
     check_s: float = 30.0
     max_interval_s: float = 180.0
-    full_every_s: float = 3600.0
+    full_every_s: float = 6 * 3600.0
     delta: bool = True
 
 
