@@ -25,16 +25,19 @@ def test_a_change_goes_out_at_once_as_a_delta_of_that_field_only() -> None:
     assert planner.plan(2, {**BASE, "volume": 40}) is None  # already told
 
 
-def test_silence_doubles_up_to_the_longest_interval_and_news_resets_it() -> None:
+def test_silence_lasts_the_longest_interval_and_news_does_not_shorten_it() -> None:
     planner = HeartbeatPlanner(POLICY)
     planner.plan(0, dict(BASE))
     sends = [t for t in range(1, 1000) if planner.plan(t, dict(BASE)) is not None]
-    gaps = [b - a for a, b in zip([0, *sends], sends, strict=False)]
-    assert gaps[:4] == [30, 60, 120, 150] and set(gaps[4:]) == {150}
-    assert all(planner.plan(t, dict(BASE)) is None for t in range(sends[-1] + 1, sends[-1] + 150))
+    assert sends == [150, 300, 450, 600, 750, 900]  # only signs of life, one per interval
     t = sends[-1] + 5
     assert planner.plan(t, {**BASE, "current_item": "a"}) == ({"current_item": "a"}, True)
-    assert planner.interval_s == POLICY.check_s
+    after = {**BASE, "current_item": "a"}
+    # the next sign of life is one whole interval after the news, not 30 s (that cost ~2
+    # extra exchanges per change)
+    assert all(planner.plan(u, dict(after)) is None for u in range(t + 1, t + 150))
+    assert planner.plan(t + 150, dict(after)) == ({}, True)
+    assert planner.interval_s == planner.next_within_s() == POLICY.max_interval_s
 
 
 def test_noise_in_measured_values_is_not_news_but_a_real_move_is() -> None:
