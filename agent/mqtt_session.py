@@ -180,10 +180,9 @@ class MqttSession:
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> bool:
         if not self.connected.is_set():
             return False
-        with self._alias_lock:
+        with self._alias_lock:  # not held into paho: its network thread may want it
             wire_topic, props = self._alias(topic)
-            info = self.client.publish(wire_topic, payload, qos=qos, retain=retain,
-                                       properties=props)  # fmt: skip
+        info = self.client.publish(wire_topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return False
         self._note_sent()
@@ -217,19 +216,20 @@ class MqttSession:
             by_alias = {alias: topic for topic, alias in self._aliased.items()}
             self._aliased = {}
             self._alias_max = 0
-            if queued is None or mutex is None:
-                return
-            with mutex:
-                for mid, message in list(queued.items()):
-                    alias = getattr(getattr(message, "properties", None), "TopicAlias", None)
-                    if alias is None:
+        if queued is None or mutex is None:
+            return
+        with mutex:
+            for mid, message in list(queued.items()):
+                alias = getattr(getattr(message, "properties", None), "TopicAlias", None)
+                if alias is None:
+                    continue
+                if not getattr(message, "_topic", b""):
+                    if alias not in by_alias:
+                        del queued[mid]  # cannot be named again: a lost sign of life
                         continue
-                    if not getattr(message, "_topic", b""):
-                        if alias not in by_alias:
-                            del queued[mid]  # cannot be named again: a lost sign of life
-                            continue
-                        message._topic = by_alias[alias].encode()
-                    message.properties = None
+                    message._topic = by_alias[alias].encode()
+                message.properties = None
+        with self._alias_lock:
             self._alias_max = min(int(allowed or 0), len(self.alias_topics))
 
     def _note_sent(self) -> None:
