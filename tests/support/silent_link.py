@@ -1,6 +1,7 @@
 """A TCP relay whose live connections can die silently: after :meth:`SilentLink.cut` it
 stops moving bytes both ways and closes nothing (no FIN, no RST), as when a village's mobile
-link drops off the air. New connections are relayed again, as when the link comes back."""
+link drops off the air; new connections are refused until :meth:`SilentLink.restore`, as
+when the link comes back."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class SilentLink:
         self.port = free_port()
         self._listener = socket.create_server((host, self.port))
         self._stop = threading.Event()
+        self._down = threading.Event()  # set between cut() and restore(): nothing gets through
         self._lock = threading.Lock()
         self._live: list[threading.Event] = []  # one "cut" flag per relayed connection
         self._sockets: list[socket.socket] = []  # kept open until close(): no FIN
@@ -32,6 +34,9 @@ class SilentLink:
                 continue
             except OSError:
                 return
+            if self._down.is_set():
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -60,10 +65,15 @@ class SilentLink:
                     return
 
     def cut(self) -> None:
-        """Every connection relayed so far goes silent (new ones are relayed normally)."""
+        """Every connection relayed so far goes silent; new ones are refused."""
+        self._down.set()
         with self._lock:
             for flag in self._live:
                 flag.set()
+
+    def restore(self) -> None:
+        """The link is back: new connections are relayed (the silent ones stay silent)."""
+        self._down.clear()
 
     def close(self) -> None:
         self._stop.set()

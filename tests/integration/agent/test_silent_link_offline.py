@@ -92,7 +92,9 @@ def test_a_silently_dead_link_is_offline_within_the_bound(
         wait_until(lambda: wills, lwt + 10, 0.1)
         assert lwt - GAP_S <= wills[0] - cut_at <= lwt + 10
 
-        # the agent finds the dead link by its keep-alive and comes back on a new connection
+        # the link comes back: the agent has found the dead one by its keep-alive and
+        # connects anew
+        link.restore()
         wait_until(lambda: _online(ctl), 60, 0.2)
         back = time.monotonic()
         time.sleep(2 * GAP_S)
