@@ -92,7 +92,12 @@ class HeartbeatPlanner:
         p = self.policy
         full = self._want_full or not p.delta or now - self._last_full >= p.full_every_s
         news = changed_fields(self._sent, fields)
-        if not full and not news and now - self._last_send < self.interval_s:
+        # due at the look nearest the interval: a look that comes a little early (the last
+        # send was timed after a slow health read, this look before one) must not push the
+        # sign of life a whole look later, past the MQTT keep-alive (a PINGREQ) and the gap
+        # the controller was promised
+        due = now - self._last_send >= self.interval_s - p.check_s / 2
+        if not full and not news and not due:
             return None
         self._last_send = now
         if full:
