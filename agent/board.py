@@ -8,16 +8,25 @@ EMERGENCY) turns the whole screen red.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from agent.backends.display import BoardSlide, BoardState, DisplayServer
 from agent.playout import Playout
 from protocol.clock import Clock
-from protocol.models import PlaylistItem, Priority
+from protocol.models import ImageRef, PlaylistItem, Priority
 
 
-def board_state(playing: PlaylistItem | None, upcoming: PlaylistItem | None) -> BoardState:
-    """The screen for ``playing`` (None: idle) with ``upcoming`` announced below it."""
+def board_state(
+    playing: PlaylistItem | None,
+    upcoming: PlaylistItem | None,
+    cached: Callable[[ImageRef], bool] = lambda _image: True,
+) -> BoardState:
+    """The screen for ``playing`` (None: idle) with ``upcoming`` announced below it.
+
+    Only slides for which ``cached`` answers True (verified bytes in the media cache) are
+    shown: a slide still downloading, or refused for a wrong hash, never reaches the screen.
+    """
     next_title = upcoming.title if upcoming is not None else ""
     next_text = (upcoming.visual.text or "") if upcoming and upcoming.visual else ""
     if playing is None:
@@ -28,7 +37,9 @@ def board_state(playing: PlaylistItem | None, upcoming: PlaylistItem | None) -> 
         text=(visual.text or "") if visual else "",
         next_title=next_title,
         next_text=next_text,
-        slides=tuple(BoardSlide(s.image.filename, s.duration_s) for s in visual.slides)
+        slides=tuple(
+            BoardSlide(s.image.filename, s.duration_s) for s in visual.slides if cached(s.image)
+        )
         if visual
         else (),
         ticker=(visual.ticker or "") if visual else "",
@@ -45,9 +56,16 @@ class BoardFeeder:
     """Refresh ``display`` from ``playout`` every ``interval_s`` (``refresh`` runs one pass)."""
 
     def __init__(
-        self, display: DisplayServer, playout: Playout, clock: Clock, interval_s: float = 1.0
+        self,
+        display: DisplayServer,
+        playout: Playout,
+        clock: Clock,
+        cached: Callable[[ImageRef], bool] = lambda _image: True,
+        interval_s: float = 1.0,
     ) -> None:
+        """``cached``: whether the media cache holds a slide's verified bytes."""
         self.display = display
+        self.cached = cached
         self.playout = playout
         self.clock = clock
         self.interval_s = interval_s
@@ -59,7 +77,7 @@ class BoardFeeder:
         playing = self.playout.playing
         playlist = self.playout.playlist
         upcoming = next_item(playlist.items, now) if playlist is not None else None
-        self.display.show(board_state(playing.item if playing else None, upcoming))
+        self.display.show(board_state(playing.item if playing else None, upcoming, self.cached))
 
     def start(self) -> None:
         self.display.start()

@@ -19,19 +19,32 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from agent.backoff import Backoff
 from agent.stepping import Runner, Stepper
 from protocol.clock import Clock
-from protocol.models import MediaRef
 
 if TYPE_CHECKING:
-    import httpx  # imported on the first download (see MediaCache._http)
+    import httpx  # imported on the first download (see MediaCache.http)
 
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
+
+
+class Cacheable(Protocol):
+    """A content-addressed file served at ``/media/{filename}``: audio (``MediaRef``) or a
+    slide image (``ImageRef``); ``size`` 0 means unknown."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def filename(self) -> str: ...
 
 
 class MediaError(Exception):
@@ -66,7 +79,7 @@ class MediaCache:
         self._lock = threading.Lock()
         self._verified: set[str] = set()
 
-    def _http(self) -> httpx.Client:
+    def http(self) -> httpx.Client:
         """The HTTP client, made on the first download: a node that has its media (most of
         its life) does not carry an HTTP stack, several MB of a Pi's memory."""
         import httpx
@@ -77,13 +90,13 @@ class MediaCache:
                 self._client = httpx.Client(timeout=timeout, verify=self._verify)
             return self._client
 
-    def path_for(self, media: MediaRef) -> Path:
+    def path_for(self, media: Cacheable) -> Path:
         return self.dir / media.filename
 
-    def url_for(self, media: MediaRef) -> str:
+    def url_for(self, media: Cacheable) -> str:
         return f"{self.base_url}/media/{media.filename}"
 
-    def has(self, media: MediaRef) -> bool:
+    def has(self, media: Cacheable) -> bool:
         """True only if the cache holds bytes whose SHA-256 is ``media.sha256``."""
         path = self.path_for(media)
         if not path.is_file():
@@ -95,11 +108,11 @@ class MediaCache:
                 return True
         return self._adopt(media, path)
 
-    def verified_path(self, media: MediaRef) -> Path | None:
+    def verified_path(self, media: Cacheable) -> Path | None:
         """The file to play, if its bytes are verified; None otherwise."""
         return self.path_for(media) if self.has(media) else None
 
-    def _adopt(self, media: MediaRef, path: Path) -> bool:
+    def _adopt(self, media: Cacheable, path: Path) -> bool:
         """Hash a file found on disk (once); delete it if it is not what its name says."""
         try:
             actual = sha256_of(path)
@@ -113,12 +126,12 @@ class MediaCache:
             self._verified.add(media.filename)
         return True
 
-    def touch(self, media: MediaRef) -> None:
+    def touch(self, media: Cacheable) -> None:
         """Mark as recently used (the file's mtime is the LRU clock)."""
         with contextlib.suppress(OSError):
             os.utime(self.path_for(media))
 
-    def fetch(self, media: MediaRef) -> Path:
+    def fetch(self, media: Cacheable) -> Path:
         """Download (resuming a partial file), verify the hash, move into place."""
         final = self.path_for(media)
         if self.has(media):
@@ -130,7 +143,7 @@ class MediaCache:
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            with self._http().stream("GET", url, headers=headers) as resp:
+            with self.http().stream("GET", url, headers=headers) as resp:
                 if resp.status_code == 416:
                     part.unlink(missing_ok=True)
                     raise MediaError(f"{media.filename}: range refused, restarting download")
@@ -152,10 +165,16 @@ class MediaCache:
             if part.exists() and media.size and part.stat().st_size > media.size:
                 part.unlink(missing_ok=True)
             raise
+        return self.install(media, part)
+
+    def install(self, media: Cacheable, part: Path) -> Path:
+        """Move a downloaded file into place if its SHA-256 is ``media.sha256``; else
+        delete it and raise ``MediaError`` (same filesystem: ``part`` under the data dir)."""
         actual = sha256_of(part)
         if actual != media.sha256:
             part.unlink(missing_ok=True)
             raise MediaError(f"{media.filename}: hash mismatch (got {actual[:12]}…)")
+        final = self.path_for(media)
         os.replace(part, final)
         with self._lock:
             self._verified.add(media.filename)
@@ -220,22 +239,35 @@ class CacheWorker:
         self.on_fetched = on_fetched
         self._retry_min_s = retry_min_s
         self._retry_max_s = retry_max_s
-        self._wanted: list[MediaRef] = []
+        self._wanted: list[Cacheable] = []
         self._retries: dict[str, _Retry] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._runner = Runner("cache", self.run_once)
 
-    def want(self, media: Iterable[MediaRef]) -> None:
+    def want(self, media: Iterable[Cacheable]) -> None:
         """Replace the wanted list (in play order) and wake the worker."""
-        unique: dict[str, MediaRef] = {}
+        unique: dict[str, Cacheable] = {}
         for m in media:
             unique.setdefault(m.filename, m)
         with self._lock:
             self._wanted = list(unique.values())
         self._runner.poke()
 
-    def missing(self) -> list[MediaRef]:
+    def want_also(self, media: Iterable[Cacheable]) -> None:
+        """Add to the wanted list (a command's files) until the next ``want``."""
+        extra = list(media)
+        if not extra:
+            return
+        with self._lock:
+            known = {m.filename for m in self._wanted}
+            for m in extra:
+                if m.filename not in known:
+                    known.add(m.filename)
+                    self._wanted.append(m)
+        self._runner.poke()
+
+    def missing(self) -> list[Cacheable]:
         with self._lock:
             wanted = list(self._wanted)
         return [m for m in wanted if not self.cache.has(m)]

@@ -61,6 +61,13 @@ class AgentSettings(LoaSettings):
     audio_device: str | None = Field(
         None, description="ALSA PCM the players write to (e.g. default, hw:0,0); None = default"
     )
+    rt_priority: int = Field(
+        10,
+        ge=0,
+        le=99,
+        description="SCHED_FIFO priority of the playout clock thread and the persistent mpv"
+        " (sound on time on a busy Pi; the unit's LimitRTPRIO= allows it); 0 = ordinary",
+    )
     tap_file: Path | None = None
     audio_formats: list[AudioFormat] = Field(
         default_factory=lambda: list(DEFAULT_FORMATS),
@@ -89,7 +96,20 @@ class AgentSettings(LoaSettings):
     heartbeat_encoding: Literal["cbor", "json"] = Field(
         "cbor", description="cbor = compact wire encoding; json = readable (debugging)"
     )
+    playlist_delta: bool = Field(
+        True,
+        description="tell the controller this agent applies signed playlist deltas (fewer"
+        " bytes when a recurring item rolls in); false: full playlists only",
+    )
     cache_max_mb: int = Field(1024, ge=1)
+    progressive_media: bool = Field(
+        True,
+        description="play a fresh emergency while it downloads, once its first chunks match"
+        " the signed chunk hashes (false: only after the whole file is verified)",
+    )
+    progressive_start_chunks: int = Field(
+        1, ge=1, le=64, description="verified chunks buffered before the player starts"
+    )
     amp_lead_s: float = Field(2.0, ge=0)
     amp_tail_s: float = Field(5.0, ge=0)
     amp_gpio_pin: int | None = None

@@ -36,7 +36,8 @@ from agent.backends.player import Playback, Player, PlayRequest, SilentPlayback
 from agent.backends.volume import Volume
 from agent.horn import HornConfig, HornGuard
 from agent.played_log import FINAL_STATES, PlayedLog
-from agent.stepping import Runner, Stepper
+from agent.realtime import promote_current_thread
+from agent.stepping import Runner, Stepper, ThreadStepper
 from protocol.clock import Clock
 from protocol.models import (
     Command,
@@ -84,6 +85,21 @@ MAX_SLEEP_S = 30.0  # re-read the wall clock at least this often (NTP steps)
 STALL_S = 2 * MAX_SLEEP_S  # no step finished for this long: the clock is stuck (watchdog)
 POLL_S = 0.5  # how often a running player is checked for an early exit
 EPSILON_S = 0.001
+# The clock thread wakes this long before a scheduled start, does the step's work then
+# (preload check, amplifier, bookkeeping), and waits out the rest itself: the last SPIN_S by
+# polling the monotonic clock, which ends on time where a timed sleep may come back late.
+# Short enough that the watchdog's freshness check (STALL_S) never notices it.
+WAKE_EARLY_S = 0.02
+SPIN_S = 0.002
+
+
+def wait_precisely(seconds: float) -> None:
+    """Sleep ``seconds`` but the last ``SPIN_S``, then poll ``time.perf_counter``."""
+    deadline = time.perf_counter() + seconds
+    if seconds > SPIN_S:
+        time.sleep(seconds - SPIN_S)
+    while time.perf_counter() < deadline:
+        pass
 
 
 def _same(a: PlaylistItem, b: PlaylistItem) -> bool:
@@ -116,6 +132,8 @@ class PlayoutConfig:
     amp_tail_s: float = 5.0
     default_volume: int | None = None
     emergency_volume: int = 100
+    # SCHED_FIFO priority of the clock thread (agent.realtime); 0 = ordinary scheduling
+    rt_priority: int = 0
 
 
 class Playout:
@@ -131,8 +149,10 @@ class Playout:
         config: PlayoutConfig | None = None,
         handlers: dict[CommandAction, CommandHandler] | None = None,
         horn: HornGuard | None = None,
+        wait: Callable[[float], None] = wait_precisely,
     ) -> None:
         self.clock = clock
+        self._wait = wait  # the final stretch before a start (tests pass a recorder)
         self.player = player
         self.amplifier = amplifier
         self.volume = volume
@@ -157,6 +177,8 @@ class Playout:
         self._last_end: datetime | None = None
         self._media_wait_until: datetime | None = None
         self._next_item: PlaylistItem | None = None
+        self._next_start: datetime | None = None
+        self._promote = False  # raise the clock thread's priority on its first step
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._recurring: dict[str, Recurring] = {}
         self._lock = threading.Lock()
@@ -223,6 +245,7 @@ class Playout:
         self._run_recurring(now)
         self._drop_if_removed(now)
         next_start = self._schedule(now)
+        self._next_start = next_start
         self._drive_amplifier(now, next_start)
         self._prepare_next(now, next_start)
         wake = self._next_wake(now, next_start)
@@ -638,12 +661,34 @@ class Playout:
         """Run :meth:`step` whenever it is due (own thread unless a shared ``stepper``)."""
         self.player.warm_up()  # a persistent player is up before the first preload
         self._last_step_done = time.monotonic()
+        # a thread of its own (never a shared stepper's) may run at real-time priority
+        self._promote = self.config.rt_priority > 0 and (
+            stepper is None or isinstance(stepper, ThreadStepper)
+        )
         self._runner.start(stepper)
 
     def _timed_step(self) -> float:
+        if self._promote:
+            self._promote = False
+            promote_current_thread(self.config.rt_priority)
         wake = self.step()
         self._last_step_done = time.monotonic()
-        return wake
+        return self._until_start(wake)
+
+    def _until_start(self, wake: float) -> float:
+        """The sleep before the next step: at most until ``WAKE_EARLY_S`` before the next
+        scheduled start; once inside that stretch, wait it out here and step at once, so the
+        step that starts the item has nothing else to do and runs on the instant."""
+        start = self._next_start
+        if start is None:
+            return wake
+        left = (start - self.clock.now()).total_seconds()
+        if left <= 0:
+            return wake
+        if left <= WAKE_EARLY_S:
+            self._wait(left)
+            return 0.0
+        return min(wake, left - WAKE_EARLY_S)
 
     def alive(self) -> bool:
         """The clock thread runs and is not stuck: steps come at least every MAX_SLEEP_S, so

@@ -31,6 +31,8 @@ from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
 from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
+from agent.prefetch import slide_images, wanted_files
+from agent.progressive import ProgressiveCommands
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
 from agent.sync import SyncHandler
@@ -163,6 +165,7 @@ class AgentRuntime:
                 amp_lead_s=settings.amp_lead_s,
                 amp_tail_s=settings.amp_tail_s,
                 emergency_volume=settings.emergency_volume,
+                rt_priority=settings.rt_priority,
             ),
             handlers={
                 CommandAction.SYNC: self._sync_command,
@@ -174,6 +177,13 @@ class AgentRuntime:
         # a finished download wakes the playout: an item may be waiting for exactly that file
         self.cache_worker = CacheWorker(
             self.cache, self.clock, 1.0, settings.media_retry_max_s, self.playout.poke
+        )
+        self.progressive = ProgressiveCommands(
+            self.cache,
+            data / "streams",
+            self.playout.submit,
+            self._emit,
+            settings.progressive_start_chunks,
         )
         self.inbox = Inbox(self.clock)
         on_command = self.inbox.route(self._on_command)
@@ -208,6 +218,10 @@ class AgentRuntime:
             else None,
             compact=settings.heartbeat_encoding == "cbor",
         )
+        # a delta that does not fit asks for the full playlist, as a reliable event (outbox)
+        self.sync.request_snapshot = lambda reason: self._emit(
+            EventKind.PLAYLIST_RESYNC, None, None, reason
+        )
         self.updater = Updater(
             settings,
             self.clock,
@@ -219,7 +233,7 @@ class AgentRuntime:
         self.board: BoardFeeder | None = None
         if settings.display_port is not None:
             display = DisplayServer(data / "media", settings.display_port, self._on_displayed)
-            self.board = BoardFeeder(display, self.playout, self.clock)
+            self.board = BoardFeeder(display, self.playout, self.clock, self.cache.has)
         self._stopped = threading.Event()
         self._started = False
         self._run_stop = threading.Event()
@@ -266,6 +280,10 @@ class AgentRuntime:
                 self.cache.touch(media)
                 note = "" if media is item.media else _fallback_note(item)
                 return Source(str(path), note)
+            if media is item.media and media is not None:
+                streaming = self.progressive.source_for(media)  # verified chunks, piped
+                if streaming is not None:
+                    return streaming
         return None
 
     def _in_our_format(self, item: PlaylistItem) -> PlaylistItem:
@@ -287,8 +305,7 @@ class AgentRuntime:
         playlist = playlist.model_copy(
             update={"items": [self._in_our_format(i) for i in playlist.items]}
         )
-        wanted = [m for i in playlist.items for m in (i.media, i.fallback) if m is not None]
-        self.cache_worker.want(wanted)
+        self.cache_worker.want(wanted_files(playlist.items))
         self.playout.set_playlist(playlist)
 
     def _on_playlist(self, raw: bytes, _arrived: datetime) -> None:
@@ -309,9 +326,14 @@ class AgentRuntime:
             self._emit(EventKind.COMMAND_REJECTED, None, command.id, outcome.reason)
             return
         if command.item is not None:
-            command = command.model_copy(update={"item": self._in_our_format(command.item)})
+            item = self._in_our_format(command.item)
+            command = command.model_copy(update={"item": item})
+            self.cache_worker.want_also(slide_images(item))  # an emergency's slides
         media = command.item.media if command.item else None
         if media is not None and not self.cache.has(media):
+            if self.settings.progressive_media and self.progressive.applies(command, media):
+                self.progressive.start(command)
+                return
             threading.Thread(target=self._fetch_then_submit, args=(command,), daemon=True).start()
         else:
             self.playout.submit(command)
@@ -366,6 +388,7 @@ class AgentRuntime:
             cache_bytes=cache_bytes,
             cache_items=cache_items,
             audio_formats=list(self.settings.audio_formats),
+            playlist_delta=self.settings.playlist_delta,
         )
         fields.update(self._clock_fields())
         if self.session.connected.is_set():

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 
 def notify(message: str) -> bool:
-    """Send ``message`` (e.g. ``READY=1``) to systemd; False when not run by systemd."""
+    """Send ``message`` (e.g. ``READY=1``) to systemd; False when not run by systemd or the
+    message could not be sent at once."""
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
         return False
@@ -18,7 +19,10 @@ def notify(message: str) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.connect(address)
-            sock.sendall(message.encode())
+            # never wait: with the receiver's queue full (systemd busy, or a test that reads
+            # late) a blocked send would hold the watchdog thread and then deliver a stale
+            # ping; a ping dropped now is replaced by the next one half a period later
+            sock.send(message.encode(), socket.MSG_DONTWAIT)
         return True
     except OSError:
         return False

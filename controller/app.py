@@ -58,6 +58,7 @@ from controller.panel.routes import inbox as panel_inbox
 from controller.panel.routes import login as panel_login
 from controller.panel.routes import logs as panel_logs
 from controller.panel.routes import map as panel_map
+from controller.panel.routes import multimedia_edit as panel_multimedia_edit
 from controller.panel.routes import nodes as panel_nodes
 from controller.panel.routes import relays as panel_relays
 from controller.panel.routes import reports as panel_reports
@@ -101,6 +102,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 PANEL_ROUTERS: tuple[APIRouter, ...] = (
     panel_announcements.router,
     panel_board.router,
+    panel_multimedia_edit.router,
     panel_approvals.router,
     panel_inbox.router,
     panel_bulletins.router,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -41,6 +42,9 @@ class ControllerSettings(LoaSettings):
 
     data_dir: Path = Field(Path("var/controller"), description="database, media, keys")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    database_busy_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="SQLite: how long a write waits for the file's lock"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = Field(None, description="base URL agents use to fetch media")
@@ -61,6 +65,12 @@ class ControllerSettings(LoaSettings):
         " after two heartbeat_interval_s",
     )
     playlist_window_h: float = Field(48.0, gt=0, le=24 * 14)
+    playlist_deltas: bool = Field(
+        True, description="send a changed playlist as a signed delta to agents that apply them"
+    )
+    playlist_delta_encoding: Literal["cbor", "json"] = Field(
+        "cbor", description="cbor = compact; json = readable (debugging)"
+    )
     espeak_voice: str = "vi"
     espeak_rate_wpm: int = Field(145, ge=80, le=260)
     tts_engine_order: list[str] = Field(
@@ -77,6 +87,18 @@ class ControllerSettings(LoaSettings):
         True, description="name an Opus rendition beside each MP3 (for agents that can play it)"
     )
     opus_kbps: int = Field(16, ge=16, le=64, description="bitrate of those Opus renditions")
+    emergency_tts_engine: str = Field(
+        "espeak-ng",
+        description="engine that speaks a fresh emergency text (offline, no wait for gTTS);"
+        " '' = the normal engine order",
+    )
+    emergency_chunk_kb: int = Field(
+        4,  # ~2 s of 16 kbit/s Opus: sound after ~4 KB on the link, 2 s buffered
+        ge=0,
+        le=64,
+        description="signed chunk size for progressive emergency playback; 0 = agents"
+        " download the whole file before playing",
+    )
     immediate_lead_s: float = Field(
         5.0, ge=0, le=300, description="'now' means this far ahead: agents fetch media, amp warms"
     )

@@ -3,7 +3,3 @@
 Everything that crosses MQTT is defined here once: topic names, pydantic message models and
 Ed25519 signing. Controller and agent both import this package; it imports nothing of ours.
 """
-
-from protocol.errors import BadSignature, InvalidMessage, ProtocolError
-
-__all__ = ["BadSignature", "InvalidMessage", "ProtocolError"]

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from protocol.chunks import ChunkedMedia
 from protocol.quiet_hours import MAX_WINDOWS, QuietWindow
 from protocol.topics import SLUG_RE
 
@@ -248,6 +249,10 @@ class Command(WireModel):
     repeat_every_s: float | None = Field(default=None, ge=10, le=86_400)
     until: UtcDatetime | None = None
     update: AgentUpdate | None = None
+    # Fresh emergency speech (newer controllers): signed per-chunk hashes of one encoding of
+    # ``item.media`` (and its first chunk inline), so an agent can play verified chunks while
+    # the rest downloads (protocol.chunks). Older agents ignore it and download the file.
+    chunks: ChunkedMedia | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Command:
@@ -301,6 +306,8 @@ class Heartbeat(WireModel):
         default=None, max_length=8
     )
     next_within_s: float | None = Field(default=None, gt=0, le=86400)
+    # the agent applies signed playlist deltas (protocol.playlist_delta); older agents: None
+    playlist_delta: bool | None = None
 
 
 class EventKind(StrEnum):
@@ -315,6 +322,8 @@ class EventKind(StrEnum):
     UPDATE_FAILED = "update_failed"  # detail: "<version>: <reason>"
     AMP_DUTY_LIMIT = "amp_duty_limit"  # detail: how long it was on, how long it cools down
     DISPLAYED = "displayed"  # the e-board changed; detail: what it shows now
+    # a playlist delta did not fit the version held: please send the full playlist again
+    PLAYLIST_RESYNC = "playlist_resync"
 
 
 class PlaybackEvent(WireModel):

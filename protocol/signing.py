@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel
 
-from protocol.codec import MAX_PAYLOAD_BYTES, canonical_json, load_json, validate
+from protocol.codec import MAX_PAYLOAD_BYTES, canonical_json, validate
+from protocol.compact import encode_cbor, load_any
 from protocol.errors import BadSignature, InvalidMessage
 from protocol.private_file import make_private, write_private
 
@@ -90,6 +92,12 @@ class Signer:
     def sign(self, model: BaseModel) -> bytes:
         return self.sign_dict(model.model_dump(mode="json", exclude_none=True))
 
+    def sign_dict_cbor(self, payload: dict[str, Any]) -> bytes:
+        """The same envelope in CBOR (fewer bytes); the signature still covers the payload's
+        canonical JSON, so a receiver verifies it exactly as a JSON envelope."""
+        envelope = json.loads(self.sign_dict(payload))
+        return encode_cbor(envelope)
+
 
 class Verifier:
     """Checks envelopes against a set of trusted public keys (old + new during rotation)."""
@@ -109,7 +117,15 @@ class Verifier:
 
     def verify(self, model_cls: type[M], raw: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> M:
         """Return the validated payload; raise ``BadSignature`` or ``InvalidMessage``."""
-        envelope = load_json(raw, max_bytes)
+        return validate(model_cls, self.verify_payload(raw, max_bytes))
+
+    def verify_payload(self, raw: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+        """The verified payload as sent (raw mapping, unknown fields kept), from a JSON or
+        CBOR envelope; raise ``BadSignature`` or ``InvalidMessage``."""
+        return self.verify_envelope(load_any(raw, max_bytes))
+
+    def verify_envelope(self, envelope: Any) -> dict[str, Any]:
+        """The verified payload of an already parsed envelope."""
         if not isinstance(envelope, dict):
             raise InvalidMessage("signed message must be a JSON object")
         key_id, sig_b64, payload = (envelope.get(k) for k in ("key_id", "sig", "payload"))
@@ -125,4 +141,4 @@ class Verifier:
             key.verify(sig, canonical_json(payload))
         except (InvalidSignature, ValueError):
             raise BadSignature("signature does not match payload") from None
-        return validate(model_cls, payload)
+        return payload

@@ -22,7 +22,7 @@ def make_player(settings: AgentSettings) -> Player:
     if settings.player == "mpv":
         device = settings.audio_device
         extra = ["--ao=alsa", f"--audio-device=alsa/{device}"] if device else []
-        return PersistentMpvPlayer(extra)
+        return PersistentMpvPlayer(extra, rt_priority=settings.rt_priority)
     players: dict[str, type[Player]] = {
         "mpv-spawn": MpvPlayer,
         "ffplay": FfplayPlayer,

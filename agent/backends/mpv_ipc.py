@@ -33,6 +33,7 @@ from typing import Any
 
 from agent.backends.player import Playback, Player, PlayRequest, require_local_file
 from agent.backends.process_player import BackendUnavailable, MpvPlayer
+from agent.realtime import promote_process
 
 log = logging.getLogger(__name__)
 
@@ -201,16 +202,24 @@ class PersistentMpvPlayer(Player):
 
     ``extra_args`` go to mpv (e.g. ``--ao=alsa``, ``--audio-device=alsa/default``).
     ``stats`` counts how items were started (``preloaded``, ``loaded``, ``spawned``).
+    ``rt_priority`` > 0: every mpv started runs at that ``SCHED_FIFO`` priority
+    (:mod:`agent.realtime`), so its threads react to the unpause at once on a busy Pi.
     """
 
     name = "mpv"
 
-    def __init__(self, extra_args: list[str] | None = None, socket_dir: Path | None = None):
+    def __init__(
+        self,
+        extra_args: list[str] | None = None,
+        socket_dir: Path | None = None,
+        rt_priority: int = 0,
+    ):
         binary = shutil.which("mpv")
         if binary is None:
             raise BackendUnavailable("player 'mpv' is not installed")
         self.binary = binary
         self.extra_args = list(extra_args or [])
+        self.rt_priority = rt_priority
         self._own_dir = socket_dir is None
         self.socket_dir = socket_dir or Path(tempfile.mkdtemp(prefix="loa-mpv-"))
         self._proc: MpvProcess | None = None
@@ -243,6 +252,8 @@ class PersistentMpvPlayer(Player):
             self._ended_ids.clear()
         proc = MpvProcess(self.binary, self.extra_args, self.socket_dir)
         proc.on_event = self._on_event
+        if self.rt_priority > 0:  # its threads are up once the IPC answers
+            promote_process(proc.proc.pid, self.rt_priority)
         self._proc = proc
         return proc
 

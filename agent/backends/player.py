@@ -32,11 +32,14 @@ class UnverifiedSource(OSError):
 
 def require_local_file(request: PlayRequest) -> None:
     """Only ``stream`` items (live relays) may be played from a URL; every other item must be
-    a local file, i.e. a cached file whose hash the agent verified. Raises ``UnverifiedSource``.
+    a local file, i.e. a cached file whose hash the agent verified, or the agent's own pipe
+    fed only with chunks checked against signed hashes. Raises ``UnverifiedSource``.
     """
     if request.kind == "stream":
         return
-    if "://" in request.source or not Path(request.source).is_file():
+    path = Path(request.source)
+    # a named pipe carries a stream the agent verifies chunk by chunk (agent.progressive)
+    if "://" in request.source or not (path.is_file() or path.is_fifo()):
         raise UnverifiedSource(f"{request.kind} item {request.item_id}: not a local file")
 
 

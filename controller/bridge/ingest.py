@@ -4,6 +4,12 @@ The MQTT thread only enqueues; one writer thread drains the queue and stores up 
 ``max_batch`` messages per transaction. Events are inserted with ON CONFLICT DO NOTHING on
 (node_id, seq), so a batch resent any number of times is stored once; the ack (all seqs of
 the batch) is published only after the commit, so an ack always means "stored".
+
+The transaction is kept short, because SQLite has one writer and the API's writes (a command
+issued to a zone while its 2,000 nodes' acks pour in) wait behind it: rows are built before
+it opens, each table gets one multi-row statement, and at most ``max_batch`` messages go in
+one commit. A ``database is locked`` (another writer held the lock past the busy timeout) is
+retried until it succeeds, so no message the writer took is dropped for it.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controller.bridge.reject_counter import RejectCounter
 from controller.db.models import CommandDelivery, Heartbeat, Node, PlaybackEvent
+from controller.db.retry import is_locked, lock_log_level
 from protocol import topics
 from protocol.clock import Clock
 from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
@@ -34,6 +42,10 @@ from protocol.models import Heartbeat as HeartbeatMsg
 log = logging.getLogger(__name__)
 
 MAX_EVENT_BATCH_BYTES = 512 * 1024
+# messages per transaction: enough to amortise a commit, few enough that another writer
+# waits ~tens of milliseconds for the lock, not seconds
+DEFAULT_MAX_BATCH = 500
+OTHER_ERROR_ATTEMPTS = 5  # a refused connection, a PostgreSQL restart: then agents resend
 Publish = Callable[[str, bytes], object]
 
 
@@ -65,7 +77,7 @@ class Ingestor:
         publish: Publish,
         clock: Clock,
         rejects: RejectCounter,
-        max_batch: int = 2000,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         self._sessions = session_factory
         self._publish = publish
@@ -75,10 +87,14 @@ class Ingestor:
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._max_batch = max_batch
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.idle = threading.Event()
         # Told, after each commit, of how old each stored message was ("heartbeat"/"events",
         # seconds from the agent's sent_at): the controller's ingest-lag metric.
         self.observe_lag: Callable[[str, float], None] | None = None
+        # Told, after each commit, of each node that asked for its full playlist again (a
+        # ``playlist_resync`` event: a delta did not fit the version it holds).
+        self.on_resync: Callable[[str], object] | None = None
 
     # called on the MQTT network thread: cheap
     def on_message(self, topic: str, payload: bytes) -> None:
@@ -86,13 +102,18 @@ class Ingestor:
         self._queue.put((topic, payload))
 
     def start(self) -> None:
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Store what is queued, then end the writer; a writer still waiting on a locked
+        database after 10 s gives up (unacked: the agents resend those events)."""
         if self._thread is not None:
             self._queue.put(None)
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=10)
+            self._stopping.set()
+            self._thread.join(timeout=20)
             self._thread = None
 
     def _run(self) -> None:
@@ -159,24 +180,45 @@ class Ingestor:
         pending = self._parse(raw)
         if not (pending.heartbeats or pending.batches or pending.statuses):
             return
-        for attempt in range(5):
-            try:
-                self._store(pending)
-                break
-            except OperationalError as exc:  # e.g. SQLite locked, PostgreSQL restarting
-                log.error("storing %d messages failed (attempt %d): %s", len(raw), attempt + 1, exc)
-                threading.Event().wait(min(0.5 * 2**attempt, 5))
-            except (SQLAlchemyError, ValueError, OverflowError):
-                # valid JSON the database refuses (an int beyond 64 bits, a NUL byte on
-                # PostgreSQL): store the rest alone and count the poison message as a reject
-                pending = self._store_each(pending)
-                break
-        else:
+        try:
+            self._store_retrying(pending, len(raw))
+        except OperationalError:
             log.error("dropping %d messages after retries; agents will resend events", len(raw))
             return
+        except (SQLAlchemyError, ValueError, OverflowError):
+            # valid JSON the database refuses (an int beyond 64 bits, a NUL byte on
+            # PostgreSQL): store the rest alone and count the poison message as a reject
+            pending = self._store_each(pending)
         for batch in pending.batches:
             ack = EventAck(node_id=batch.node_id, seqs=[e.seq for e in batch.events])
             self._publish(topics.node_events_ack(batch.node_id), encode(ack))
+
+    def _store_retrying(self, pending: _Pending, count: int) -> None:
+        """Store ``pending`` in one transaction: a locked database is retried for as long as
+        it stays locked (only a stop ends that); other operational errors (connection lost,
+        PostgreSQL restarting) :data:`OTHER_ERROR_ATTEMPTS` times. Then the error is raised."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self._store(pending)
+                return
+            except OperationalError as exc:
+                locked = is_locked(exc)
+                if self._stopping.is_set() or (not locked and attempt >= OTHER_ERROR_ATTEMPTS):
+                    raise
+                waited = time.monotonic() - started
+                log.log(
+                    lock_log_level(waited) if locked else logging.ERROR,
+                    "storing %d messages failed (attempt %d, %.1f s): %s",
+                    count,
+                    attempt,
+                    waited,
+                    exc.orig,
+                )
+                pause = 0.02 * 2**attempt if locked else 0.5 * 2 ** (attempt - 1)
+                self._stopping.wait(min(pause, 5))
 
     def _store_each(self, pending: _Pending) -> _Pending:
         """Store every message in its own transaction; return what was stored."""
@@ -195,7 +237,7 @@ class Ingestor:
         ]
         for topic, kind, single in singles:
             try:
-                self._store(single)
+                self._store_retrying(single, 1)
             except OperationalError as exc:
                 log.error("storing one message on %s failed: %s", topic, exc)
                 continue
@@ -208,24 +250,40 @@ class Ingestor:
 
     def _store(self, pending: _Pending) -> None:
         now = self._clock.now()
+        # everything that needs no database is made before the write lock is taken
+        event_rows = self._event_rows(pending.batches, now)
+        delivery_rows = self._delivery_rows(pending.batches, now)
+        status_rows = [
+            {"b_id": node_id, "b_online": online, "b_at": now}
+            for node_id, online in pending.statuses.items()
+        ]
         with self._sessions.begin() as session:
             if pending.heartbeats:
                 self._store_heartbeats(session, pending.heartbeats, now)
-            stored_events = self._store_events(session, pending.batches, now)
-            for node_id, online in pending.statuses.items():
-                session.execute(
-                    update(Node)
-                    .where(Node.id == node_id, Node.online.is_not(online))
-                    .values(online=online, status_changed_at=now)
-                )
+            stored_events = self._store_events(session, event_rows)
+            if delivery_rows:
+                session.connection().execute(_DELIVERY_UPDATE, delivery_rows)
+            if status_rows:
+                session.connection().execute(_STATUS_UPDATE, status_rows)
         self.stats.heartbeats += len(pending.heartbeats)
         self.stats.events += stored_events
         self.stats.batches_committed += 1
+        self._resync(pending.batches)
         if self.observe_lag is not None:
             for hb in pending.heartbeats:
                 self.observe_lag("heartbeat", (now - hb.sent_at).total_seconds())
             for batch in pending.batches:
                 self.observe_lag("events", (now - batch.sent_at).total_seconds())
+
+    def _resync(self, batches: list[EventBatch]) -> None:
+        """Send full playlists to nodes that asked, once per node per batch, off this thread
+        (publishing waits for the publisher's lock, and the writer must keep draining)."""
+        asked = {
+            b.node_id for b in batches for ev in b.events if ev.kind is EventKind.PLAYLIST_RESYNC
+        }
+        on_resync = self.on_resync
+        for node_id in sorted(asked) if on_resync is not None else []:
+            threading.Thread(target=on_resync, args=(node_id,), daemon=True).start()
 
     def backlog(self) -> int:
         """Messages received and not yet handed to the writer (the ingest queue depth)."""
@@ -268,7 +326,9 @@ class Ingestor:
             [{"b_id": node_id, "b_at": now, "b_hb": data} for node_id, data in snapshots.items()],
         )
 
-    def _store_events(self, session: Session, batches: list[EventBatch], now: datetime) -> int:
+    @staticmethod
+    def _event_rows(batches: list[EventBatch], now: datetime) -> list[dict[str, Any]]:
+        """One row per (node, seq): a seq twice in the same transaction is stored once."""
         rows: dict[tuple[str, int], dict[str, Any]] = {}
         for batch in batches:
             for ev in batch.events:
@@ -283,31 +343,55 @@ class Ingestor:
                     "detail": ev.detail,
                     "received_at": now,
                 }
+        return list(rows.values())
+
+    def _store_events(self, session: Session, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0
         stmt = _insert(session, PlaybackEvent).on_conflict_do_nothing(
             index_elements=["node_id", "seq"]
         )
         # Core, like the heartbeats: the rows that were new come back, duplicates do not
-        result = session.connection().execute(stmt.returning(PlaybackEvent.id), list(rows.values()))
+        result = session.connection().execute(stmt.returning(PlaybackEvent.id), rows)
         inserted = len(result.all())
         self.stats.duplicate_events += len(rows) - inserted
-        self._update_command_deliveries(session, batches, now)
         return inserted
 
     @staticmethod
-    def _update_command_deliveries(
-        session: Session, batches: list[EventBatch], now: datetime
-    ) -> None:
-        states = {EventKind.COMMAND_ACK: "acked", EventKind.COMMAND_REJECTED: "failed"}
-        for batch in batches:
-            for ev in batch.events:
-                if ev.command_id and ev.kind in states:
-                    session.execute(
-                        update(CommandDelivery)
-                        .where(
-                            CommandDelivery.command_id == ev.command_id,
-                            CommandDelivery.node_id == batch.node_id,
-                        )
-                        .values(state=states[ev.kind], detail=ev.detail, updated_at=now)
-                    )
+    def _delivery_rows(batches: list[EventBatch], now: datetime) -> list[dict[str, Any]]:
+        """A command's ack / rejection moves the node's delivery to acked / failed."""
+        return [
+            {
+                "b_command": ev.command_id,
+                "b_node": batch.node_id,
+                "b_state": _DELIVERY_STATES[ev.kind],
+                "b_detail": ev.detail,
+                "b_at": now,
+            }
+            for batch in batches
+            for ev in batch.events
+            if ev.command_id and ev.kind in _DELIVERY_STATES
+        ]
+
+
+_DELIVERY_STATES = {EventKind.COMMAND_ACK: "acked", EventKind.COMMAND_REJECTED: "failed"}
+_deliveries = cast(Table, CommandDelivery.__table__)
+# one executemany for a whole batch of acks (2,000 of them in a zone fan-out), not a
+# statement each: the write lock is held for milliseconds
+_DELIVERY_UPDATE = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.command_id == bindparam("b_command"),
+        _deliveries.c.node_id == bindparam("b_node"),
+    )
+    .values(state=bindparam("b_state"), detail=bindparam("b_detail"), updated_at=bindparam("b_at"))
+)
+_nodes = cast(Table, Node.__table__)
+# a status that changes nothing leaves status_changed_at alone
+_STATUS_UPDATE = (
+    update(_nodes)
+    .where(
+        _nodes.c.id == bindparam("b_id"), _nodes.c.online.is_distinct_from(bindparam("b_online"))
+    )
+    .values(online=bindparam("b_online"), status_changed_at=bindparam("b_at"))
+)

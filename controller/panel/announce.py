@@ -18,7 +18,7 @@ from audio.media import RenderedMedia
 from controller.auth.scope import Scope
 from controller.db.models import Announcement, AnnouncementTarget, Media
 from controller.services.announcements import Targets, ensure_media, resolve_targets
-from controller.services.approvals import approval_for_new
+from controller.services.approvals import start_approval
 from controller.services.container import Controller
 from controller.services.pronunciation import entries_for_targets
 from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
@@ -131,9 +131,7 @@ def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Create
                 ann.visual = resolve_visual(session, draft.visual, draft.text)
             except ImageRejected as exc:
                 raise ComposeError("ann.error_board") from exc
-        ann.approval = approval_for_new(session, targets.zone_ids, targets.node_ids)
-        if ann.approval == "pending":
-            ann.submitted_at = now
+        start_approval(session, ann, targets.zone_ids, targets.node_ids, now)
         session.add(ann)
         session.flush()
         try:  # nothing is committed when it falls in quiet hours

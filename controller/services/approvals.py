@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Announcement, Emergency, Node, Zone
-from controller.services.approval import Action, Approval, initial_state, transition
+from controller.services.approval import Action, initial_state, transition
 from controller.services.zones import ZoneTree
 
 
@@ -31,10 +31,20 @@ def needs_approval(session: Session, zone_ids: Iterable[str], node_ids: Iterable
     return any(not flagged.isdisjoint(tree.ancestors_and_self(z)) for z in homes)
 
 
-def approval_for_new(
-    session: Session, zone_ids: Iterable[str], node_ids: Iterable[str], *, draft: bool = False
-) -> Approval:
-    return initial_state(needs_approval(session, zone_ids, node_ids), draft=draft)
+def start_approval(
+    session: Session,
+    ann: Announcement,
+    zone_ids: Iterable[str],
+    node_ids: Iterable[str],
+    now: datetime,
+    *,
+    draft: bool = False,
+) -> None:
+    """A new announcement's approval state (held ``pending`` from ``now`` when a target's
+    commune needs approval), the same whether the API or the panel creates it."""
+    ann.approval = initial_state(needs_approval(session, zone_ids, node_ids), draft=draft)
+    if ann.approval == "pending":
+        ann.submitted_at = now
 
 
 def apply(

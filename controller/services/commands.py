@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from pydantic import ValidationError
 from sqlalchemy import CompoundSelect, DateTime, Select, String, insert, literal, select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Command as CommandRow
 from controller.db.models import CommandDelivery, Node, Zone
+from controller.db.retry import retry_locked
 from controller.services.announcements import ensure_media
 from controller.services.horn import capped, node_cap, zone_cap
 from controller.services.pronunciation import entries_for_targets
@@ -40,6 +41,23 @@ class CommandRequestError(ValueError):
     """The fields do not make a valid command (the protocol's reason is the message)."""
 
 
+DEFAULT_TTL = timedelta(minutes=10)
+
+
+class CommandFields(TypedDict, total=False):
+    """What a command says besides its action, id and times: the one list of the keywords
+    :func:`issue_command` and :func:`build_command` take (defaults: none, ``repeat`` 1,
+    ``ttl`` :data:`DEFAULT_TTL`)."""
+
+    node_id: str | None
+    zone_id: str | None
+    item: PlaylistItem | None
+    volume: int | None
+    on: bool | None
+    repeat: int
+    ttl: timedelta
+
+
 @dataclass(frozen=True)
 class IssuedCommand:
     command: Command
@@ -51,50 +69,31 @@ def issue_command(
     ctl: Controller,
     *,
     action: CommandAction,
-    node_id: str | None = None,
-    zone_id: str | None = None,
-    item: PlaylistItem | None = None,
-    volume: int | None = None,
-    on: bool | None = None,
-    repeat: int = 1,
-    ttl: timedelta = timedelta(minutes=10),
     created_by: str | None = None,
+    **fields: Unpack[CommandFields],
 ) -> IssuedCommand:
     """Build (:func:`build_command`), sign, store and publish one command: the API, the
     panel, the CLI and the benchmarks all issue commands through here. Volumes are capped
     to the target's effective cap (``services.horn``; the agent caps again)."""
+    volume, item = fields.get("volume"), fields.get("item")
     if volume is not None or (item is not None and item.volume is not None):
+        node_id = fields.get("node_id")
         with ctl.sessions() as session:
-            cap = node_cap(session, node_id) if node_id else zone_cap(session, zone_id or "")
-        volume = capped(volume, cap)
+            cap = (
+                node_cap(session, node_id)
+                if node_id
+                else zone_cap(session, fields.get("zone_id") or "")
+            )
+        fields["volume"] = capped(volume, cap)
         if item is not None:
-            item = item.model_copy(update={"volume": capped(item.volume, cap)})
-    command = build_command(
-        ctl.clock,
-        action=action,
-        node_id=node_id,
-        zone_id=zone_id,
-        item=item,
-        volume=volume,
-        on=on,
-        repeat=repeat,
-        ttl=ttl,
-    )
+            fields["item"] = item.model_copy(update={"volume": capped(item.volume, cap)})
+    command = build_command(ctl.clock, action=action, **fields)
     reached, published = store_and_publish(ctl, command, created_by)
     return IssuedCommand(command, reached, published)
 
 
 def build_command(
-    clock: Clock,
-    *,
-    action: CommandAction,
-    node_id: str | None = None,
-    zone_id: str | None = None,
-    item: PlaylistItem | None = None,
-    volume: int | None = None,
-    on: bool | None = None,
-    repeat: int = 1,
-    ttl: timedelta = timedelta(minutes=10),
+    clock: Clock, *, action: CommandAction, **fields: Unpack[CommandFields]
 ) -> Command:
     """The one place a command is made. What makes it valid (one target, a volume for
     ``volume``, ``on`` for ``power``, an item for ``play_now``) is checked once, by the
@@ -105,13 +104,13 @@ def build_command(
             id=uuid.uuid4().hex,
             action=action,
             issued_at=now,
-            expires_at=now + ttl,
-            node_id=node_id,
-            zone_id=zone_id,
-            item=item,
-            volume=volume,
-            on=on,
-            repeat=repeat,
+            expires_at=now + fields.get("ttl", DEFAULT_TTL),
+            node_id=fields.get("node_id"),
+            zone_id=fields.get("zone_id"),
+            item=fields.get("item"),
+            volume=fields.get("volume"),
+            on=fields.get("on"),
+            repeat=fields.get("repeat", 1),
         )
     except ValidationError as exc:
         reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
@@ -152,9 +151,24 @@ def store_and_publish(
 
     Returns (reached node ids, handed to the broker). The deliveries are written by one
     ``INSERT ... SELECT`` inside the database: a zone of 2,000 nodes is stored in a few
-    milliseconds, and this is on the path between "issue" and the first loudspeaker.
+    milliseconds, and this is on the path between "issue" and the first loudspeaker. A
+    database locked by another writer (the ack ingest of a big fan-out) delays the command,
+    it does not fail it (:func:`~controller.db.retry.retry_locked`).
     """
     payload = ctl.signer.sign(command)
+    reached = retry_locked(
+        lambda: _store(ctl, command, payload, created_by), f"storing command {command.id}"
+    )
+    if command.node_id:
+        topic = topics.node_cmd(command.node_id)
+    else:
+        topic = topics.zone_cmd(command.zone_id or "")
+    info = ctl.mqtt.publish(topic, payload, 1, False)
+    return reached, info.rc == 0
+
+
+def _store(ctl: Controller, command: Command, payload: bytes, created_by: str | None) -> list[str]:
+    """The command and a pending delivery per reached node, in one transaction."""
     with ctl.sessions.begin() as session:
         targets = _targets(session, command.node_id, command.zone_id).subquery()
         session.add(
@@ -181,13 +195,7 @@ def store_and_publish(
         inserted = insert(CommandDelivery).from_select(columns, rows)
         # Core, not the ORM's bulk path: 2,000 returned ids cost ~1 ms instead of ~7 ms
         returned = session.connection().execute(inserted.returning(CommandDelivery.node_id))
-        reached = sorted(returned.scalars().all())
-    if command.node_id:
-        topic = topics.node_cmd(command.node_id)
-    else:
-        topic = topics.zone_cmd(command.zone_id or "")
-    info = ctl.mqtt.publish(topic, payload, 1, False)
-    return reached, info.rc == 0
+        return sorted(returned.scalars().all())
 
 
 def _targets(

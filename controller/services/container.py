@@ -66,7 +66,7 @@ class Controller:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url
         upgrade(url)
-        engine = make_engine(url)
+        engine = make_engine(url, settings.database_busy_timeout_s)
         sessions = make_session_factory(engine)
         signer = Signer.load_or_create(settings.resolved_signing_key_path)
         store = MediaStore(settings.media_dir)
@@ -99,7 +99,10 @@ class Controller:
             clock,
             timedelta(hours=settings.playlist_window_h),
             decorate=lambda item: with_alternatives(item, renditions),
+            deltas=settings.playlist_deltas,
+            delta_encoding=settings.playlist_delta_encoding,
         )
+        ingestor.on_resync = publisher.resend_full
         return cls(
             settings,
             clock,

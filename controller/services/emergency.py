@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 from controller.db.models import CommandDelivery, Emergency, Media, PlaybackEvent, Zone
 from controller.services.announcements import ensure_media
 from controller.services.commands import issue_command, store_and_publish
+from controller.services.emergency_chunks import chunks_for
 from controller.services.horn import capped, zone_cap
 from controller.services.pronunciation import entries_for_zones
 from controller.services.renditions import with_alternatives
 from controller.services.zones import ZoneTree
+from protocol.chunks import ChunkedMedia
 from protocol.models import Command, CommandAction, ItemKind, MediaRef, PlaylistItem, Priority
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ class EmergencyRequest:
     until: datetime | None = None
     volume: int | None = None
     source: str = "operator"
+    progressive: bool = True
+    """Sign per-chunk hashes so agents may play a fresh text while it downloads."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ def issue_emergency(
             ),
         )
         item = with_alternatives(item, ctl.renditions)
+        chunks = _chunks(ctl, request, item)
         expires_at = _active_until(request, now, media.duration_s)
         row = Emergency(
             id=emergency_id,
@@ -134,6 +139,7 @@ def issue_emergency(
                 repeat=request.repeat,
                 repeat_every_s=request.repeat_every_s,
                 until=request.until,
+                chunks=chunks,
             ),
             created_by,
         )
@@ -260,12 +266,29 @@ def _media_for(
 ) -> Media:
     if request.text is not None:
         entries = entries_for_zones(session, request.zone_ids)
-        rendered = ctl.renderer.render_text(request.text, entries=entries)
+        rendered = ctl.renderer.render_text(
+            request.text, engine=_emergency_engine(ctl), entries=entries
+        )
         return ensure_media(session, rendered, "tts", now)
     media = session.get(Media, request.media_sha256)
     if media is None:
         raise EmergencyError(f"no uploaded media {request.media_sha256!r}")
     return media
+
+
+def _emergency_engine(ctl: Controller) -> str | None:
+    """The offline engine for fresh emergency speech if the chain has it: an online one
+    (gTTS) costs seconds and may time out, and in an emergency every second counts."""
+    wanted = ctl.settings.emergency_tts_engine
+    return wanted if wanted and wanted in ctl.renderer.chain.names else None
+
+
+def _chunks(ctl: Controller, request: EmergencyRequest, item: PlaylistItem) -> ChunkedMedia | None:
+    """Signed chunk hashes for fresh speech (not an upload: that is usually pre-cached)."""
+    size_kb = ctl.settings.emergency_chunk_kb
+    if request.text is None or not request.progressive or size_kb <= 0:
+        return None
+    return chunks_for(ctl.media_store, item, size_kb * 1024)
 
 
 def _active_until(request: EmergencyRequest, now: datetime, duration_s: float) -> datetime:

@@ -189,6 +189,52 @@ def add_variants(
         have.add(language)
 
 
+def attach_variants(
+    session: Session,
+    renderer: SpeechRenderer,
+    ann: Announcement,
+    variants: Iterable[tuple[str, str, str | None]],
+    node_ids: Iterable[str],
+    now: datetime,
+) -> None:
+    """Attach other languages' recordings and join them in every order the reached nodes
+    air (caller commits). Raises ``VariantError`` or ``AudioToolError``."""
+    triples = list(variants)
+    if not triples:
+        return
+    add_variants(session, renderer, ann, triples, now)
+    orders = node_orders(session, node_ids).values()
+    ensure_mixes(session, renderer, ann, orders, now)
+    # the first play's length is the longest language order (the slot it needs)
+    ann.duration_s = max([ann.duration_s, *(m.media.duration_s for m in ann.mixes)])
+
+
+def replace_variant(
+    session: Session,
+    renderer: SpeechRenderer,
+    ann: Announcement,
+    variant: tuple[str, str, str | None],
+    node_ids: Iterable[str],
+    now: datetime,
+) -> None:
+    """Set one language's recording of an existing announcement (a new one, or instead of
+    the old one: the joined files that contained it are made again). Caller commits."""
+    language = variant[0]
+    ann.variants[:] = [v for v in ann.variants if v.language != language]
+    ann.mixes[:] = [m for m in ann.mixes if language not in m.languages.split(",")]
+    session.flush()  # the old row goes before the new one takes its (announcement, language)
+    attach_variants(session, renderer, ann, [variant], node_ids, now)
+
+
+def set_zone_languages(
+    session: Session, renderer: SpeechRenderer, zone: Zone, codes: list[str] | None, now: datetime
+) -> None:
+    """Set which languages ``zone`` airs (None: inherit) and join the recordings live
+    announcements now need (caller commits). Raises ``LanguageError``/``AudioToolError``."""
+    zone.languages = None if codes is None else checked_languages(codes)
+    refresh_mixes(session, renderer, now)
+
+
 def refresh_mixes(session: Session, renderer: SpeechRenderer, now: datetime) -> int:
     """After a zone's languages changed: join what every live multilingual announcement now
     needs (caller commits). Returns how many files were made."""

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from audio.media_store import MediaStore
-from controller.db.models import Media
+from controller.db.models import Announcement, Media
 from protocol.models import ImageRef, Slide, Visual
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -100,3 +100,9 @@ def resolve_visual(session: Session, body: VisualIn, default_text: str) -> dict[
     text = body.text if body.text is not None else default_text.strip()[:2000]
     visual = Visual(text=text or None, slides=slides, ticker=body.ticker or None)
     return visual.model_dump(mode="json", exclude_none=True)
+
+
+def replace_visual(session: Session, ann: Announcement, body: VisualIn | None) -> None:
+    """Set (``body``) or remove (None) an announcement's e-board content; board text defaults
+    to its text. Raises ``ImageRejected`` before changing anything."""
+    ann.visual = None if body is None else resolve_visual(session, body, ann.text or "")

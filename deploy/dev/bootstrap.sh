@@ -62,14 +62,15 @@ workers=(-n "${LOA_TEST_WORKERS:-4}" --dist loadfile --durations=30)
 if [ "$#" -eq 0 ]; then
   echo "bootstrap: second pass on PostgreSQL"
   # Every integration test whose outcome depends on the database, again on PostgreSQL.
-  # Run once only: audio (no database), the agent side (ALSA, watchdog, verified media), the
-  # served agent install/update, TLS transport, the load harness and benchmark smoke tests
-  # (their controller only stores rows the other tests cover); fuzz and fault runs too.
+  # Run once only: audio (no database), the agent side (it talks to a test double of the
+  # controller, never to a database), the live relay and the broker fixture (no database),
+  # the served agent install/update, TLS transport, the load harness and benchmark smoke
+  # tests (their controller only stores rows the other tests cover); fuzz and fault runs too.
   LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q "${workers[@]}" \
     tests/integration --ignore=tests/integration/audio \
-    --ignore=tests/integration/agent/test_alsa_playback.py \
-    --ignore=tests/integration/agent/test_watchdog.py \
-    --ignore=tests/integration/agent/test_verified_media.py \
+    --ignore=tests/integration/agent \
+    --ignore=tests/integration/emergency/test_live_relay.py \
+    --ignore=tests/integration/test_mosquitto_fixture.py \
     --ignore=tests/integration/agent_dist/test_install_from_controller.py \
     --ignore=tests/integration/agent_dist/test_update_rollback.py \
     --ignore=tests/integration/tls \

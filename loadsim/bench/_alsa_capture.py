@@ -7,7 +7,9 @@ into a FIFO; a reader *process* of its own (this file run as a script, stdlib on
 stamps each chunk with the wall-clock time it arrived and appends it to a log file that
 ``AlsaCapture`` reads back. A separate process, so its reads are never delayed by the GIL or
 the threads of the process under test (a benchmark that plays through the agent's playout
-clock in-process), and its stamps cost the measured process nothing. So the captured bytes
+clock in-process), and its stamps cost the measured process nothing. Where the machine
+allows it (root or ``RLIMIT_RTPRIO``), the reader runs at real-time priority, so a stamp is
+not late by the reader waiting for a core on a loaded machine (``reader_rt``). So the captured bytes
 are exactly the PCM the player produced (duration, level), and the arrival time of the first
 non-silent frame is when the player delivered its first audio to ALSA. The ``null`` slave
 does not pace: a player writes as fast as the reader drains, so durations are measured in
@@ -34,6 +36,7 @@ from pathlib import Path
 RATE = 48000
 BYTES_PER_FRAME = 2  # S16_LE mono
 RECORD = struct.Struct("<dI")  # one log record: arrival time.time(), then that many bytes
+READER_RT_PRIORITY = 20  # above the agent's timing thread (agent.realtime): a measuring tool
 
 ASOUNDRC = """\
 pcm.!default {{
@@ -70,6 +73,7 @@ class AlsaCapture:
         self.config.write_text(ASOUNDRC.format(rate=RATE, fifo=self.fifo))
         self._lock = threading.Lock()
         self._pending = b""
+        self.reader_rt = False
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "ALSA_CONFIG_PATH": str(self.config)}
@@ -84,9 +88,11 @@ class AlsaCapture:
             stdout=subprocess.PIPE,
         )
         assert self._reader.stdout is not None
-        if self._reader.stdout.readline().strip() != b"ready":  # the FIFO is open for reading
+        ready = self._reader.stdout.readline().split()  # the FIFO is open for reading
+        if not ready or ready[0] != b"ready":
             self._reader.kill()
             raise RuntimeError("the ALSA capture reader did not start")
+        self.reader_rt = ready[1:] == [b"rt"]
         self._logf = self.log.open("rb")
         return self
 
@@ -200,7 +206,12 @@ def _reader(fifo: str, log: str) -> None:
     wfd = os.open(fifo, os.O_WRONLY)  # noqa: F841  (kept open: no EOF between players)
     os.set_blocking(rfd, True)
     out = os.open(log, os.O_WRONLY | os.O_APPEND)
-    sys.stdout.write("ready\n")
+    try:  # stamp on arrival even on a loaded machine; it sleeps in read() between chunks
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(READER_RT_PRIORITY))
+        rt = " rt"
+    except OSError:
+        rt = ""
+    sys.stdout.write(f"ready{rt}\n")
     sys.stdout.flush()
     while True:
         data = os.read(rfd, 65536)

@@ -23,7 +23,16 @@ defaults. For each:
 - ``emergency_precached_to_sound_s``: the standard notice already in the agent's cache,
   issue → the tap player starting it;
 - ``emergency_text_to_sound_s``: a fresh ~30 s emergency text, issue (rendering included)
-  → first sound on the slow link.
+  → first sound on the slow link, as the profile's agent plays it (``new``: progressively,
+  from the first chunk verified against the signed chunk hashes);
+- ``emergency_text_to_sound_full_download_s``: the same with a command that carries no chunk
+  hashes, so the agent plays only after the whole file is downloaded and verified;
+- ``emergency_breakdown`` / ``emergency_breakdown_full_download``: where those seconds go
+  (see :func:`_fresh_emergency`).
+
+Part ``playlist`` (no link needed: a day of calendar time, in process, see
+:mod:`loadsim.bench._playlist_day`): ``playlist_bytes_per_day`` for a node with six daily
+items, with signed deltas, and ``playlist_bytes_per_day_baseline`` with full playlists.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,7 +60,7 @@ from loadsim.bench._support import wait_for
 from loadsim.bench._wire import breakdown
 
 ZONE = "field"
-PARTS = ("idle", "notice", "emergency")
+PARTS = ("idle", "notice", "emergency", "playlist")
 TARGETS = {"mb_per_month": 5.0, "notice_bytes_per_minute": 150_000, "emergency_text_to_sound_s": 10}
 
 # the agent settings that made "today's defaults" before the weak-link work
@@ -61,6 +71,7 @@ BASELINE_ENV = {
     "LOA_HEARTBEAT_DELTA": "false",
     "LOA_MQTT_KEEPALIVE_S": "60",
     "LOA_AUDIO_FORMATS": '["mp3"]',
+    "LOA_PROGRESSIVE_MEDIA": "false",
 }
 PROFILES: dict[str, dict[str, str]] = {"baseline": BASELINE_ENV, "new": {}}
 
@@ -309,8 +320,7 @@ def profile(
             out["notice_bytes_per_minute"] = round(_notice(r, node, data / "media"))
         if "emergency" in parts:
             out["emergency_precached_to_sound_s"] = _emergency(r, tap, sha=standard)
-            text = EMERGENCY_TEXT.format(n=f"{name} {time.time_ns() % 1000}")
-            out["emergency_text_to_sound_s"] = _emergency(r, tap, text=text)
+            out.update(_fresh_emergency_figures(r, tap, node, name))
     finally:
         agent.terminate()
         try:
@@ -372,6 +382,142 @@ def run(args: argparse.Namespace) -> int:
         if not sep or not key.startswith("LOA_"):
             raise BenchError(f"--set wants LOA_NAME=VALUE, got {item!r}")
         extra[key] = value
-    report = measure(parts, profiles, args.idle_seconds, args.warmup, LinkShape(), extra)
-    emit(report, args.json)
+    on_link = parts - {"playlist"}
+    report = (
+        measure(on_link, profiles, args.idle_seconds, args.warmup, LinkShape(), extra)
+        if on_link
+        else {}
+    )
+    emit({**report, **playlist_part(parts)}, args.json)
     return 0
+
+
+def playlist_part(parts: set[str]) -> dict[str, Any]:
+    """The playlist figures (a separate, in-process measurement) when asked for."""
+    from loadsim.bench._playlist_day import playlist_day
+
+    return playlist_day() if "playlist" in parts else {}
+
+
+# -- fresh emergency text: time to sound, progressive and after the full download, with
+#    where the seconds go -------------------------------------------------------------------
+
+
+@contextmanager
+def _timed(obj: Any, method: str, spent: list[float]) -> Iterator[None]:
+    """Add the seconds each call of ``obj.method`` takes to ``spent`` (this instance only)."""
+    original = getattr(obj, method)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    setattr(obj, method, timed)
+    try:
+        yield
+    finally:
+        delattr(obj, method)  # the class's method again
+
+
+def _fresh_emergency(r: Rig, tap: Path, node: str, text: str, progressive: bool) -> dict[str, Any]:
+    """Issue ``text`` as an emergency and split issue → first sound into its steps:
+
+    ``render_s`` (TTS + mastering to MP3), ``opus_s`` (the Opus rendition), ``publish_s``
+    (the rest of the issue call: chunk hashes, signing, storing, the MQTT publish),
+    ``tools_cpu_s`` (CPU seconds espeak-ng and ffmpeg used: what rendering costs on an
+    unshared controller),
+    ``to_node_s`` (publish returned → the command's arrival on the node, over the link),
+    ``node_to_sound_s`` (arrival → the player started: the download, the verification and
+    the player's start), plus the command's and the media's sizes on the wire."""
+    from controller.db.models import Command as CommandRow
+    from controller.db.models import PlaybackEvent
+    from controller.services.emergency import EmergencyRequest, cancel_emergency, issue_emergency
+
+    render: list[float] = []
+    opus: list[float] = []
+    tools_cpu = _children_cpu_s()
+    began = time.perf_counter()
+    with _timed(r.ctl.renderer, "render_text", render):
+        if r.ctl.renditions is not None:
+            with _timed(r.ctl.renditions, "opus_for", opus):
+                view = issue_emergency(
+                    r.ctl, EmergencyRequest([ZONE], text=text, progressive=progressive)
+                )
+        else:
+            view = issue_emergency(
+                r.ctl, EmergencyRequest([ZONE], text=text, progressive=progressive)
+            )
+    issue_call_s = time.perf_counter() - began
+    tools_cpu = _children_cpu_s() - tools_cpu
+    item, issued = view.row.item_id, view.row.issued_at
+    if not wait_for(lambda: _tap_start(tap, item) is not None, 300, 0.1):
+        raise BenchError(f"the emergency {item} never started")
+    started = _tap_start(tap, item)
+    assert started is not None
+
+    def node_events() -> list[PlaybackEvent]:
+        with r.ctl.sessions() as session:
+            rows = session.query(PlaybackEvent).filter(
+                PlaybackEvent.node_id == node,
+                (PlaybackEvent.command_id.in_(view.row.command_ids))
+                | (PlaybackEvent.item_id == item),
+            )
+            return list(rows)
+
+    wait_for(lambda: any(e.kind == "started" for e in node_events()), 60, 0.2)
+    events = node_events()
+    cancel_emergency(r.ctl, view.row.id)
+    with r.ctl.sessions() as session:
+        payload = session.get_one(CommandRow, view.row.command_ids[0]).payload
+    ack = next((e.at for e in events if e.kind == "command_ack"), None)
+    note = next((e.detail for e in events if e.kind == "started"), "")
+    spent_render, spent_opus = sum(render), sum(opus)
+    breakdown: dict[str, Any] = {
+        "render_s": round(spent_render, 2),
+        "opus_s": round(spent_opus, 2),
+        "publish_s": round(issue_call_s - spent_render - spent_opus, 2),
+        "tools_cpu_s": round(tools_cpu, 2),
+        "command_bytes": len(payload),
+        "media_bytes": _media_bytes(payload),
+        "started": note,
+    }
+    if ack is not None:
+        arrived = ack.replace(tzinfo=UTC) if ack.tzinfo is None else ack
+        breakdown["to_node_s"] = round((arrived - issued).total_seconds() - issue_call_s, 2)
+        breakdown["node_to_sound_s"] = round((started - arrived).total_seconds(), 2)
+    return {"to_sound_s": round((started - issued).total_seconds(), 2), "breakdown": breakdown}
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of finished child processes (espeak-ng, ffmpeg): unlike wall time, not
+    inflated when the machine is shared."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _media_bytes(payload: str) -> int | None:
+    """The size of what an Opus-playing agent fetches (the chunked encoding, else the main)."""
+    body = json.loads(payload)
+    command = body.get("payload", body)
+    if not isinstance(command, dict):
+        return None
+    chunks = command.get("chunks") or {}
+    media = (command.get("item") or {}).get("media") or {}
+    opus = [a for a in media.get("alternatives") or [] if a.get("ext") == "opus"]
+    size = chunks.get("size") or (opus[0]["size"] if opus else media.get("size"))
+    return int(size) if size is not None else None
+
+
+def _fresh_emergency_figures(r: Rig, tap: Path, node: str, name: str) -> dict[str, Any]:
+    """A fresh text as the profile plays it, then one whose command has no chunk hashes."""
+    figures: dict[str, Any] = {}
+    for key, progressive in (("", True), ("_full_download", False)):
+        text = EMERGENCY_TEXT.format(n=f"{name}{key} {time.time_ns() % 100000}")
+        measured = _fresh_emergency(r, tap, node, text, progressive)
+        figures[f"emergency_text_to_sound{key}_s"] = measured["to_sound_s"]
+        figures[f"emergency_breakdown{key}"] = measured["breakdown"]
+        _quiet(r)
+    return figures

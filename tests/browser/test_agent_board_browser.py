@@ -17,11 +17,10 @@ import pytest
 from browser.conftest import new_tab
 from browser.test_kiosk_browser import _share
 from playwright.sync_api import Browser
-from support.processes import AgentProcess, wait_until
-from support.served_controller import ServedController
+from support.processes import wait_until
+from support.served_controller import ServedController, board_agent, quick_settings
 
 from controller.broker.process import MosquittoProcess, free_port
-from controller.config import ControllerSettings
 from protocol.clock import SystemClock
 
 NODE, ZONE = "dong-an-1", "xa-dong-tien"
@@ -31,30 +30,12 @@ NODE, ZONE = "dong-an-1", "xa-dong-tien"
 def agent_board(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[tuple[str, str]]:
     """(controller url, kiosk url) with one agent online."""
     port, display = free_port(), free_port()
-    settings = ControllerSettings(
-        data_dir=tmp_path / "controller",
-        http_port=port,
-        mqtt_port=mosquitto.port,
-        mqtt_client_id=f"ctl-{tmp_path.name}",
-        tts_engine_order=["espeak-ng"],
-        api_anonymous_admin=True,
-        scheduler_enabled=False,
-    )
+    settings = quick_settings(tmp_path, mosquitto.port, http_port=port)
     with ServedController(settings, SystemClock(), port=port) as served:
         with httpx.Client(base_url=served.url, timeout=60) as api:
-            assert api.post("/api/v1/zones", json={"id": ZONE, "name": "Xã Đồng Tiến"}).is_success
-            body = {"id": NODE, "name": NODE, "zone_id": ZONE}
-            assert api.post("/api/v1/nodes", json=body).is_success
-            keys = api.get("/api/v1/signing-keys").json()["keys"]
-        agent = AgentProcess(
-            tmp_path / NODE,
-            NODE,
-            mosquitto.port,
-            served.url,
-            keys,
-            zones=[ZONE],
-            display_port=str(display),
-        )
+            agent = board_agent(
+                api, tmp_path, mosquitto.port, NODE, ZONE, display_port=str(display)
+            )
         agent.start()
         try:
             yield served.url, f"http://127.0.0.1:{display}/"

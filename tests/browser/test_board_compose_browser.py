@@ -12,10 +12,9 @@ import pytest
 from browser.conftest import PASSWORD, login, new_tab
 from playwright.sync_api import Browser
 from support import images
-from support.served_controller import ServedController
+from support.served_controller import ServedController, quick_settings
 
 from controller.broker.process import MosquittoProcess
-from controller.config import ControllerSettings
 from protocol.clock import SystemClock
 
 TEXT = "Kính mời bà con thôn Đồng An họp lúc 14 giờ tại nhà văn hóa."
@@ -24,14 +23,7 @@ TICKER = "Lịch tiêm chủng tháng 12"
 
 @pytest.fixture
 def served(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[str]:
-    settings = ControllerSettings(
-        data_dir=tmp_path / "ctl",
-        mqtt_port=mosquitto.port,
-        mqtt_client_id=f"ctl-{tmp_path.name}",
-        tts_engine_order=["espeak-ng"],
-        api_anonymous_admin=True,
-        scheduler_enabled=False,
-    )
+    settings = quick_settings(tmp_path, mosquitto.port, data="ctl")
     with ServedController(settings, SystemClock()) as ctl, httpx.Client(base_url=ctl.url) as api:
         r = api.post("/api/v1/zones", json={"id": "xa-dong-tien", "name": "Xã Đồng Tiến"})
         assert r.status_code == 201, r.text

@@ -8,6 +8,7 @@ the screen; a slide's colour must be on screen). Screenshots land in the test's 
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -86,6 +87,14 @@ def _rgb(line: bytearray) -> bytearray:
     return out
 
 
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _shot_path(tmp_path: Path, name: str) -> Path:
+    """docs/screenshots/ when LOA_SCREENSHOTS=1 (the docs' kiosk pictures), else tmp_path."""
+    return (SHOTS if os.environ.get("LOA_SCREENSHOTS") == "1" else tmp_path) / f"{name}.png"
+
+
 def _share(png: bytes, test: object) -> float:
     """Share of sampled pixels (every 8th) for which ``test(r, g, b)`` holds."""
     width, height, rows = _pixels(png)
@@ -144,7 +153,7 @@ def test_normal_board_shows_current_next_ticker_and_clock(
     assert not kiosk.locator("#emergency").is_visible()
     title_px = kiosk.eval_on_selector("#title", "e => parseFloat(getComputedStyle(e).fontSize)")
     assert title_px >= 0.06 * H  # large type, readable across the village square
-    shot = kiosk.screenshot(path=str(tmp_path / "kiosk-normal.png"))
+    shot = kiosk.screenshot(path=str(_shot_path(tmp_path, "kiosk-normal")))
     assert _share(shot, lambda r, g, b: r > 180 and g < 60 and b < 60) < 0.01
 
 
@@ -158,7 +167,7 @@ def test_slides_come_from_the_cache(kiosk: Page, board: DisplayServer, tmp_path:
         "document.getElementById('slide-img').naturalWidth === 160"
     )
     assert kiosk.locator("#slide").is_visible()
-    shot = kiosk.screenshot(path=str(tmp_path / "kiosk-slides.png"))
+    shot = kiosk.screenshot(path=str(_shot_path(tmp_path, "kiosk-slides")))
     green = _share(shot, lambda r, g, b: abs(r - 20) < 25 and abs(g - 160) < 25 and b < 90)
     assert green > 0.15, green  # the slide fills a good part of the screen
     # only slides of what is shown are served, nothing else of the disk
@@ -182,7 +191,7 @@ def test_emergency_banner_covers_the_screen_in_red(
     kiosk.wait_for_function("document.body.classList.contains('emergency')", timeout=5000)
     assert kiosk.locator("#emergency").is_visible()
     assert "Lũ quét" in kiosk.inner_text("#emergency")
-    shot = kiosk.screenshot(path=str(tmp_path / "kiosk-emergency.png"))
+    shot = kiosk.screenshot(path=str(_shot_path(tmp_path, "kiosk-emergency")))
     red = _share(shot, lambda r, g, b: r > 180 and g < 40 and b < 40)
     assert red > 0.7, red
     # and back to normal when the emergency ends

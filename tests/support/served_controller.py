@@ -7,7 +7,9 @@ import importlib.util
 import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import httpx
 import uvicorn
 
 from controller.app import create_app
@@ -15,7 +17,7 @@ from controller.broker.process import free_port
 from controller.config import ControllerSettings
 from controller.services.container import Controller
 from protocol.clock import Clock
-from support.processes import wait_until
+from support.processes import AgentProcess, wait_until
 
 
 def load_make_ca() -> ModuleType:
@@ -67,3 +69,31 @@ class ServedController:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join(30)
+
+
+def quick_settings(
+    tmp_path: Path, mqtt_port: int, data: str = "controller", **extra: Any
+) -> ControllerSettings:
+    """A controller for one test under ``tmp_path/data``: espeak-ng only, the JSON API open
+    without a token, no background scheduler; ``extra`` overrides (e.g. ``http_port``)."""
+    return ControllerSettings(
+        data_dir=tmp_path / data,
+        mqtt_port=mqtt_port,
+        mqtt_client_id=f"ctl-{tmp_path.name}",
+        tts_engine_order=["espeak-ng"],
+        api_anonymous_admin=True,
+        scheduler_enabled=False,
+        **extra,
+    )
+
+
+def board_agent(
+    api: httpx.Client, tmp_path: Path, mqtt_port: int, node: str, zone: str, **settings: str
+) -> AgentProcess:
+    """Register ``node`` in a new ``zone`` through ``api`` and make (not start) its agent,
+    trusting this controller's signing keys; ``settings`` as ``LOA_*`` (``display_port``)."""
+    assert api.post("/api/v1/zones", json={"id": zone, "name": zone}).is_success
+    assert api.post("/api/v1/nodes", json={"id": node, "name": node, "zone_id": zone}).is_success
+    keys = api.get("/api/v1/signing-keys").json()["keys"]
+    url = str(api.base_url).rstrip("/")
+    return AgentProcess(tmp_path / node, node, mqtt_port, url, keys, zones=[zone], **settings)

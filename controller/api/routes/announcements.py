@@ -14,7 +14,6 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api import audit_trail
@@ -35,7 +34,7 @@ from controller.services.announcements import (
     create_text_announcement,
     next_free_start,
 )
-from controller.services.approvals import approval_for_new
+from controller.services.approvals import start_approval
 from controller.services.container import Controller
 from controller.services.playlist_builder import build_playlists
 from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
@@ -81,6 +80,10 @@ class VariantIn(BaseModel):
     language: Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
     media_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     text: Annotated[str, Field(max_length=20_000)] | None = None
+
+
+def _triples(variants: list[VariantIn]) -> list[tuple[str, str, str | None]]:
+    return [(v.language, v.media_sha256, v.text) for v in variants]
 
 
 class AnnouncementPatch(BaseModel):
@@ -245,18 +248,16 @@ def _create(
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
             ) from None
-        ann.approval = approval_for_new(
-            session, targets.zone_ids, targets.node_ids, draft=body.draft
-        )
-        if ann.approval == "pending":
-            ann.submitted_at = now
+        start_approval(session, ann, targets.zone_ids, targets.node_ids, now, draft=body.draft)
         if body.visual is not None:
             try:
                 ann.visual = visual.resolve_visual(session, body.visual, body.text)
             except visual.ImageRejected as exc:
                 raise HTTPException(_422, f"visual: {exc}") from None
         try:
-            _with_variants(ctl, session, ann, body.variants, nodes, now)
+            multilingual.attach_variants(
+                session, ctl.renderer, ann, _triples(body.variants), nodes, now
+            )
         except multilingual.VariantError as exc:
             raise HTTPException(_422, f"variants: {exc}") from None
         except AudioToolError as exc:
@@ -289,25 +290,6 @@ def _create(
         session.commit()
     ctl.publisher.refresh(nodes)
     return _out(ann, ctl.settings.resolved_public_url, nodes)
-
-
-def _with_variants(
-    ctl: Controller,
-    session: Session,
-    ann: Announcement,
-    variants: list[VariantIn],
-    nodes: list[str],
-    now: datetime,
-) -> None:
-    """Attach the other languages and join them in every order the reached nodes air."""
-    if not variants:
-        return
-    triples = [(v.language, v.media_sha256, v.text) for v in variants]
-    multilingual.add_variants(session, ctl.renderer, ann, triples, now)
-    orders = multilingual.node_orders(session, nodes).values()
-    multilingual.ensure_mixes(session, ctl.renderer, ann, orders, now)
-    # the first play's length is the longest language order (the slot it needs)
-    ann.duration_s = max([ann.duration_s, *(m.media.duration_s for m in ann.mixes)])
 
 
 @router.delete("/{announcement_id}", status_code=status.HTTP_204_NO_CONTENT)

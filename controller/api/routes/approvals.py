@@ -8,7 +8,7 @@ Objects outside the caller's communes are 404. See docs/bulletins.md.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -29,10 +29,12 @@ from controller.api.scoping import (
 from controller.auth.principal import Principal
 from controller.auth.scope import Scope
 from controller.db.models import Announcement, Emergency
+from controller.services import visual
 from controller.services.announcements import ensure_media
 from controller.services.approval import Action, ApprovalError
 from controller.services.approvals import apply, review_emergency
 from controller.services.pronunciation import entries_for_targets
+from controller.services.visual import VisualIn
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"])
 _422 = status.HTTP_422_UNPROCESSABLE_CONTENT
@@ -56,6 +58,7 @@ class ApprovalItemOut(BaseModel):
     approved_by: str | None
     approved_at: datetime | None
     approval_comment: str | None
+    visual: dict[str, Any] | None = None
 
 
 class CommentIn(StrictBody):
@@ -70,6 +73,8 @@ class EditIn(StrictBody):
     text: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
     title: Annotated[str, Field(max_length=500)] | None = None
     start: AwareDatetime | None = None
+    visual: VisualIn | None = None
+    """E-board content replacing the old one; ``null`` removes it, absent leaves it."""
 
 
 class EmergencyReviewOut(BaseModel):
@@ -103,6 +108,7 @@ def item_out(ann: Announcement, base: str) -> ApprovalItemOut:
         approved_by=ann.approved_by,
         approved_at=ann.approved_at,
         approval_comment=ann.approval_comment,
+        visual=ann.visual,
     )
 
 
@@ -219,7 +225,8 @@ async def edit_announcement(
     who: Operator,
     scope: ScopeDep,
 ) -> ApprovalItemOut:
-    """Change text, title or start; an approved or rejected item goes back to approval."""
+    """Change text, title, start or e-board content (``visual``); an approved or rejected
+    item goes back to approval."""
 
     def work() -> ApprovalItemOut:
         now = ctl.clock.now()
@@ -245,6 +252,12 @@ async def edit_announcement(
                     ) from None
                 ann.media = ensure_media(session, rendered, "tts", now)
                 ann.text, ann.duration_s = body.text, rendered.duration_s
+            changes = sorted(body.model_fields_set)
+            if "visual" in body.model_fields_set:
+                try:
+                    visual.replace_visual(session, ann, body.visual)
+                except visual.ImageRejected as exc:
+                    raise HTTPException(_422, f"visual: {exc}") from None
             apply(ann, "edit", who.username, now)
             audit_trail.add(
                 session,
@@ -253,7 +266,7 @@ async def edit_announcement(
                 request,
                 "announcement.edit",
                 f"announcement:{announcement_id}",
-                f"approval={ann.approval}",
+                f"approval={ann.approval} changed={','.join(changes)}",
             )
             session.commit()
             out = item_out(ann, ctl.settings.resolved_public_url)

@@ -16,7 +16,7 @@ from controller.api.schemas import StrictBody, ZoneIn, ZoneOut, ZoneSettingsIn
 from controller.api.scoping import ScopeDep
 from controller.db.models import Node, Zone
 from controller.services import multilingual
-from controller.services.multilingual import LanguageError, checked_languages
+from controller.services.multilingual import LanguageError
 from controller.services.zones import ZoneTree, nodes_reached
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
@@ -152,10 +152,9 @@ async def set_languages(
             if zone is None or not scope.allows_zone(zone_id):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id!r}")
             try:
-                zone.languages = (
-                    None if body.languages is None else checked_languages(body.languages)
+                multilingual.set_zone_languages(
+                    session, ctl.renderer, zone, body.languages, ctl.clock.now()
                 )
-                multilingual.refresh_mixes(session, ctl.renderer, ctl.clock.now())
             except LanguageError as exc:
                 raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
             except AudioToolError as exc:

@@ -157,7 +157,9 @@ async def create(
             media_sha256=media_sha256 or None,
             rule=rule,
             internal=internal == "1",
-            visual=_board(board_text, board_ticker, board_slides) if board_on == "1" else None,
+            visual=board_from_form(board_text, board_ticker, board_slides)
+            if board_on == "1"
+            else None,
         )
         with page.ctl.sessions() as session:
             scope = page.scope(session)
@@ -266,7 +268,7 @@ def conflicts(
     return JSONResponse({"conflicts": listed})
 
 
-def _board(text: str, ticker: str, slides: str) -> VisualIn:
+def board_from_form(text: str, ticker: str, slides: str) -> VisualIn:
     """The e-board section of the form (slides: the JSON list the page keeps in a field)."""
     try:
         return VisualIn.model_validate(

@@ -50,7 +50,8 @@ def approvals_page(page: ViewerPage, done: str = "", error: str = "") -> HTMLRes
         return page.render("approvals.html", items=items, review=review, done=done, error=error)
 
 
-def _held(page: Page, session: Session, announcement_id: int) -> Announcement:
+def held_announcement(page: Page, session: Session, announcement_id: int) -> Announcement:
+    """A live announcement the caller's communes cover; PanelNotFound otherwise."""
     ann = session.get(Announcement, announcement_id)
     if ann is None or ann.cancelled_at is not None:
         raise PanelNotFound(f"announcement {announcement_id}")
@@ -66,7 +67,7 @@ def _back(done: str = "", error: str = "") -> RedirectResponse:
 
 def _step(page: Page, announcement_id: int, action: Action, comment: str = "") -> RedirectResponse:
     with page.ctl.sessions() as session:
-        ann = _held(page, session, announcement_id)
+        ann = held_announcement(page, session, announcement_id)
         try:
             apply(ann, action, page.principal.username, page.ctl.clock.now(), comment)
         except ApprovalError as exc:
@@ -109,7 +110,7 @@ async def edit(
     def work() -> RedirectResponse:
         now = page.ctl.clock.now()
         with page.ctl.sessions() as session:
-            ann = _held(page, session, announcement_id)
+            ann = held_announcement(page, session, announcement_id)
             if not text.strip():
                 return _back(error=page.t("ann.error_text"))
             if text != ann.text:

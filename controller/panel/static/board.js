@@ -6,7 +6,8 @@
   if (!box) return;
   const field = document.getElementById("board_slides");
   const status = document.getElementById("board-status");
-  const slides = [];  // {sha256, ext, duration_s}, in showing order
+  // {sha256, ext, duration_s}, in showing order; an edit page starts with the saved ones
+  const slides = JSON.parse(box.dataset.slides || "[]");
   // The board's fields only when it is switched on: fewer Tab stops to "send" (without
   // JavaScript everything stays visible).
   const on = document.getElementById("board_on");
@@ -19,6 +20,7 @@
     status.textContent = slides.length
       ? box.dataset.msgUploaded.replace("{count}", String(slides.length)) : box.dataset.msgNone;
   };
+  if (slides.length) show();
   document.getElementById("board-upload").addEventListener("click", async () => {
     const file = document.getElementById("board_file").files[0];
     if (!file) return;

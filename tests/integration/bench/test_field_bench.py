@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,18 @@ def test_field_bench_reports_bytes_and_sound_times_on_the_slow_link() -> None:
     assert new["emergency_precached_to_sound_s"] < new["emergency_text_to_sound_s"] < 60
     assert report["emergency_text_to_sound_s"] == new["emergency_text_to_sound_s"]
     assert "300 ms RTT" in report["link"]
+    _check_fresh_emergency_figures(new)
+
+
+def _check_fresh_emergency_figures(new: dict[str, Any]) -> None:
+    """Progressive (signed chunks) and after the full verified download, with breakdowns:
+    on the node, the progressive start does not wait for the file (~47 KB: >= 3.8 s of wire
+    time at 100 kbit/s), the full download does."""
+    streamed, whole = new["emergency_breakdown"], new["emergency_breakdown_full_download"]
+    assert "progressive: started after 1 of" in streamed["started"]
+    assert "progressive" not in whole["started"]
+    assert new["emergency_text_to_sound_full_download_s"] > 0
+    assert whole["node_to_sound_s"] >= 3.0 > streamed["node_to_sound_s"]
+    for breakdown in (streamed, whole):
+        assert breakdown["render_s"] > 0 and breakdown["tools_cpu_s"] > 0
+        assert breakdown["media_bytes"] > 10_000

@@ -183,6 +183,21 @@ ROUTES = [
         scoped=422,
     ),
     Route("POST", "/panel/zones/ban-dong-an/safety", Role.ADMIN, {"volume_cap": "95"}),
+    # issue 21: a zone's languages (operators of its commune), an announcement's board and
+    # recordings in other languages (ids that do not exist: 404)
+    Route("GET", "/panel/zones/xa-dong-tien/languages", Role.OPERATOR, scoped=404),
+    Route("POST", "/panel/zones/ban-dong-an/languages", Role.OPERATOR, {"inherit": "1"}, 404),
+    Route("GET", "/panel/announcements/999999/board", Role.OPERATOR, ok=(404,)),
+    Route("POST", "/panel/announcements/999999/board", Role.OPERATOR, {}, 404, ok=(404,)),
+    Route("GET", "/panel/announcements/999999/languages", Role.OPERATOR, ok=(404,)),
+    Route(
+        "POST",
+        "/panel/announcements/999999/languages",
+        Role.OPERATOR,
+        {"language": "tay"},
+        404,
+        ok=(404,),
+    ),
     Route("POST", "/panel/nodes/dong-an-1/safety", Role.ADMIN, {"volume_cap": "95"}),
     Route("GET", "/panel/updates", Role.ADMIN),
     Route("POST", "/panel/updates", Role.ADMIN, {"version": "9.9.9"}, ok=(422,)),

@@ -42,3 +42,17 @@ def test_unit_names_only_groups_that_exist_everywhere() -> None:
     static = {line.split(":")[0] for line in GROUP_MASTER.read_text().splitlines() if line}
     groups = service_section().get("SupplementaryGroups", "").split()
     assert all(g.lstrip("-") in static for g in groups), groups
+
+
+def test_unit_lets_the_agent_take_its_real_time_priority() -> None:
+    """The agent asks SCHED_FIFO at ``rt_priority`` for its clock thread and mpv only: the
+    unit must allow that much (``LimitRTPRIO``), must not forbid it (``RestrictRealtime``),
+    must bound a runaway (``LimitRTTIME``) and must not make the whole agent real-time."""
+    from agent.config import AgentSettings
+
+    service = service_section()
+    default = AgentSettings.model_fields["rt_priority"].default
+    assert int(service["LimitRTPRIO"]) >= default > 0
+    assert service.get("RestrictRealtime", "no") in ("no", "false", "0")
+    assert service["LimitRTTIME"]
+    assert service.get("CPUSchedulingPolicy", "other") in ("other", "batch", "idle")
