@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from agent._version import VERSION
+from protocol.liveness import LEGACY_KEEPALIVE_S, keepalive_for
 from protocol.settings_source import LoaSettings
 
 AudioFormat = Literal["opus", "mp3", "ogg", "wav"]
@@ -35,14 +36,15 @@ class AgentSettings(LoaSettings):
         " enrolment writes the controller's pinned CA here. Set = MQTT uses TLS",
     )
     mqtt_tls_ca: Path | None = Field(None, description="deprecated name of tls_ca")
-    mqtt_keepalive_s: int = Field(
-        240,
+    mqtt_keepalive_s: int | None = Field(
+        None,
         ge=5,
         le=3600,
-        description="MQTT keep-alive. 240 s: above heartbeat_max_interval_s, so an idle node's"
-        " QoS 1 heartbeat (and its PUBACK) is all the link carries - no PINGREQ of its own -"
-        " and under the ~5 min after which many mobile carriers' NATs drop an idle TCP mapping;"
-        " the broker fires the Last Will after 1.5 x this of silence (docs/weak-links.md)",
+        description="MQTT keep-alive; None = just above the heartbeat gap"
+        " (protocol.liveness.keepalive_for: 135 s for 120 s), so an idle node's QoS 1"
+        " heartbeat and its PUBACK are all the link carries (no PINGREQ) and the broker's"
+        " Last Will fires early (1.5 x this without a byte); keep it under the ~5 min after"
+        " which mobile carriers' NATs drop an idle TCP mapping (docs/weak-links.md)",
     )
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     trusted_keys: list[str] = Field(
@@ -76,10 +78,17 @@ class AgentSettings(LoaSettings):
         30.0, gt=0, description="how often the agent looks for news to report (sends only news)"
     )
     heartbeat_max_interval_s: float = Field(
-        180.0, gt=0, description="longest silence while nothing changes (the sign of life)"
+        120.0,
+        gt=0,
+        description="longest silence while nothing changes: the sign-of-life interval. It sets"
+        " the idle bill and how soon a silently dead node shows offline (120 s: ~4.5 MB a"
+        " month, offline within 150 s; the table is in docs/weak-links.md)",
     )
     heartbeat_full_every_s: float = Field(
-        3600.0, gt=0, description="a full snapshot at least this often (deltas between)"
+        6 * 3600.0,
+        gt=0,
+        description="a full snapshot at least this often (deltas between; every (re)connect"
+        " sends one too). 6 h: ~0.05 MB a month; hourly would cost ~0.3 MB (docs/weak-links.md)",
     )
     heartbeat_delta: bool = Field(
         True, description="send only changed fields; false = a full snapshot every interval"
@@ -160,6 +169,23 @@ class AgentSettings(LoaSettings):
     update_max_wait_s: float = Field(
         24 * 3600.0, gt=0, description="give up (update_failed) if never quiet this long"
     )
+
+    @property
+    def sign_of_life_s(self) -> float:
+        """The longest gap between two heartbeats while nothing changes."""
+        if not self.heartbeat_delta:
+            return self.heartbeat_interval_s
+        return max(self.heartbeat_max_interval_s, self.heartbeat_interval_s)
+
+    @property
+    def keepalive_s(self) -> int:
+        """The MQTT keep-alive used: the setting, else just above the heartbeat gap (agents
+        without the planner send QoS 0, which no PUBACK answers: the old 60 s)."""
+        if self.mqtt_keepalive_s is not None:
+            return self.mqtt_keepalive_s
+        if not self.heartbeat_delta:
+            return LEGACY_KEEPALIVE_S
+        return keepalive_for(self.sign_of_life_s)
 
     @property
     def ca_file(self) -> Path | None:

@@ -9,10 +9,13 @@ On a prepaid mobile SIM a full JSON heartbeat every 30 s was most of a node's id
   (noise in load, temperature, memory, disk or clock offset is not news);
 - sends only the fields that changed (a *delta*, ``delta: true``), and a full snapshot
   after every (re)connect, every ``full_every_s`` and when the controller asks;
-- when nothing changes, the interval doubles from ``check_s`` up to ``max_interval_s``:
-  that rare heartbeat is then the node's sign of life (sent QoS 1: its PUBACK also keeps
-  the MQTT keep-alive satisfied, so paho sends no PINGREQ of its own). Each heartbeat says
-  ``next_within_s``, so the controller's offline rule knows how long a silence is normal.
+- when nothing changed for ``max_interval_s`` since the last heartbeat, sends a sign of
+  life (sent QoS 1: its PUBACK also keeps the MQTT keep-alive satisfied, so paho sends no
+  PINGREQ of its own). News does not shorten the rhythm afterwards: it went out at once
+  already, and every extra exchange costs ~170 bytes (the gap used to restart at
+  ``check_s`` and double, which on a node whose values move every few minutes meant
+  nearly twice the exchanges). Full snapshots say ``next_within_s``, so the controller's
+  offline rule knows how long a silence is normal (protocol/liveness.py).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ FULL_ONLY = frozenset({"uptime_s"})
 class HeartbeatPolicy:
     check_s: float = 30.0
     max_interval_s: float = 180.0
-    full_every_s: float = 3600.0
+    full_every_s: float = 6 * 3600.0
     delta: bool = True
 
 
@@ -73,7 +76,6 @@ class HeartbeatPlanner:
         self._sent: dict[str, Any] = {}  # what the controller has, field by field
         self._last_send = float("-inf")
         self._last_full = float("-inf")
-        self._interval = policy.check_s
         self._want_full = True
 
     def request_full(self) -> None:
@@ -82,19 +84,21 @@ class HeartbeatPlanner:
 
     @property
     def interval_s(self) -> float:
-        return self._interval
+        """The longest gap between two heartbeats (news goes out sooner)."""
+        return self.policy.max_interval_s if self.policy.delta else self.policy.check_s
 
     def plan(self, now: float, fields: dict[str, Any]) -> tuple[dict[str, Any], bool] | None:
         """``(fields to send, is_delta)`` if a heartbeat is due now, else None."""
         p = self.policy
         full = self._want_full or not p.delta or now - self._last_full >= p.full_every_s
         news = changed_fields(self._sent, fields)
-        if not full and not news and now - self._last_send < self._interval:
+        # due at the look nearest the interval: a look that comes a little early (the last
+        # send was timed after a slow health read, this look before one) must not push the
+        # sign of life a whole look later, past the MQTT keep-alive (a PINGREQ) and the gap
+        # the controller was promised
+        due = now - self._last_send >= self.interval_s - p.check_s / 2
+        if not full and not news and not due:
             return None
-        if news:
-            self._interval = p.check_s  # something moved: look closely again
-        elif now - self._last_send >= self._interval:
-            self._interval = min(self._interval * 2, p.max_interval_s)
         self._last_send = now
         if full:
             self._want_full = False
@@ -106,4 +110,4 @@ class HeartbeatPlanner:
 
     def next_within_s(self) -> float:
         """The longest the controller should expect to wait for the next heartbeat."""
-        return self.policy.max_interval_s if self.policy.delta else self.policy.check_s
+        return self.interval_s

@@ -97,6 +97,13 @@ class MqttSession:
         self.driver: SessionDriver = driver or OwnThread()
         # set when the link goes away on purpose (its disconnect is not worth a warning)
         self.stopping = threading.Event()
+        # MQTT 5 topic aliases for the topics published again and again (the heartbeat):
+        # after the first PUBLISH of a connection names the topic with an alias, the next
+        # ones carry only the 3-byte alias (~30 bytes less each, whatever the node id)
+        self.alias_topics: tuple[str, ...] = (topics.node_heartbeat(settings.node_id),)
+        self._alias_max = 0  # what the broker allows on this connection (CONNACK)
+        self._aliased: dict[str, int] = {}  # topic -> alias, named on this connection
+        self._alias_lock = threading.Lock()
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -127,6 +134,7 @@ class MqttSession:
             return
         self.backoff.reset()
         self.connects += 1
+        self._reset_aliases(_p)
         client.publish(topics.node_status(self.node_id), b"online", qos=1, retain=True)
         client.subscribe([(topic, 1) for topic in self.handlers])
         self.connected.set()
@@ -158,7 +166,7 @@ class MqttSession:
         self.client.connect(
             self.settings.mqtt_host,
             self.settings.mqtt_port,
-            keepalive=self.settings.mqtt_keepalive_s,
+            keepalive=self.settings.keepalive_s,
             clean_start=False,
             properties=props,
         )
@@ -172,11 +180,57 @@ class MqttSession:
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> bool:
         if not self.connected.is_set():
             return False
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        with self._alias_lock:  # not held into paho: its network thread may want it
+            wire_topic, props = self._alias(topic)
+        info = self.client.publish(wire_topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return False
         self._note_sent()
         return True
+
+    def _alias(self, topic: str) -> tuple[str, Properties | None]:
+        """The topic to put on the wire and the properties naming its alias (see __init__)."""
+        if topic not in self.alias_topics or not self._alias_max:
+            return topic, None
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        known = self._aliased.get(topic)
+        if known is not None:
+            props.TopicAlias = known
+            return "", props
+        if len(self._aliased) >= self._alias_max:
+            return topic, None
+        alias = len(self._aliased) + 1
+        props.TopicAlias = alias
+        self._aliased[topic] = alias
+        return topic, props
+
+    def _reset_aliases(self, connack: object) -> None:
+        """A new connection knows no alias: forget ours, read how many the broker allows,
+        and give the messages paho will resend now (unacknowledged QoS 1) their topic back -
+        an alias without a topic on a fresh connection is a protocol error. Guarded like
+        ``_note_sent``: without paho's ``_out_messages`` no alias is ever used."""
+        queued = getattr(self.client, "_out_messages", None)
+        mutex = getattr(self.client, "_out_message_mutex", None)
+        allowed = getattr(connack, "TopicAliasMaximum", 0)
+        with self._alias_lock:
+            by_alias = {alias: topic for topic, alias in self._aliased.items()}
+            self._aliased = {}
+            self._alias_max = 0
+        if queued is None or mutex is None:
+            return
+        with mutex:
+            for mid, message in list(queued.items()):
+                alias = getattr(getattr(message, "properties", None), "TopicAlias", None)
+                if alias is None:
+                    continue
+                if not getattr(message, "_topic", b""):
+                    if alias not in by_alias:
+                        del queued[mid]  # cannot be named again: a lost sign of life
+                        continue
+                    message._topic = by_alias[alias].encode()
+                message.properties = None
+        with self._alias_lock:
+            self._alias_max = min(int(allowed or 0), len(self.alias_topics))
 
     def _note_sent(self) -> None:
         """Tell paho's keep-alive clock that something went out.

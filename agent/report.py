@@ -1,4 +1,4 @@
-"""Reporting out: heartbeats (QoS 0, fire and forget) and the outbox of events (at least once).
+"""Reporting out: heartbeats and the outbox of events (at least once).
 
 Events leave the outbox only when the controller acknowledges their sequence numbers; until
 then they are re-sent after every reconnect and every ``resend_s`` seconds. The controller
@@ -23,7 +23,7 @@ from agent.stepping import Runner, Stepper
 from protocol import topics
 from protocol.clock import Clock
 from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
-from protocol.compact import encode_model
+from protocol.compact import SIGN_OF_LIFE, encode_model
 from protocol.errors import ProtocolError
 from protocol.models import EventAck, EventBatch, Heartbeat
 
@@ -184,6 +184,10 @@ class Reporter:
             if planned is None:
                 return False
             fields, is_delta = planned
+            if is_delta and not fields and self.compact:
+                # nothing changed: the sign of life is an empty map (1 byte; the topic names
+                # the node and the controller stamps the time it arrived)
+                return self.publisher.publish(topics.node_heartbeat(self.node_id), SIGN_OF_LIFE, 1)
             if is_delta:
                 fields["delta"] = True  # the controller keeps next_within_s from the full one
             else:

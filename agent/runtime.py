@@ -220,9 +220,7 @@ class AgentRuntime:
             settings.report_linger_s,
             policy=HeartbeatPolicy(
                 check_s=settings.heartbeat_interval_s,
-                max_interval_s=max(
-                    settings.heartbeat_max_interval_s, settings.heartbeat_interval_s
-                ),
+                max_interval_s=settings.sign_of_life_s,
                 full_every_s=settings.heartbeat_full_every_s,
             )
             if settings.heartbeat_delta

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from protocol.liveness import SILENCE_GRACE_S
 from protocol.settings_source import LoaSettings
 
 # Shared secrets compared with what a caller sends: long and varied enough not to be guessed.
@@ -55,6 +56,14 @@ class ControllerSettings(LoaSettings):
     mqtt_client_id: str = "loa-controller"
     signing_key_path: Path | None = Field(None, description="Ed25519 PEM; default in data_dir")
     heartbeat_interval_s: float = Field(30.0, gt=0)
+    heartbeat_grace_s: float = Field(
+        SILENCE_GRACE_S,
+        ge=0,
+        le=3600,
+        description="a node that announced its heartbeat gap (next_within_s) is offline after"
+        " that gap plus max(this, gap/8) of silence (protocol/liveness.py); older agents"
+        " after two heartbeat_interval_s",
+    )
     playlist_window_h: float = Field(48.0, gt=0, le=24 * 14)
     playlist_deltas: bool = Field(
         True, description="send a changed playlist as a signed delta to agents that apply them"

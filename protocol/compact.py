@@ -27,6 +27,9 @@ from protocol.errors import InvalidMessage
 M = TypeVar("M", bound=BaseModel)
 
 MAX_DEPTH = 16
+# a heartbeat that says only "alive, nothing changed": the empty CBOR map. The node is the
+# topic's, the time is when it arrived (protocol/liveness.py: the cheapest sign of life)
+SIGN_OF_LIFE = b"\xa0"
 # the tags cbor2 would decode itself (dates, big numbers, decimals, regexes, sets, uuids, ...)
 _KNOWN_TAGS = [0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258, 260, 261]
 _KNOWN_TAGS += [262, 263, 270, 1004, 55799]

@@ -34,7 +34,7 @@ from controller.db.retry import is_locked, lock_log_level
 from protocol import topics
 from protocol.clock import Clock
 from protocol.codec import MAX_SMALL_PAYLOAD_BYTES, decode, encode
-from protocol.compact import decode_any
+from protocol.compact import SIGN_OF_LIFE, decode_any
 from protocol.errors import InvalidMessage, ProtocolError
 from protocol.models import EventAck, EventBatch, EventKind
 from protocol.models import Heartbeat as HeartbeatMsg
@@ -145,9 +145,7 @@ class Ingestor:
             try:
                 node_id, kind = topics.parse_node_topic(topic)
                 if kind == "heartbeat":
-                    # JSON (older agents, debugging) or CBOR (newer agents), by the first byte
-                    hb = decode_any(HeartbeatMsg, payload, MAX_SMALL_PAYLOAD_BYTES)
-                    self._check_sender(hb.node_id, node_id)
+                    hb = self._heartbeat(node_id, payload)
                     pending.heartbeats.append(hb)
                 elif kind == "events":
                     batch = decode(EventBatch, payload, MAX_EVENT_BATCH_BYTES)
@@ -163,6 +161,15 @@ class Ingestor:
             except ProtocolError as exc:
                 self.rejects.reject(topic, kind, exc)
         return pending
+
+    def _heartbeat(self, node_id: str, payload: bytes) -> HeartbeatMsg:
+        """JSON (older agents, debugging) or CBOR (newer agents), by the first byte; an empty
+        map is a sign of life (nothing changed): the topic's node, stamped on arrival."""
+        if payload == SIGN_OF_LIFE:
+            return HeartbeatMsg(node_id=node_id, sent_at=self._clock.now(), delta=True)
+        hb = decode_any(HeartbeatMsg, payload, MAX_SMALL_PAYLOAD_BYTES)
+        self._check_sender(hb.node_id, node_id)
+        return hb
 
     @staticmethod
     def _check_sender(claimed: str, topic_node: str) -> None:

@@ -18,6 +18,8 @@ from controller.services.alerts import evaluate as evaluate_alerts
 from controller.services.heartbeat_rollup import prune_hourly, roll_up
 from controller.services.schedule_editing import with_speech
 from controller.services.schedule_store import load_calendar, save_entry
+from protocol import liveness
+from protocol.liveness import SILENCE_GRACE_S
 from schedules import ProgrammeSlot, ScheduleEntry, ScheduleError
 from schedules.expansion import ExpandedCalendar
 from schedules.local_time import to_local_naive
@@ -32,23 +34,25 @@ def run_horizon(ctl: JobContext) -> PublishReport:
     return report
 
 
-def silence_allowed_s(snapshot: dict[str, Any] | None, heartbeat_interval_s: float) -> float:
-    """How long a node may be silent before it counts as offline: two intervals for agents
-    that send every interval (older ones), else the silence it announced (``next_within_s``)
-    plus one interval of slack for a slow link (see agent/heartbeat.py)."""
-    announced = (snapshot or {}).get("next_within_s")
-    base = 2 * heartbeat_interval_s
-    if isinstance(announced, int | float) and not isinstance(announced, bool) and announced > 0:
-        return max(base, float(announced) + heartbeat_interval_s)
-    return base
+def silence_allowed_s(
+    snapshot: dict[str, Any] | None, heartbeat_interval_s: float, grace_s: float = SILENCE_GRACE_S
+) -> float:
+    """How long a node may be silent before it counts as offline: the gap it announced
+    (``next_within_s``) plus a grace, or two intervals for older agents that announce nothing
+    and send every interval (protocol/liveness.py)."""
+    return liveness.silence_allowed_s(
+        (snapshot or {}).get("next_within_s"), heartbeat_interval_s, grace_s
+    )
 
 
-def mark_silent_nodes_offline(ctl: JobContext, heartbeat_interval_s: float) -> list[str]:
+def mark_silent_nodes_offline(
+    ctl: JobContext, heartbeat_interval_s: float, grace_s: float = SILENCE_GRACE_S
+) -> list[str]:
     """Online nodes silent for longer than they said they would be (at least two intervals)
     are offline (the broker's Last Will covers disconnects and dead links it notices; this
     covers a half-open link that never sends the will)."""
     now = ctl.clock.now()
-    cutoff = now - timedelta(seconds=2 * heartbeat_interval_s)
+    cutoff = now - timedelta(seconds=silence_allowed_s(None, heartbeat_interval_s, grace_s))
     with ctl.sessions.begin() as session:
         candidates = session.execute(
             select(Node.id, Node.last_heartbeat_at, Node.last_heartbeat).where(
@@ -65,7 +69,8 @@ def mark_silent_nodes_offline(ctl: JobContext, heartbeat_interval_s: float) -> l
             node_id
             for node_id, last_at, snapshot in candidates
             if last_at is None
-            or last_at < now - timedelta(seconds=silence_allowed_s(snapshot, heartbeat_interval_s))
+            or last_at
+            < now - timedelta(seconds=silence_allowed_s(snapshot, heartbeat_interval_s, grace_s))
         ]
         if silent:
             session.execute(
@@ -150,7 +155,8 @@ def horizon_job(ctx: JobContext) -> None:
 
 
 def liveness_job(ctx: JobContext) -> None:
-    mark_silent_nodes_offline(ctx, ctx.settings.heartbeat_interval_s)
+    s = ctx.settings
+    mark_silent_nodes_offline(ctx, s.heartbeat_interval_s, s.heartbeat_grace_s)
 
 
 def roll_up_heartbeats(

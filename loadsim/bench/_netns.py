@@ -34,6 +34,7 @@ from pathlib import Path
 from types import TracebackType
 
 from loadsim.bench._report import BenchError
+from loadsim.bench._wire import SNAP, Packet
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
@@ -95,8 +96,12 @@ class SlowLink:
     """``with SlowLink() as link:`` — the namespace ``link.ns`` reaches this host at
     ``link.host_ip`` through the shaped link."""
 
-    def __init__(self, shape: LinkShape | None = None, tag: int | None = None) -> None:
+    def __init__(
+        self, shape: LinkShape | None = None, tag: int | None = None, trace: bool = False
+    ) -> None:
         self.shape = shape or LinkShape()
+        # trace: keep every packet's head (loadsim.bench._wire names them for the breakdown)
+        self.trace: list[Packet] | None = [] if trace else None
         n = (tag if tag is not None else os.getpid()) % 60000
         self.ns = f"loa-field-{n}"
         self.host_if = f"lfh{n}"
@@ -146,6 +151,9 @@ class SlowLink:
             _run("ip", "tuntap", "add", "dev", name, "mode", "tun")
             self._fds.append(_open_tun(name))
         _run("ip", "link", "set", self.ns_if, "netns", self.ns)  # the open fd stays attached
+        # no IPv6 on either end: the kernel's router solicitations are not node traffic
+        Path(f"/proc/sys/net/ipv6/conf/{self.host_if}/disable_ipv6").write_text("1")
+        _run(*inside, "sysctl", "-qw", f"net.ipv6.conf.{self.ns_if}.disable_ipv6=1")
         _run("ip", "addr", "add", self.host_ip, "peer", self.ns_ip, "dev", self.host_if)
         # no multicast: the kernel's IGMP reports on a fresh interface are not node traffic
         _run("ip", "link", "set", self.host_if, "multicast", "off", "up")
@@ -168,6 +176,9 @@ class SlowLink:
                 with contextlib.suppress(OSError):
                     packet = os.read(fd, 65535)
                     direction, out = way[fd]
+                    if self.trace is not None:
+                        name = "up" if direction is self._up else "down"
+                        self.trace.append(Packet(now, name, len(packet), packet[:SNAP]))
                     arrival = direction.admit(now, len(packet))
                     if arrival is not None:
                         order += 1
@@ -200,6 +211,10 @@ class SlowLink:
     def wire_bytes(self) -> int:
         """Bytes that entered the link so far, both directions, IP headers included."""
         return self._up.bytes + self._down.bytes
+
+    def traced(self, since: float, until: float) -> list[Packet]:
+        """The packets that entered the link in ``[since, until)`` (monotonic; needs trace)."""
+        return [p for p in self.trace or [] if since <= p.at < until]
 
     def lost_packets(self) -> int:
         return self._up.lost + self._down.lost

@@ -57,6 +57,7 @@ from typing import Any
 from loadsim.bench._netns import LinkShape, SlowLink
 from loadsim.bench._report import BenchError, add_json_flag, emit
 from loadsim.bench._support import wait_for
+from loadsim.bench._wire import breakdown
 
 ZONE = "field"
 PARTS = ("idle", "notice", "emergency", "playlist")
@@ -101,6 +102,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--parts", default=",".join(PARTS), help=f"comma-separated subset of {', '.join(PARTS)}"
     )
     parser.add_argument("--profiles", default="baseline,new", help="baseline, new or both")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="LOA_NAME=VALUE",
+        help="an agent setting for the new profile (e.g. LOA_HEARTBEAT_MAX_INTERVAL_S=90)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -253,7 +261,14 @@ def _emergency(r: Rig, tap: Path, text: str | None = None, sha: str | None = Non
     return round((started - issued).total_seconds(), 2)
 
 
-def profile(r: Rig, name: str, parts: set[str], idle_s: float, warmup: float) -> dict[str, Any]:
+def profile(
+    r: Rig,
+    name: str,
+    parts: set[str],
+    idle_s: float,
+    warmup: float,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Run one agent with profile ``name`` inside the namespace and measure ``parts``."""
     node = f"field-{name}"
     data = r.root / node
@@ -275,6 +290,8 @@ def profile(r: Rig, name: str, parts: set[str], idle_s: float, warmup: float) ->
         }
     )
     environ.update(PROFILES[name])
+    if name == "new":
+        environ.update(extra or {})
     log = (r.root / f"{node}.log").open("wb")
     agent = subprocess.Popen(
         [*r.link.exec_prefix(), sys.executable, "-m", "agent"],
@@ -295,7 +312,9 @@ def profile(r: Rig, name: str, parts: set[str], idle_s: float, warmup: float) ->
         if "idle" in parts:
             first, began = r.link.wire_bytes(), time.monotonic()
             time.sleep(idle_s)
-            spent, elapsed = r.link.wire_bytes() - first, time.monotonic() - began
+            spent, ended = r.link.wire_bytes() - first, time.monotonic()
+            elapsed = ended - began
+            out["idle_packets"] = breakdown(r.link.traced(began, ended), r.mqtt_port)
             per_day = spent / elapsed * 86400
             out["idle_bytes_per_day"] = round(per_day)
             out["mb_per_month"] = round(per_day * 30 / 1e6, 2)
@@ -316,23 +335,32 @@ def profile(r: Rig, name: str, parts: set[str], idle_s: float, warmup: float) ->
 
 
 def measure(
-    parts: set[str], profiles: list[str], idle_s: float, warmup: float, shape: LinkShape
+    parts: set[str],
+    profiles: list[str],
+    idle_s: float,
+    warmup: float,
+    shape: LinkShape,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="loa-bench-field-") as tmp, SlowLink(shape) as link:
+    with (
+        tempfile.TemporaryDirectory(prefix="loa-bench-field-") as tmp,
+        SlowLink(shape, trace=True) as link,
+    ):
         root = Path(tmp)
         with rig(root, link, [f"field-{p}" for p in profiles]) as r:
-            results = {p: profile(r, p, parts, idle_s, warmup) for p in profiles}
+            results = {p: profile(r, p, parts, idle_s, warmup, extra) for p in profiles}
         lost = link.lost_packets()
     report: dict[str, Any] = {
         "link": shape.describe(),
         "lost_packets": lost,
         "idle_extrapolated_from_s": idle_s if "idle" in parts else None,
+        "new_profile_settings": extra or {},
     }
     for name, figures in results.items():
         report[name] = figures
     if "new" in results:
         new = results["new"]
-        report.update({k: v for k, v in new.items() if k != "idle_window_s"})
+        report.update({k: v for k, v in new.items() if k not in ("idle_window_s", "idle_packets")})
         report["targets"] = TARGETS
         report["ok"] = all(
             new[k] <= v if k != "emergency_text_to_sound_s" else new[k] < v
@@ -351,9 +379,17 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError("--profiles must name baseline and/or new")
     if args.idle_seconds <= 0 or args.warmup < 0:
         raise BenchError("--idle-seconds must be positive and --warmup not negative")
+    extra: dict[str, str] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("LOA_"):
+            raise BenchError(f"--set wants LOA_NAME=VALUE, got {item!r}")
+        extra[key] = value
     on_link = parts - {"playlist"}
     report = (
-        measure(on_link, profiles, args.idle_seconds, args.warmup, LinkShape()) if on_link else {}
+        measure(on_link, profiles, args.idle_seconds, args.warmup, LinkShape(), extra)
+        if on_link
+        else {}
     )
     emit({**report, **playlist_part(parts)}, args.json)
     return 0

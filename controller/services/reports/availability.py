@@ -1,11 +1,13 @@
 """Speaker availability from heartbeats: the share of a window in which the node was heard.
 
-A node sends a heartbeat every ``heartbeat_interval_s``; the liveness job marks it offline
-when it has been silent for twice that. The report uses the same rule: each heartbeat
-counts the node as available from its ``sent_at`` for ``2 × interval`` (or until the next
-heartbeat, if sooner). The window is the period clipped to when the node existed (created,
-not revoked), to the past, and to the history the controller still keeps
-(``heartbeat_retention_days``) — the report shows how long was measured.
+An older agent sends a heartbeat every ``heartbeat_interval_s`` and is offline after twice
+that; a newer one announces its longest gap (``next_within_s``) and is offline after that
+gap plus a grace (protocol/liveness.py, the liveness job's own rule). The report uses the
+same rule: each heartbeat counts the node as available from its ``sent_at`` for the silence
+its snapshot allows (or until the next heartbeat, if sooner). The window is the period
+clipped to when the node existed (created, not revoked), to the past, and to the history
+the controller still keeps (``heartbeat_retention_days``) — the report shows how long was
+measured.
 
 Raw heartbeats are kept for a day; older ones are folded into hourly rows that carry the
 seconds heard under the same rule (services/heartbeat_rollup.py). The two never cover the
@@ -26,8 +28,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from controller.db.models import Heartbeat, HeartbeatHourly, Node
 from controller.services.heartbeat_rollup import hour_of
+from protocol import liveness
+from protocol.models import Heartbeat as HeartbeatMsg
 
 HOUR = timedelta(hours=1)
+# the longest gap an agent may announce: how far before a window a heartbeat can reach into it
+_le = HeartbeatMsg.model_fields["next_within_s"].metadata
+MAX_ANNOUNCED_S = float(next(m.le for m in _le if hasattr(m, "le")))
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ def availability(
 ) -> dict[str, Availability]:
     """Per node id. The database sums the coverage (one row per node comes back, however
     many heartbeats there are); nodes sharing a window are asked in one query."""
-    grace = timedelta(seconds=2 * interval_s)
+    grace = timedelta(seconds=2 * interval_s)  # older agents; newer ones: what they announced
     windows = {n.id: node_window(n, start, end, now, keep) for n in nodes}
     result = {n: Availability((hi - lo).total_seconds(), 0.0) for n, (lo, hi) in windows.items()}
     groups: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
@@ -118,6 +125,17 @@ def _hourly_heard(
     return heard
 
 
+def _allowed_silence(base_s: float) -> ColumnElement[float]:
+    """:func:`protocol.liveness.silence_allowed_s` of each raw heartbeat's snapshot, in SQL
+    (delta rows hold the merged snapshot, so ``next_within_s`` of the last full one)."""
+    announced = Heartbeat.data["next_within_s"].as_float()
+    share = announced * liveness.SILENCE_GRACE_SHARE
+    slack = case((share > liveness.SILENCE_GRACE_S, share), else_=liveness.SILENCE_GRACE_S)
+    own = announced + slack
+    own = case((own > base_s, own), else_=base_s)
+    return case((announced > 0, own), else_=literal(base_s, Float))
+
+
 def _epoch(session: Session, column: InstrumentedAttribute[datetime]) -> ColumnElement[float]:
     """Seconds since 1970 of a stored UTC time, in SQL (SQLite keeps naive UTC text)."""
     if session.get_bind().dialect.name == "sqlite":
@@ -133,6 +151,9 @@ def _covered_query(
     The pieces are disjoint because the heartbeats are taken in order, so they simply add up.
     """
     sent = _epoch(session, Heartbeat.sent_at)
+    base = grace.total_seconds()
+    allowed = _allowed_silence(base)
+    reach = timedelta(seconds=max(base, liveness.silence_allowed_s(MAX_ANNOUNCED_S, 0)))
     beats = (
         select(
             Heartbeat.node_id.label("node_id"),
@@ -140,15 +161,16 @@ def _covered_query(
             func.lead(sent)
             .over(partition_by=Heartbeat.node_id, order_by=Heartbeat.sent_at)
             .label("nxt"),
+            allowed.label("g"),
         )
         .where(
             Heartbeat.node_id.in_(node_ids),
-            Heartbeat.sent_at >= lo - grace,
+            Heartbeat.sent_at >= lo - reach,
             Heartbeat.sent_at < hi,
         )
         .subquery()
     )
-    g = literal(grace.total_seconds(), Float)
+    g = beats.c.g
     lo_s = literal(lo.timestamp(), Float)
     hi_s = literal(hi.timestamp(), Float)
     upto = case(

@@ -71,8 +71,8 @@ class FakeController:
         data = load_any(msg.payload)  # heartbeats come as CBOR (deltas), events as JSON
         if kind == "heartbeat":
             # a delta carries only what changed: keep each node's merged snapshot, as the
-            # controller's ingest does
-            base = self._snapshots.get(node, {}) if data.get("delta") else {}
+            # controller's ingest does (an empty map is a sign of life: nothing changed)
+            base = self._snapshots.get(node, {}) if data.get("delta") or not data else {}
             merged = {k: v for k, v in {**base, **data}.items() if k != "delta"}
             self._snapshots[node] = merged
             self.heartbeats.append(merged)

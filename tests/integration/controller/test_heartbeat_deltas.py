@@ -20,7 +20,7 @@ from controller.jobs.tasks import mark_silent_nodes_offline, silence_allowed_s
 from protocol import topics
 from protocol.clock import FakeClock
 from protocol.codec import encode
-from protocol.compact import encode_model
+from protocol.compact import SIGN_OF_LIFE, encode_model
 from protocol.models import Heartbeat
 
 pytestmark = pytest.mark.integration
@@ -82,7 +82,7 @@ def test_json_full_and_cbor_delta_heartbeats_are_merged(db: sessionmaker[Session
 
 def test_liveness_allows_the_announced_silence_and_no_more(db: sessionmaker[Session]) -> None:
     assert silence_allowed_s(None, 30) == 60  # old agents: two intervals, as before
-    assert silence_allowed_s({"next_within_s": 150}, 30) == 180
+    assert silence_allowed_s({"next_within_s": 150}, 30) == 150 + 18.75  # gap + gap / 8
     clock = FakeClock(T0)
     with db.begin() as s:
         for node_id, snapshot in (("old", {}), ("new", {"next_within_s": 150})):
@@ -92,10 +92,35 @@ def test_liveness_allows_the_announced_silence_and_no_more(db: sessionmaker[Sess
     jobs = _Jobs(db, clock)
     clock.advance(61)
     assert mark_silent_nodes_offline(jobs, 30) == ["old"]  # type: ignore[arg-type]
-    clock.advance(100)  # 161 s: inside the new agent's announced 150 s + one interval
+    clock.advance(107)  # 168 s: inside the new agent's announced 150 s + its grace
     assert mark_silent_nodes_offline(jobs, 30) == []  # type: ignore[arg-type]
-    clock.advance(20)  # 181 s
+    clock.advance(1)  # 169 s
     assert mark_silent_nodes_offline(jobs, 30) == ["new"]  # type: ignore[arg-type]
+
+
+def test_a_sign_of_life_keeps_a_node_online_and_its_snapshot(db: sessionmaker[Session]) -> None:
+    """The 1-byte heartbeat (an empty CBOR map) is the topic's node, stamped on arrival: it
+    moves last_heartbeat_at and leaves the snapshot as it was."""
+    clock = FakeClock(T0)
+    rejects = RejectCounter()
+    ingestor = Ingestor(db, lambda *_: None, clock, rejects)
+    full = Heartbeat(node_id="new", sent_at=T0, volume=70, next_within_s=120)
+    ingestor._process([(topics.node_heartbeat("new"), encode_model(full, only_set=True))])
+    clock.advance(120)
+    ingestor._process([(topics.node_heartbeat("new"), SIGN_OF_LIFE)])
+    assert rejects.total == 0
+    with db() as s:
+        node = s.get(Node, "new")
+        assert node is not None and node.online
+        assert node.last_heartbeat_at is not None
+        assert node.last_heartbeat_at.replace(tzinfo=UTC) == T0 + timedelta(seconds=120)
+        assert node.last_heartbeat == {**full.model_dump(mode="json", exclude_none=True)} | {
+            "sent_at": "2026-03-01T05:02:00Z"
+        }
+    clock.advance(135)  # 120 + 15 s grace: still fine; one second more is too long
+    assert mark_silent_nodes_offline(_Jobs(db, clock), 30) == []  # type: ignore[arg-type]
+    clock.advance(1)
+    assert mark_silent_nodes_offline(_Jobs(db, clock), 30) == ["new"]  # type: ignore[arg-type]
 
 
 def test_old_raw_heartbeats_roll_up_into_hours_once(db: sessionmaker[Session]) -> None:
@@ -179,3 +204,35 @@ def test_report_availability_is_the_same_before_and_after_the_roll_up(
     assert figure() == pytest.approx((measured, online))
     roll_up_heartbeats(jobs, 0, 400, 30)  # type: ignore[arg-type]  # the rest
     assert figure() == pytest.approx((measured, online), abs=1.0)
+
+
+def test_report_counts_a_new_agent_heard_through_its_announced_gap(
+    db: sessionmaker[Session],
+) -> None:
+    """A node that announced 120 s and signs its life every 120 s was available all along:
+    the report allows each heartbeat the silence the liveness job allows (not the old
+    2 x 30 s, which counted such a node half the time), before and after the roll-up."""
+    from controller.jobs.tasks import roll_up_heartbeats
+    from controller.services.reports.availability import availability
+
+    clock = FakeClock(T0)
+    ingestor = Ingestor(db, lambda *_: None, clock, RejectCounter())
+    full = Heartbeat(node_id="new", sent_at=T0, volume=70, next_within_s=120)
+    ingestor._process([(topics.node_heartbeat("new"), encode_model(full, only_set=True))])
+    for _ in range(3 * 30):  # three hours of signs of life
+        clock.advance(120)
+        ingestor._process([(topics.node_heartbeat("new"), SIGN_OF_LIFE)])
+    clock.advance(60)
+    now = clock.now()
+    start, end = T0, T0 + timedelta(hours=3)
+
+    def figure() -> tuple[float, float]:
+        with db() as s:
+            node = s.get(Node, "new")
+            assert node is not None
+            got = availability(s, [node], start, end, now, interval_s=30, keep=timedelta(days=400))
+        return got["new"].measured_s, got["new"].online_s
+
+    assert figure() == (3 * 3600, 3 * 3600)
+    roll_up_heartbeats(_Jobs(db, clock), 1, 400, 30)  # type: ignore[arg-type]
+    assert figure() == pytest.approx((3 * 3600, 3 * 3600), abs=1.0)

@@ -13,3 +13,5 @@ def test_the_example_agent_config_is_valid() -> None:
     settings = AgentSettings.load(EXAMPLE)
     assert settings.report_linger_s == 0.25
     assert settings.outbox_resend_s == 10
+    # the keep-alive follows the heartbeat gap (a fixed 60 s would ping between heartbeats)
+    assert settings.keepalive_s > settings.heartbeat_max_interval_s

@@ -25,16 +25,20 @@ def test_a_change_goes_out_at_once_as_a_delta_of_that_field_only() -> None:
     assert planner.plan(2, {**BASE, "volume": 40}) is None  # already told
 
 
-def test_silence_doubles_up_to_the_longest_interval_and_news_resets_it() -> None:
+def test_silence_lasts_the_longest_interval_and_news_does_not_shorten_it() -> None:
     planner = HeartbeatPlanner(POLICY)
     planner.plan(0, dict(BASE))
-    sends = [t for t in range(1, 1000) if planner.plan(t, dict(BASE)) is not None]
-    gaps = [b - a for a, b in zip([0, *sends], sends, strict=False)]
-    assert gaps[:4] == [30, 60, 120, 150] and set(gaps[4:]) == {150}
-    assert all(planner.plan(t, dict(BASE)) is None for t in range(sends[-1] + 1, sends[-1] + 150))
+    looks = range(30, 1000, 30)  # the agent looks every check_s
+    sends = [t for t in looks if planner.plan(t, dict(BASE)) is not None]
+    assert sends == [150, 300, 450, 600, 750, 900]  # only signs of life, one per interval
     t = sends[-1] + 5
     assert planner.plan(t, {**BASE, "current_item": "a"}) == ({"current_item": "a"}, True)
-    assert planner.interval_s == POLICY.check_s
+    after = {**BASE, "current_item": "a"}
+    # the next sign of life is one whole interval after the news, not 30 s (that cost ~2
+    # extra exchanges per change)
+    assert all(planner.plan(u, dict(after)) is None for u in range(t + 30, t + 150, 30))
+    assert planner.plan(t + 150, dict(after)) == ({}, True)
+    assert planner.interval_s == planner.next_within_s() == POLICY.max_interval_s
 
 
 def test_noise_in_measured_values_is_not_news_but_a_real_move_is() -> None:
@@ -52,3 +56,13 @@ def test_full_snapshot_on_schedule_and_on_request() -> None:
     assert planner.plan(1, dict(BASE)) == (BASE, False)
     full = [t for t in range(2, 4000) if (p := planner.plan(t, dict(BASE))) and not p[1]]
     assert full == [1801, 3601]
+
+
+def test_a_look_a_little_early_still_sends_the_sign_of_life() -> None:
+    """Looks come every 30 s but the time of the last send may be later than its look (a
+    slow health read): the look at ~120 s must send, not the one at ~150 s, which would
+    be past the keep-alive (135 s) and the announced gap."""
+    planner = HeartbeatPlanner(HeartbeatPolicy(check_s=30, max_interval_s=120))
+    planner.plan(0.8, dict(BASE))  # look at 0, sent 0.8 s later
+    assert all(planner.plan(t + 0.1, dict(BASE)) is None for t in (30, 60, 90))
+    assert planner.plan(120.1, dict(BASE)) == ({}, True)  # 119.3 s after the send
