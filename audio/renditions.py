@@ -74,6 +74,10 @@ class OpusRenditions:
             tmp.replace(self._index_file(sha256))
             return made
 
+    def known(self, sha256: str, ext: str) -> Rendition | None:
+        """The rendition if it was already made, never encoding: for paths that must not wait."""
+        return self._read(sha256) if ext == "mp3" else None
+
     def _read(self, sha256: str) -> Rendition | None:
         try:
             data = json.loads(self._index_file(sha256).read_text())

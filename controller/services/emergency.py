@@ -104,7 +104,8 @@ def issue_emergency(
                 sha256=media.sha256, ext=media.ext, size=media.size, duration_s=media.duration_s
             ),
         )
-        item = with_alternatives(item, ctl.renditions)
+        # fresh speech waits for its Opus (its signed chunks are cut from it); a recording does not
+        item = with_alternatives(item, ctl.renditions, wait=request.text is not None)
         chunks = _chunks(ctl, request, item)
         expires_at = _active_until(request, now, media.duration_s)
         row = Emergency(

@@ -5,6 +5,7 @@ share of energy in the telephone speech band (300-3400 Hz) as the MP3 it came fr
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from audio.mastering import measure_loudness
 from audio.media_store import MediaStore
 from audio.pipeline import SpeechRenderer
 from audio.renditions import OpusRenditions
+from controller.services.renditions import with_alternatives
+from protocol.models import ItemKind, MediaRef, PlaylistItem, Priority
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +73,26 @@ def test_no_rendition_of_what_is_not_a_stored_mp3(store: MediaStore) -> None:
     renditions = OpusRenditions(store)
     assert renditions.opus_for("a" * 64, "mp3") is None  # not in the store
     assert renditions.opus_for("a" * 64, "opus") is None  # already small
+
+
+def test_an_item_that_must_not_wait_goes_without_a_missing_rendition_and_gets_it_later(
+    store: MediaStore, renderer: SpeechRenderer
+) -> None:
+    mp3 = renderer.render_text("Thông báo khẩn cấp.")
+    item = PlaylistItem(
+        id="emg-1",
+        kind=ItemKind.AUDIO,
+        start=datetime(2026, 12, 1, tzinfo=UTC),
+        priority=Priority.EMERGENCY,
+        duration_s=1.0,
+        media=MediaRef(sha256=mp3.sha256, ext=mp3.ext, size=mp3.size, duration_s=1.0),
+    )
+    renditions = OpusRenditions(store)
+    assert renditions.known(mp3.sha256, mp3.ext) is None
+    sent = with_alternatives(item, renditions, wait=False)
+    assert sent.media is not None and not sent.media.alternatives  # no encode on the way out
+    wait_until(lambda: renditions.known(mp3.sha256, mp3.ext) is not None, 60)
+    made = renditions.known(mp3.sha256, mp3.ext)
+    again = with_alternatives(item, renditions, wait=False)  # the next emergency lists it
+    assert again.media is not None and made is not None
+    assert [a.sha256 for a in again.media.alternatives] == [made.sha256]
