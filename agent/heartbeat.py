@@ -5,8 +5,9 @@ On a prepaid mobile SIM a full JSON heartbeat every 30 s was most of a node's id
 
 - looks every ``check_s`` seconds (local work, no bytes) and sends *at once* when something
   the operators care about changed (volume, amplifier, current item, playlist, cache, clock
-  sync, address, version, outbox) or a measured value moved by more than its threshold
-  (noise in load, temperature, memory, disk or clock offset is not news);
+  sync, address, version, outbox); a measured value that moved by more than its threshold
+  (load, temperature, memory, disk, clock offset) goes with the next due heartbeat, and
+  noise below the threshold is not sent at all;
 - sends only the fields that changed (a *delta*, ``delta: true``), and a full snapshot
   after every (re)connect, every ``full_every_s`` and when the controller asks;
 - when nothing changed for ``max_interval_s`` since the last heartbeat, sends a sign of
@@ -92,12 +93,16 @@ class HeartbeatPlanner:
         p = self.policy
         full = self._want_full or not p.delta or now - self._last_full >= p.full_every_s
         news = changed_fields(self._sent, fields)
+        # a measured value that moved (memory, load, temperature ...) is reported, but rides
+        # on the next due heartbeat: nobody acts on it within two minutes, and on a busy node
+        # such moves every few minutes would double the idle bill. State changes go at once.
+        urgent = any(key not in THRESHOLDS for key in news)
         # due at the look nearest the interval: a look that comes a little early (the last
         # send was timed after a slow health read, this look before one) must not push the
         # sign of life a whole look later, past the MQTT keep-alive (a PINGREQ) and the gap
         # the controller was promised
         due = now - self._last_send >= self.interval_s - p.check_s / 2
-        if not full and not news and not due:
+        if not full and not urgent and not due:
             return None
         self._last_send = now
         if full:

@@ -66,3 +66,12 @@ def test_a_look_a_little_early_still_sends_the_sign_of_life() -> None:
     planner.plan(0.8, dict(BASE))  # look at 0, sent 0.8 s later
     assert all(planner.plan(t + 0.1, dict(BASE)) is None for t in (30, 60, 90))
     assert planner.plan(120.1, dict(BASE)) == ({}, True)  # 119.3 s after the send
+
+
+def test_a_moved_measurement_waits_for_the_next_heartbeat_but_a_state_change_does_not() -> None:
+    planner = HeartbeatPlanner(POLICY)
+    planner.plan(0, dict(BASE))
+    busy = {**BASE, "load1": 3.0}  # moved past its threshold: reported, not urgent
+    assert all(planner.plan(t, dict(busy)) is None for t in range(30, 150, 30))
+    assert planner.plan(150, dict(busy)) == ({"load1": 3.0}, True)  # with the sign of life
+    assert planner.plan(160, {**busy, "volume": 10}) == ({"volume": 10}, True)  # at once
