@@ -65,9 +65,13 @@ if [ "$#" -eq 0 ]; then
   # Run once only: audio (no database), the agent side (it talks to a test double of the
   # controller, never to a database), the live relay and the broker fixture (no database),
   # the served agent install/update, TLS transport, the load harness and benchmark smoke
-  # tests (their controller only stores rows the other tests cover); fuzz and fault runs too.
+  # tests (their controller only stores rows the other tests cover); fuzz and fault runs too;
+  # and the two role/scope matrices (900 requests asking the queries that the commune-scope
+  # tests also run on PostgreSQL: what the matrices check is the role rules, not the database).
   LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q "${workers[@]}" \
     tests/integration --ignore=tests/integration/audio \
+    --ignore=tests/integration/controller/test_route_matrix.py \
+    --ignore=tests/integration/panel/test_roles.py \
     --ignore=tests/integration/agent \
     --ignore=tests/integration/emergency/test_live_relay.py \
     --ignore=tests/integration/test_mosquitto_fixture.py \
