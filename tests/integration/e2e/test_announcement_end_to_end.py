@@ -65,7 +65,7 @@ def test_announcement_now_is_played_and_reported_exactly_once(system: Controller
             done = {e["node_id"] for e in events if e["kind"] == "finished"}
             return events if done == set(NODES) else []
 
-        events = wait_until(finished, 15 + duration)
+        events = wait_until(finished, 45 + duration)  # a readiness wait: returns when done
     for node in NODES:
         mine = [e for e in events if e["node_id"] == node]
         assert [e["kind"] for e in mine] == ["started", "finished"], mine

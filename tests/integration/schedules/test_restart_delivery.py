@@ -63,7 +63,7 @@ def test_item_scheduled_before_a_restart_is_delivered(
                 events = api.get("/api/v1/playback-events").json()
             return events if any(e["kind"] == "finished" for e in events) else []
 
-        events = wait_until(finished, 30 + duration)
+        events = wait_until(finished, 60 + duration)  # a readiness wait: returns when done
         mine = [e for e in events if (e["item_id"] or "").startswith(f"ann-{ann_id}@")]
         assert [e["kind"] for e in mine] == ["started", "finished"], events
         assert len({e["seq"] for e in events}) == len(events)  # each stored once
