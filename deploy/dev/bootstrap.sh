@@ -68,7 +68,10 @@ if [ "$#" -eq 0 ]; then
   # tests (their controller only stores rows the other tests cover); fuzz and fault runs too;
   # and the two role/scope matrices (900 requests asking the queries that the commune-scope
   # tests also run on PostgreSQL: what the matrices check is the role rules, not the database).
-  LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q "${workers[@]}" \
+  # This pass waits on servers more than it computes (~1.3 of 2 cores busy with 4 workers):
+  # more workers shorten it.
+  pg_workers=(-n "${LOA_TEST_PG_WORKERS:-6}" --dist loadfile --durations=30)
+  LOA_TEST_POSTGRES=1 exec .venv/bin/python -m pytest -q "${pg_workers[@]}" \
     tests/integration --ignore=tests/integration/audio \
     --ignore=tests/integration/controller/test_route_matrix.py \
     --ignore=tests/integration/panel/test_roles.py \
