@@ -39,6 +39,9 @@ def test_item_scheduled_before_a_restart_is_delivered(
             ctl.url,
             ctl.signing_keys(),
             zones=["vi-huong"],
+            # the media fetch fails while the controller is down: retry within seconds, as the
+            # test's 20 s horizon needs (the default backoff may wait minutes, with jitter)
+            media_retry_max_s="3",
         )
         agent.start()
         with ctl.api() as api:
