@@ -141,7 +141,7 @@ def test_restore_drill(
         wait_until(lambda: agent_version(new) > newest, 30)
         # the notice that was in force plays once, reported to the restored controller
         wait_until(lambda: sum(e["kind"] == "finished" for e in events(new)) == 2, 90)
-        wait_until(lambda: (node_state(new)["last_heartbeat"] or {}).get("outbox_pending") == 0, 20)
+        wait_until(lambda: (node_state(new)["last_heartbeat"] or {}).get("outbox_pending") == 0, 60)
         after = events(new)
         keys = [(e["node_id"], e["seq"]) for e in after]
         assert len(keys) == len(set(keys)), "an event was stored twice"
