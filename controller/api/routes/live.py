@@ -75,9 +75,13 @@ def _out(s: LiveSession) -> LiveOut:
     )
 
 
-def _mine(desk: LiveDesk, scope: Scope, live_id: str) -> LiveSession:
-    """The active broadcast if it is this one and all its zones are the caller's (else 404)."""
-    session = desk.active()
+def _mine(desk: LiveDesk, scope: Scope, live_id: str, *, ended_too: bool = False) -> LiveSession:
+    """The active broadcast if it is this one and all its zones are the caller's (else 404).
+
+    ``ended_too``: also the latest broadcast after it ended (by itself, when its feed broke,
+    or by another click), so pressing "end" on it answers "ended" instead of an error.
+    """
+    session = desk.session if ended_too else desk.active()
     if session is None or session.id != live_id or not scope.allows_targets(session.zones, []):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live broadcast {live_id!r} on air")
     return session
@@ -146,7 +150,7 @@ async def stop_live(
     live_id: str, request: Request, ctl: ControllerDep, who: Operator, scope: ScopeDep
 ) -> LiveOut:
     desk = live_desk(ctl)
-    _mine(desk, scope, live_id)
+    _mine(desk, scope, live_id, ended_too=True)
     try:
         live = await run_in_threadpool(desk.stop, live_id, who.username)
     except LiveError as exc:

@@ -96,6 +96,9 @@ def test_live_chunks_reach_icecast_and_the_zone_gets_play_now_then_stop(
         assert stopped.status_code == 200 and stopped.json()["ended_at"] is not None
         assert api.get("/api/v1/live").json()["current"] is None
         assert api.post(f"/api/v1/live/{live_id}/audio", content=b"x").status_code == 404
+        # a second "end" (or one after the feed ended by itself) says it ended, stops nothing
+        again = api.post(f"/api/v1/live/{live_id}/stop")
+        assert again.status_code == 200 and again.json()["ended_at"] is not None
 
         verifier = Verifier.from_b64(api.get("/api/v1/signing-keys").json()["keys"])
         ctl = api.app.state.controller  # type: ignore[attr-defined]
