@@ -16,10 +16,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import func, select
+from support.api_client import controller_settings
 from support.processes import wait_until
 
 from controller.broker.process import MosquittoProcess
-from controller.config import ControllerSettings
 from controller.db.models import Heartbeat, PlaybackEvent
 from controller.services.container import Controller
 from protocol import topics
@@ -41,12 +41,7 @@ LOCK_S = 12.0  # longer than the engine's 10 s busy timeout: the first attempt m
 
 @pytest.fixture
 def ctl(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[Controller]:
-    settings = ControllerSettings(
-        data_dir=tmp_path / "ctl",
-        tts_engine_order=["espeak-ng"],
-        mqtt_port=mosquitto.port,
-        scheduler_enabled=False,
-    )
+    settings = controller_settings(tmp_path, mosquitto, scheduler_enabled=False)
     controller = Controller.build(settings)
     controller.start()
     yield controller

@@ -20,11 +20,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import func, select
+from support.api_client import controller_settings
 from support.processes import wait_until
 
 from controller.bridge.ingest import DEFAULT_MAX_BATCH
 from controller.broker.process import MosquittoProcess
-from controller.config import ControllerSettings
 from controller.db.models import CommandDelivery, Node, PlaybackEvent, Zone
 from controller.services.commands import IssuedCommand, issue_command
 from controller.services.container import Controller
@@ -42,12 +42,8 @@ CLIENTS = 40  # MQTT connections, each speaking for 50 nodes
 
 @pytest.fixture
 def ctl(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[Controller]:
-    settings = ControllerSettings(
-        data_dir=tmp_path / "ctl",
-        tts_engine_order=["espeak-ng"],
-        mqtt_port=mosquitto.port,
-        scheduler_enabled=False,
-        database_busy_timeout_s=0.05,
+    settings = controller_settings(
+        tmp_path, mosquitto, scheduler_enabled=False, database_busy_timeout_s=0.05
     )
     controller = Controller.build(settings)
     with controller.sessions.begin() as s:
