@@ -107,6 +107,8 @@ class Reporter:
         # None: a full snapshot every interval (the old agent); else deltas on change, see
         # agent.heartbeat. ``compact``: CBOR instead of JSON on the wire.
         self.planner = HeartbeatPlanner(policy) if policy is not None else None
+        # numbers full and delta heartbeats, so the controller sees a delta it cannot merge
+        self._heartbeat_seq = 0
         self.compact = compact
         self.bad_acks = 0
         self._last_sent_seq = 0
@@ -188,6 +190,8 @@ class Reporter:
                 # nothing changed: the sign of life is an empty map (1 byte; the topic names
                 # the node and the controller stamps the time it arrived)
                 return self.publisher.publish(topics.node_heartbeat(self.node_id), SIGN_OF_LIFE, 1)
+            self._heartbeat_seq += 1
+            fields["seq"] = self._heartbeat_seq
             if is_delta:
                 fields["delta"] = True  # the controller keeps next_within_s from the full one
             else:

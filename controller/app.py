@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 
@@ -69,6 +70,7 @@ from controller.panel.routes import updates as panel_updates
 from controller.panel.routes import users as panel_users
 from controller.public import routes as public_routes
 from controller.public.ratelimit import PublicRateLimiter
+from controller.services.commands import ask_full_snapshot
 from controller.services.container import Controller
 from protocol.clock import Clock
 
@@ -137,6 +139,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctl = Controller.build(settings, clock)
         app.state.controller = ctl
+        # a node whose delta heartbeat does not fit the stored snapshot is asked for a full one
+        ctl.ingestor.on_stale_snapshot = partial(ask_full_snapshot, ctl)
         app.state.public_limiter = PublicRateLimiter(ctl.clock)
         metrics.attach(ctl)
         jobs: JobRunner | None = None

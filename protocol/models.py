@@ -308,6 +308,11 @@ class Heartbeat(WireModel):
     next_within_s: float | None = Field(default=None, gt=0, le=86400)
     # the agent applies signed playlist deltas (protocol.playlist_delta); older agents: None
     playlist_delta: bool | None = None
+    # newer agents number their full and delta heartbeats (1, 2, ... from the agent's start;
+    # a sign of life carries none). A delta whose number does not follow the stored snapshot's
+    # was merged into a stale snapshot (a heartbeat was lost, or the controller's database was
+    # restored from a backup): the controller asks the node for a full one (a ``sync``).
+    seq: int | None = Field(default=None, ge=1)
 
 
 class EventKind(StrEnum):

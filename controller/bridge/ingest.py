@@ -45,6 +45,9 @@ MAX_EVENT_BATCH_BYTES = 512 * 1024
 # messages per transaction: enough to amortise a commit, few enough that another writer
 # waits ~tens of milliseconds for the lock, not seconds
 DEFAULT_MAX_BATCH = 500
+# a node whose heartbeats keep arriving out of line (a lossy link) is asked for a full
+# snapshot at most this often
+STALE_ASK_EVERY_S = 600.0
 OTHER_ERROR_ATTEMPTS = 5  # a refused connection, a PostgreSQL restart: then agents resend
 Publish = Callable[[str, bytes], object]
 
@@ -52,6 +55,7 @@ Publish = Callable[[str, bytes], object]
 @dataclass
 class _Pending:
     heartbeats: list[HeartbeatMsg] = field(default_factory=list)
+    stale: set[str] = field(default_factory=set)  # deltas merged into an older snapshot
     batches: list[EventBatch] = field(default_factory=list)
     statuses: dict[str, bool] = field(default_factory=dict)
 
@@ -95,6 +99,12 @@ class Ingestor:
         # Told, after each commit, of each node that asked for its full playlist again (a
         # ``playlist_resync`` event: a delta did not fit the version it holds).
         self.on_resync: Callable[[str], object] | None = None
+        # Told of each node whose delta heartbeat did not follow the snapshot stored for it
+        # (a heartbeat was lost, or this database was restored from a backup): ask it for a
+        # full snapshot. At most once per node per ``stale_ask_every_s``.
+        self.on_stale_snapshot: Callable[[str], object] | None = None
+        self.stale_ask_every_s = STALE_ASK_EVERY_S
+        self._stale_asked: dict[str, float] = {}
 
     # called on the MQTT network thread: cheap
     def on_message(self, topic: str, payload: bytes) -> None:
@@ -259,7 +269,7 @@ class Ingestor:
         ]
         with self._sessions.begin() as session:
             if pending.heartbeats:
-                self._store_heartbeats(session, pending.heartbeats, now)
+                pending.stale = self._store_heartbeats(session, pending.heartbeats, now)
             stored_events = self._store_events(session, event_rows)
             if delivery_rows:
                 session.connection().execute(_DELIVERY_UPDATE, delivery_rows)
@@ -269,6 +279,7 @@ class Ingestor:
         self.stats.events += stored_events
         self.stats.batches_committed += 1
         self._resync(pending.batches)
+        self._ask_full_snapshots(pending.stale)
         if self.observe_lag is not None:
             for hb in pending.heartbeats:
                 self.observe_lag("heartbeat", (now - hb.sent_at).total_seconds())
@@ -285,16 +296,34 @@ class Ingestor:
         for node_id in sorted(asked) if on_resync is not None else []:
             threading.Thread(target=on_resync, args=(node_id,), daemon=True).start()
 
+    def _ask_full_snapshots(self, stale: set[str]) -> None:
+        """Ask nodes whose stored snapshot is stale for a full one (off this thread, like
+        :meth:`_resync`), each at most once per ``stale_ask_every_s``."""
+        ask = self.on_stale_snapshot
+        if ask is None or not stale:
+            return
+        now = self._clock.monotonic()
+        for node_id in sorted(stale):
+            last = self._stale_asked.get(node_id)
+            if last is not None and now - last < self.stale_ask_every_s:
+                continue
+            self._stale_asked[node_id] = now
+            log.info("node %s: heartbeat out of line with its snapshot, asking for all", node_id)
+            threading.Thread(target=ask, args=(node_id,), daemon=True).start()
+
     def backlog(self) -> int:
         """Messages received and not yet handed to the writer (the ingest queue depth)."""
         return self._queue.qsize()
 
     @staticmethod
-    def _store_heartbeats(session: Session, heartbeats: list[HeartbeatMsg], now: datetime) -> None:
+    def _store_heartbeats(
+        session: Session, heartbeats: list[HeartbeatMsg], now: datetime
+    ) -> set[str]:
         """Every heartbeat as a row, and each node's newest snapshot on the node (Core
         executemany: the ORM's bulk path costs ~15 % more per row and there is nothing here for
         it to track). A delta heartbeat is merged into the node's last snapshot, and its row
-        holds that merged snapshot (the chart and the hourly roll-up read whole snapshots)."""
+        holds that merged snapshot (the chart and the hourly roll-up read whole snapshots).
+        Returns the nodes whose numbered delta did not follow their stored snapshot."""
         ordered = sorted(heartbeats, key=lambda hb: hb.sent_at)
         with_delta = {hb.node_id for hb in ordered if hb.delta}
         snapshots: dict[str, dict[str, Any]] = {}
@@ -304,10 +333,14 @@ class Ingestor:
             ):
                 snapshots[node_id] = dict(last or {})
         rows = []
+        stale: set[str] = set()
         for hb in ordered:  # oldest first: the newest value of each field wins
             data = hb.model_dump(mode="json", exclude_none=True, exclude_unset=bool(hb.delta))
             if hb.delta:
-                data = {**snapshots.get(hb.node_id, {}), **data}
+                base = snapshots.get(hb.node_id, {})
+                if hb.seq is not None and base.get("seq") != hb.seq - 1:
+                    stale.add(hb.node_id)
+                data = {**base, **data}
                 data.pop("delta", None)
             snapshots[hb.node_id] = data
             rows.append(
@@ -325,6 +358,7 @@ class Ingestor:
             ),
             [{"b_id": node_id, "b_at": now, "b_hb": data} for node_id, data in snapshots.items()],
         )
+        return stale
 
     @staticmethod
     def _event_rows(batches: list[EventBatch], now: datetime) -> list[dict[str, Any]]:

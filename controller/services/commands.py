@@ -8,6 +8,7 @@ expiry reads as expired.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,6 +59,9 @@ class CommandFields(TypedDict, total=False):
     ttl: timedelta
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class IssuedCommand:
     command: Command
@@ -90,6 +94,16 @@ def issue_command(
     command = build_command(ctl.clock, action=action, **fields)
     reached, published = store_and_publish(ctl, command, created_by)
     return IssuedCommand(command, reached, published)
+
+
+def ask_full_snapshot(ctl: Controller, node_id: str) -> None:
+    """Ask a node for everything again (a ``sync``: its full heartbeat and all unacknowledged
+    events) because the snapshot stored for it is stale: a heartbeat was lost, or the
+    database was restored from a backup. Called by the ingest writer, off its thread."""
+    try:
+        issue_command(ctl, action=CommandAction.SYNC, node_id=node_id)
+    except Exception:  # a failed ask is asked again the next time a delta is out of line
+        log.exception("asking node %s for a full heartbeat failed", node_id)
 
 
 def build_command(

@@ -4,6 +4,7 @@ allows each node the silence it announced - no more."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -236,3 +237,45 @@ def test_report_counts_a_new_agent_heard_through_its_announced_gap(
     assert figure() == (3 * 3600, 3 * 3600)
     roll_up_heartbeats(_Jobs(db, clock), 1, 400, 30)  # type: ignore[arg-type]
     assert figure() == pytest.approx((3 * 3600, 3 * 3600), abs=1.0)
+
+
+def test_a_delta_out_of_line_asks_the_node_for_a_full_snapshot_once(
+    db: sessionmaker[Session],
+) -> None:
+    """Numbered deltas that follow the stored snapshot ask nothing; a gap (a lost heartbeat,
+    or a database restored from a backup holds an older snapshot) asks the node for a full
+    one, and a lossy link does not turn that into a stream of asks."""
+    clock = FakeClock(T0)
+    ingestor = Ingestor(db, lambda *_: None, clock, RejectCounter())
+    asked: list[str] = []
+    arrived = threading.Semaphore(0)
+
+    def ask(node_id: str) -> None:
+        asked.append(node_id)
+        arrived.release()
+
+    ingestor.on_stale_snapshot = ask
+
+    def send(seq: int | None, delta: bool = True, **fields: object) -> None:
+        clock.advance(30)
+        hb = Heartbeat(node_id="new", sent_at=clock.now(), seq=seq, delta=delta or None, **fields)
+        ingestor._process([(topics.node_heartbeat("new"), encode_model(hb, only_set=True))])
+
+    send(1, delta=False, volume=70, outbox_pending=0)
+    send(2, volume=60)
+    ingestor._process([(topics.node_heartbeat("new"), SIGN_OF_LIFE)])  # carries no number
+    send(3, outbox_pending=1)
+    assert not arrived.acquire(timeout=0.3) and asked == []
+    assert _snapshot(db, "new")["seq"] == 3
+
+    send(5, volume=40)  # number 4 never arrived: the snapshot may be missing what it said
+    assert arrived.acquire(timeout=5) and asked == ["new"]
+    assert _snapshot(db, "new")["volume"] == 40  # merged all the same: better than nothing
+    send(7)
+    assert not arrived.acquire(timeout=0.3)  # asked again only after stale_ask_every_s
+    clock.advance(ingestor.stale_ask_every_s)
+    send(9)
+    assert arrived.acquire(timeout=5) and asked == ["new", "new"]
+    send(1, delta=False, volume=40, outbox_pending=0)  # the full answer (the agent restarted)
+    send(2)
+    assert not arrived.acquire(timeout=0.3)

@@ -168,6 +168,7 @@ def test_with_a_policy_heartbeats_are_cbor_deltas_sent_qos1_only_when_due(
     reporter.step()
     first = wire.heartbeats()[0]
     assert first["volume"] == 70 and first["next_within_s"] == 150 and "delta" not in first
+    assert first["seq"] == 1  # full and delta heartbeats are numbered, signs of life are not
     assert wire.sent[0][2] == 1
     for _ in range(4):  # looks every 30 s: nothing new, no heartbeat before 150 s
         clock.advance(30)
@@ -183,8 +184,14 @@ def test_with_a_policy_heartbeats_are_cbor_deltas_sent_qos1_only_when_due(
     clock.advance(30)
     reporter.step()
     assert wire.heartbeats()[-1] == {
-        "node_id": "n1", "sent_at": wire.heartbeats()[-1]["sent_at"], "delta": True, "volume": 20
+        "node_id": "n1", "sent_at": wire.heartbeats()[-1]["sent_at"], "delta": True,
+        "volume": 20, "seq": 2,
     }  # fmt: skip
     reporter.on_connected()
     reporter.step()
     assert "delta" not in wire.heartbeats()[-1]  # a (re)connect gets a full snapshot
+    assert wire.heartbeats()[-1]["seq"] == 3
+    fields["volume"] = 30
+    reporter.request_full_heartbeat()  # the controller's snapshot is stale (a sync command)
+    reporter.step()
+    assert "delta" not in wire.heartbeats()[-1] and wire.heartbeats()[-1]["volume"] == 30
