@@ -34,3 +34,6 @@ def test_emergency_starts_on_every_agent() -> None:
     assert report["fleet_data_on_tmpfs"] is True
     # issued once every agent's first heartbeat was stored, after the settle (SETTLE_S)
     assert report["fleet_settle_s"] >= 1.0
+    # the notice's Opus existed before the emergency (no ffmpeg run in the measured window);
+    # the agents still start the MP3 they have cached
+    assert report["opus_rendition"] is not None
