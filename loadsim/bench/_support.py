@@ -146,15 +146,20 @@ def online_count(env: BenchEnv) -> int:
         return s.scalar(select(func.count()).where(Node.online.is_(True))) or 0
 
 
+def _check_running(env: BenchEnv, fleet: Fleet) -> None:
+    """A BenchError with the end of the fleet's log if its process has exited."""
+    if fleet.poll() is not None:
+        tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
+        raise BenchError(f"the simulated fleet exited:\n{tail}")
+
+
 def wait_for_fleet_online(env: BenchEnv, fleet: Fleet, n: int, timeout: float = 600) -> float:
     """Seconds until all ``n`` simulated agents are online; a BenchError if they never are."""
 
     began = time.monotonic()
     if not wait_for(lambda: online_count(env) >= n or fleet.poll() is not None, timeout, 0.5):
         raise BenchError(f"only {online_count(env)} of {n} agents came online")
-    if fleet.poll() is not None:
-        tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
-        raise BenchError(f"the simulated fleet exited:\n{tail}")
+    _check_running(env, fleet)
     return time.monotonic() - began
 
 
@@ -183,18 +188,16 @@ def wait_for_fleet_ready(
     heartbeat among them) run on the process's one shared step thread, which works through
     500 agents' start-up in order, seconds behind the connects on two cores. A command
     issued at "online" waits behind that backlog on the agents' side, and behind the
-    controller's ingest of hundreds of first heartbeats on its side (the publish came 0.8-1.4
-    s after ``issued_at`` instead of 0.1-0.25 s). Together that was most of the emergency
-    figure's narrow ~2 s. It is the harness starting up, not the product: a real agent
-    starts on its own Pi in milliseconds, and a command there never queues behind another
-    agent's start-up.
+    controller's ingest of hundreds of first heartbeats on its side (measured with 500
+    agents: the publish 0.8-1.4 s after ``issued_at`` instead of 0.1-0.25 s, and the p99
+    1.7-2.7 s higher; docs/benchmarks.md, 2026-12-02). It is the harness starting up, not
+    the product: a real agent starts on its own Pi in milliseconds, and a command there
+    never queues behind another agent's start-up.
     """
     began = time.monotonic()
     if not wait_for(lambda: heartbeated_count(env) >= n or fleet.poll() is not None, timeout):
         raise BenchError(f"only {heartbeated_count(env)} of {n} agents sent a heartbeat")
-    if fleet.poll() is not None:
-        tail = (env.root / "fleet.log").read_text(errors="replace")[-2000:]
-        raise BenchError(f"the simulated fleet exited:\n{tail}")
+    _check_running(env, fleet)
     time.sleep(settle_s)
     return time.monotonic() - began
 
