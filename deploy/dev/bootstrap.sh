@@ -90,6 +90,11 @@ if [ "$#" -eq 0 ]; then
   # tests (their controller only stores rows the other tests cover); fuzz and fault runs too;
   # and the two role/scope matrices (900 requests asking the queries that the commune-scope
   # tests also run on PostgreSQL: what the matrices check is the role rules, not the database).
+  # Also once only: the tests whose controller's database only holds what the tests above
+  # already cover on PostgreSQL, and whose subject is processes, the broker or the agent
+  # (the demo, a multilingual bulletin through a real agent, progressive emergency
+  # streaming, the relay interrupt, broker rights, enrolment over TLS, the nodes CLI, the
+  # panel's i18n guard, an upgrade while an agent plays, a restart's delivery).
   # This pass waits on servers more than it computes (~1.3 of 2 cores busy with 4 workers):
   # more workers shorten it.
   pg_workers=(-n "${LOA_TEST_PG_WORKERS:-6}" --dist loadfile --durations=30)
@@ -104,5 +109,16 @@ if [ "$#" -eq 0 ]; then
     --ignore=tests/integration/agent_dist/test_install_from_controller.py \
     --ignore=tests/integration/agent_dist/test_update_rollback.py \
     --ignore=tests/integration/tls \
-    --ignore=tests/integration/loadsim --ignore=tests/integration/bench
+    --ignore=tests/integration/loadsim --ignore=tests/integration/bench \
+    --ignore=tests/integration/e2e/test_demo.py \
+    --ignore=tests/integration/e2e/test_multilingual_bulletin.py \
+    --ignore=tests/integration/emergency/test_progressive_emergency.py \
+    --ignore=tests/integration/emergency/test_relay_interrupt.py \
+    --ignore=tests/integration/fleet/test_broker_acl.py \
+    --ignore=tests/integration/fleet/test_broker_rights_both_brokers.py \
+    --ignore=tests/integration/fleet/test_enrolment_security.py \
+    --ignore=tests/integration/fleet/test_nodes_cli.py \
+    --ignore=tests/integration/panel/test_i18n_guard.py \
+    --ignore=tests/integration/ops/test_upgrade_while_playing.py \
+    --ignore=tests/integration/schedules/test_restart_delivery.py
 fi
