@@ -91,3 +91,18 @@ RULES_LATE = [
         _decimal,
     ),
 ]
+
+
+RULES_SIGNS = [
+    Rule("per mille", re.compile(r"(\d)\s*‰"), lambda m: f"{m[1]} phần nghìn"),
+    Rule(
+        "dimensions",  # "5 m x 5 m", "3x4 m": "năm mét nhân năm mét"
+        re.compile(r"(\d(?:\s?[A-Za-z²³]{1,3})?)\s*[x×]\s*(?=\d)"),
+        lambda m: f"{m[1]} nhân ",
+    ),
+    Rule(
+        "plus sign",  # "+1,5 m so với báo động một" (a level above a mark)
+        re.compile(r"(?<![\w+])\+\s?(?=\d)"),
+        lambda m: "cộng ",
+    ),
+]

@@ -18,7 +18,9 @@ import audio.normalise.per_unit as per_unit
 import audio.normalise.quantities as quantities
 import audio.normalise.roman as roman
 import audio.normalise.slashes as slashes
+import audio.normalise.spans as spans
 import audio.normalise.web as web
+import audio.normalise.weekdays as weekdays
 from audio.normalise.numbers import read_digit_string, read_digits, read_month, read_number
 from audio.normalise.rule import Replace, Rule
 from audio.normalise.vocabulary import Vocabulary
@@ -65,6 +67,18 @@ def _document_number(vocab: Vocabulary) -> Replace:
             words += f" năm {read_number(int(m['year']))}"
         table = {**vocab.abbreviations, **vocab.document_codes}
         return f"{words}, {_words_for_codes(m['codes'], table)}"
+
+    return replace
+
+
+def _party_document_number(vocab: Vocabulary) -> Replace:
+    """``05-CT/TU`` -> "không năm, chỉ thị tỉnh ủy": a leading zero is said, as written."""
+
+    def replace(m: re.Match[str]) -> str:
+        num = m["num"]
+        words = read_digits(num) if num.startswith("0") else read_number(int(num))
+        table = {**vocab.abbreviations, **vocab.document_codes}
+        return f"{words}, {_words_for_codes(m['kind'] + '-' + m['codes'], table)}"
 
     return replace
 
@@ -133,6 +147,16 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
 
     rules = [*_lexicon_rules(vocab.lexicon), *web.build(vocab.web_words)]
     rules += [
+        *weekdays.RULES,
+        *spans.RULES,
+        Rule(
+            "party document number",  # "05-CT/TU", "35-KL/TW": number-kind/issuer
+            re.compile(
+                rf"(?<![\w/-])(?P<num>\d{{1,4}})-(?P<kind>{_CODE})/(?P<codes>{_CODE}(?:-{_CODE})*)"
+                r"(?![\w/])"
+            ),
+            _party_document_number(vocab),
+        ),
         Rule(
             "document number",
             re.compile(
@@ -144,6 +168,16 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             "phone number",
             re.compile(r"(?<![\w.,/+])0\d{2,3}(?:[ .]?\d{3,4}){2}(?![\w]|[.,]\d)"),
             phone,
+        ),
+        Rule(
+            "phone number, free grouping",  # "0238 3 812 345": groups as the writer made them
+            re.compile(r"(?<![\w.,/+])0\d{2,3}(?:[ .]\d{1,4}){2,4}(?![\w]|[.,]\d)"),
+            phone,
+        ),
+        Rule(
+            "fertiliser grade",  # "NPK 16-16-8": three numbers, not a code or a range
+            re.compile(r"\b(NPK|N-P-K)\s+(\d{1,2})-(\d{1,2})-(\d{1,2})(?![\w-])"),
+            lambda m: f"{m[1]} " + " ".join(read_number(int(m[i])) for i in (2, 3, 4)),
         ),
         *codes.RULES,
         Rule(
@@ -187,9 +221,16 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
         Rule("month", re.compile(r"\b([Tt]háng)\s+(\d{1,2})(?![\w/,.])"), _month),
         Rule("currency", re.compile(r"(\d)\s*(?:VNĐ|VND|vnđ|đ)(?!\w)"), lambda m: f"{m[1]} đồng"),
         *per_unit.build(vocab.units),
+        *quantities.RULES_SIGNS,
     ]
     if units:
-        rules.append(Rule("unit", re.compile(rf"(\d)\s*({units})(?![\w²³])"), unit))
+        rules.append(
+            Rule(
+                "unit",  # after a digit, or after a scale word: "12 triệu m3"
+                re.compile(rf"(\d|(?<!\w)(?:nghìn|ngàn|triệu|tỷ|tỉ)(?= ))\s*({units})(?![\w²³])"),
+                unit,
+            )
+        )
     if abbreviations:
         rules.append(
             Rule(
