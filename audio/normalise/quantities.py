@@ -81,7 +81,7 @@ def _word_slash(m: re.Match[str]) -> str:
 RULES_LATE = [
     Rule(
         "ordinal range",
-        re.compile(r"\b([Tt]hứ \w+)\s*[-–]\s*(thứ|Thứ)\b"),
+        re.compile(r"\b([Tt]hứ \w+)\s*[-–]\s*(thứ|Thứ|chủ nhật|Chủ nhật)\b"),
         lambda m: f"{m[1]} đến {m[2].lower()}",
     ),
     Rule("word/word", re.compile(r"(?<![\w/])([^\W\d_]{2,})/([^\W\d_]{2,})(?![\w/])"), _word_slash),

@@ -16,7 +16,7 @@ from audio.normalise.rule import Rule
 
 _DAYS = {"2": "thứ hai", "3": "thứ ba", "4": "thứ tư", "5": "thứ năm", "6": "thứ sáu",
          "7": "thứ bảy", "CN": "chủ nhật"}  # fmt: skip
-_WEEKDAY = r"(?<![\w/-])(?:T([2-7])|CN)(?![\w/])"
+_WEEKDAY = r"(?<![\w/])(?:T([2-7])|CN)(?![\w/])"
 _JOIN = r"\s*(?:,|và|hoặc|đến|tới|-|–)\s*"
 _AFTER = re.compile(rf"{_JOIN}{_WEEKDAY}")
 _BEFORE = re.compile(rf"{_WEEKDAY}{_JOIN}$")
