@@ -145,7 +145,13 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             return vocab.abbreviations.get(whole, whole)
         return " ".join(vocab.abbreviations[k.group(0)] for k in single.finditer(whole))
 
-    rules = [*_lexicon_rules(vocab.lexicon), *web.build(vocab.web_words)]
+    # An operator's toneless word ("namdan" -> "nam đàn") also names an address label, and
+    # addresses are read first so that the entry does not split "www.namdan.gov.vn".
+    web_words = {
+        **vocab.web_words,
+        **{k.lower(): v for k, v in vocab.lexicon.items() if re.fullmatch(r"[A-Za-z0-9]+", k)},
+    }
+    rules = [*web.build(web_words), *_lexicon_rules(vocab.lexicon)]
     rules += [
         *weekdays.RULES,
         *spans.RULES,

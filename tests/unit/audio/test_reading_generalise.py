@@ -8,6 +8,7 @@ import pytest
 
 from audio.normalise import TextNormaliser
 from audio.normalise.corpus import canonical
+from audio.normalise.vocabulary import load_default_vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +146,16 @@ def test_units_signs_and_posts(normaliser: TextNormaliser, written: str, reading
 def test_sentence_dot_after_an_email_is_a_pause_not_a_dot(normaliser: TextNormaliser) -> None:
     got = normaliser.normalise("Gửi về hộp thư hoso@gmail.com. Xin cảm ơn.")
     assert canonical(got).endswith("chấm com. xin cảm ơn."), got
+
+
+def test_operator_word_is_read_inside_a_web_address_too() -> None:
+    """An operator teaches "namdan" (a commune's site name): the address keeps its shape
+    ("chấm" between labels) and the label gets its tones; before, the entry split the
+    address and the engine spelled it."""
+    vocabulary = load_default_vocabulary().extended(lexicon={"namdan": "nam đàn"})
+    got = TextNormaliser(vocabulary).normalise("Tải mẫu đơn tại www.namdan.gov.vn.")
+    assert canonical(got) == canonical(
+        "Tải mẫu đơn tại vê kép vê kép vê kép chấm nam đàn chấm gờ o vê chấm vê nờ."
+    ), got
+    plain = TextNormaliser(vocabulary).normalise("Về thăm namdan quê em.")
+    assert canonical(plain) == canonical("Về thăm nam đàn quê em."), plain
