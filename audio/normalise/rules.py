@@ -93,6 +93,16 @@ def _phone(m: re.Match[str]) -> str:
     return ", ".join(read_digits(g) for g in groups)
 
 
+def _international_phone(m: re.Match[str]) -> str:
+    """``+84 912 345 678`` -> "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám": the
+    country code is dialled too, and the rest is a phone number without its leading 0."""
+    groups = [g for g in re.split(r"[ .]", m["rest"]) if g]
+    if len(groups) == 1:
+        digits = groups[0]
+        groups = [digits[:3], digits[3:6], digits[6:]]
+    return "cộng " + ", ".join(read_digits(g) for g in ["84", *groups])
+
+
 def _phone_shape_ok(m: re.Match[str]) -> bool:
     return len(re.sub(r"\D", "", m.group(0))) in (10, 11)
 
@@ -174,6 +184,13 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             "phone number",
             re.compile(r"(?<![\w.,/+])0\d{2,3}(?:[ .]?\d{3,4}){2}(?![\w]|[.,]\d)"),
             phone,
+        ),
+        Rule(
+            "international phone number",
+            re.compile(
+                r"(?<![\w+])\+84[ .]?(?P<rest>[1-9]\d{1,2}(?:[ .]?\d{3,4}){2})(?![\w]|[.,]\d)"
+            ),
+            _international_phone,
         ),
         Rule(
             "phone number, free grouping",  # "0238 3 812 345": groups as the writer made them

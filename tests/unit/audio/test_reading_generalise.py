@@ -159,3 +159,19 @@ def test_operator_word_is_read_inside_a_web_address_too() -> None:
     ), got
     plain = TextNormaliser(vocabulary).normalise("Về thăm namdan quê em.")
     assert canonical(plain) == canonical("Về thăm nam đàn quê em."), plain
+
+
+@pytest.mark.parametrize(
+    ("written", "reading"),
+    [
+        (
+            "Gọi +84 912 345 678 để hỏi.",
+            "Gọi cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám để hỏi.",
+        ),
+        ("Gọi +84912345678.", "Gọi cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám."),
+    ],
+)
+def test_international_phone_numbers_are_dialled(
+    normaliser: TextNormaliser, written: str, reading: str
+) -> None:
+    _check(normaliser, written, reading)
