@@ -28,7 +28,18 @@ def _range(m: re.Match[str]) -> str:
     before = words_before(m.string, m.start(), 1)
     if before == ["tháng"]:
         return f"{m['a']} đến tháng {m['b']}"
+    if before and before[0] in ("ngày", "mùng", "mồng") and m["a"].isdigit() and m["b"].isdigit():
+        day, month = int(m["a"]), int(m["b"])
+        if month < day <= 31 and 1 <= month <= 12:  # "ngày 20-11": a date, days never run down
+            return f"{m['a']} tháng {read_month(month)}"
     return f"{m['a']} đến {m['b']}"
+
+
+def _month_range_year(m: re.Match[str]) -> str:
+    first, second = int(m[2]), int(m[3])
+    if not (1 <= first <= 12 and 1 <= second <= 12):
+        return m.group(0)
+    return f"{m[1]} {read_month(first)} đến tháng {read_month(second)} năm {read_number(int(m[4]))}"
 
 
 def _ordinal(m: re.Match[str]) -> str:
@@ -59,6 +70,11 @@ RULES_EARLY = [
             r"\s+(\d{1,2}(?:\.\d{1,2})+)(?!\d|,\d)"
         ),
         _section,
+    ),
+    Rule(
+        "month range/year",  # "tháng 10-11/2025"
+        re.compile(r"\b([Tt]háng)\s+(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{4})\b"),
+        _month_range_year,
     ),
     Rule("month/year", re.compile(r"\b([Tt]háng)\s+(\d{1,2})/(\d{4})\b"), _month_year),
 ]

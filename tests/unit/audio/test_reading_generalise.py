@@ -175,3 +175,22 @@ def test_international_phone_numbers_are_dialled(
     normaliser: TextNormaliser, written: str, reading: str
 ) -> None:
     _check(normaliser, written, reading)
+
+
+@pytest.mark.parametrize(
+    ("written", "reading"),
+    [
+        ("Ngày 20-11 kỷ niệm Nhà giáo.", "Ngày hai mươi tháng mười một kỷ niệm Nhà giáo."),
+        ("Mùng 10-3 âm lịch giỗ Tổ.", "Mùng mười tháng ba âm lịch giỗ Tổ."),
+        # days that run upward are a range, not a date
+        ("Ngày 20-25 tháng này.", "Ngày hai mươi đến hai mươi lăm tháng này."),
+        (
+            "Tháng 3-4/2026 gieo cấy.",
+            "Tháng ba đến tháng tư năm hai nghìn không trăm hai mươi sáu gieo cấy.",
+        ),
+    ],
+)
+def test_hyphenated_day_month_and_month_range_with_year(
+    normaliser: TextNormaliser, written: str, reading: str
+) -> None:
+    _check(normaliser, written, reading)
