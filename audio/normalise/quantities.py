@@ -117,6 +117,16 @@ RULES_SIGNS = [
         lambda m: f"{m[1]} nhân ",
     ),
     Rule(
+        "equals",  # "(1 sào = 360 m2)": "một sào bằng ba trăm sáu mươi mét vuông"
+        re.compile(r"(?<=[\w)%²³])\s*=\s*(?=[\w(])"),
+        lambda m: " bằng ",
+    ),
+    Rule(
+        "combined vaccine",  # "6in1", "5 in 1": "sáu trong một"
+        re.compile(r"(?<![\w.,])(\d)\s?in\s?(\d)(?!\w)", re.IGNORECASE),
+        lambda m: f"{m[1]} trong {m[2]}",
+    ),
+    Rule(
         "plus sign",  # "+1,5 m so với báo động một" (a level above a mark)
         re.compile(r"(?<![\w+])\+\s?(?=\d)"),
         lambda m: "cộng ",

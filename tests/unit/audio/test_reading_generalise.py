@@ -194,3 +194,17 @@ def test_hyphenated_day_month_and_month_range_with_year(
     normaliser: TextNormaliser, written: str, reading: str
 ) -> None:
     _check(normaliser, written, reading)
+
+
+@pytest.mark.parametrize(
+    ("written", "reading"),
+    [
+        ("Quy đổi 1 tạ = 100 kg.", "Quy đổi một tạ bằng một trăm ki lô gam."),
+        ("Tiêm vắc xin 6in1 cho trẻ.", "Tiêm vắc xin sáu trong một cho trẻ."),
+        ("Vắc xin 5 in 1 miễn phí.", "Vắc xin năm trong một miễn phí."),
+    ],
+)
+def test_equals_and_combined_vaccines(
+    normaliser: TextNormaliser, written: str, reading: str
+) -> None:
+    _check(normaliser, written, reading)
