@@ -166,6 +166,11 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
         *weekdays.RULES,
         *spans.RULES,
         Rule(
+            "phone word",  # "Số ĐT: 0912..." is a telephone, not "đội tuyển" or a road
+            re.compile(r"(?<![\w.])ĐT(?=\s*:?\s*(?:\+84|0)\d)"),
+            lambda m: "điện thoại",
+        ),
+        Rule(
             "party document number",  # "05-CT/TU", "35-KL/TW": number-kind/issuer
             re.compile(
                 rf"(?<![\w/-])(?P<num>\d{{1,4}})-(?P<kind>{_CODE})/(?P<codes>{_CODE}(?:-{_CODE})*)"

@@ -20,6 +20,7 @@ _WEEKDAY = r"(?<![\w/])(?:T([2-7])|CN)(?![\w/])"
 _JOIN = r"\s*(?:,|và|hoặc|đến|tới|-|–)\s*"
 _AFTER = re.compile(rf"{_JOIN}{_WEEKDAY}")
 _BEFORE = re.compile(rf"{_WEEKDAY}{_JOIN}$")
+_DATE_AFTER = re.compile(r"\s*,?\s*(?:ngày\s+)?\d{1,2}/\d{1,2}(?!\d)")
 SCHEDULE_BEFORE = cues.phrases(
     "sáng, trưa, chiều, tối, đêm, vào, từ, đến, tới, các, mỗi, hằng, hàng, ngày, lịch, "
     "trực, họp, hôm"
@@ -31,7 +32,8 @@ def _is_weekday(text: str, start: int, end: int) -> bool:
         return True
     after = _AFTER.match(text, end, min(len(text), end + 12))
     before = _BEFORE.search(text[max(0, start - 12) : start])
-    return bool(after or before)
+    dated = _DATE_AFTER.match(text, end, min(len(text), end + 16))  # "(T2, 9/3)"
+    return bool(after or before or dated)
 
 
 def _weekday(m: re.Match[str]) -> str:

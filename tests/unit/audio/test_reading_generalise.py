@@ -208,3 +208,25 @@ def test_equals_and_combined_vaccines(
     normaliser: TextNormaliser, written: str, reading: str
 ) -> None:
     _check(normaliser, written, reading)
+
+
+@pytest.mark.parametrize(
+    ("written", "reading"),
+    [
+        ("Sáng nay (T2, 9/3) họp.", "Sáng nay (thứ hai, ngày chín tháng ba) họp."),
+        (
+            "Số ĐT: 0912.345.678.",
+            "Số điện thoại: không chín một hai, ba bốn năm, sáu bảy tám.",
+        ),
+        # the same letters before a road number stay a road
+        ("Tuyến ĐT.534 đang sửa.", "Tuyến đường tỉnh năm trăm ba mươi bốn đang sửa."),
+        (
+            "Thực hiện Hướng dẫn 12-HD/BTGTW.",
+            "Thực hiện Hướng dẫn mười hai, hướng dẫn ban tuyên giáo trung ương.",
+        ),
+    ],
+)
+def test_weekday_before_a_date_phone_word_and_party_boards(
+    normaliser: TextNormaliser, written: str, reading: str
+) -> None:
+    _check(normaliser, written, reading)
