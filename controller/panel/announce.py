@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
 from controller.db.models import Announcement
-from controller.services.announcements import Targets, resolve_targets
+from controller.services.announcements import Targets, announcement_targets, resolve_targets
 from controller.services.announcing import (
     AnnouncementInputError,
     AnnouncementRequest,
@@ -133,12 +133,7 @@ def conflicts(
     for ann in session.scalars(query):
         if ann.start + timedelta(seconds=ann.duration_s * max(ann.repeat, 1)) <= start:
             continue
-        hits = nodes_reached(
-            session,
-            tree,
-            [t.zone_id for t in ann.targets if t.zone_id],
-            [t.node_id for t in ann.targets if t.node_id],
-        )
+        hits = nodes_reached(session, tree, *announcement_targets(ann))
         if hits & reached:
             found.append(ann)
     return found

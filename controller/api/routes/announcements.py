@@ -22,14 +22,13 @@ from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import AnnouncementIn, AnnouncementOut
 from controller.api.scoping import (
     ScopeDep,
-    announcement_targets,
     checked_targets,
     require_editable,
     visible_announcements,
 )
 from controller.db.models import Announcement
 from controller.services import announcing, multilingual, visual
-from controller.services.announcements import Targets
+from controller.services.announcements import Targets, announcement_targets
 from controller.services.announcing import (
     AnnouncementInputError,
     AnnouncementRequest,
