@@ -55,6 +55,9 @@ _422 = status.HTTP_422_UNPROCESSABLE_CONTENT
 class AnnouncementBody(AnnouncementIn):
     """``AnnouncementIn`` plus the calendar fields (all optional: old clients keep working)."""
 
+    text: Annotated[str, Field(max_length=20_000)] = ""
+    """Spoken, or with ``media_sha256`` only shown; one of the two is needed."""
+
     rule: dict[str, Any] | None = None
     repeat: Annotated[int, Field(ge=1, le=20)] = 1
     volume: Annotated[int, Field(ge=0, le=100)] | None = None
