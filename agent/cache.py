@@ -267,6 +267,7 @@ class CacheWorker:
         self._needs: dict[str, list[Need]] = {}
         self._retries: dict[str, _Retry] = {}
         self._stop = threading.Event()
+        self._link_up = threading.Event()
         self._lock = threading.Lock()
         self._runner = Runner("cache", self.run_once)
 
@@ -305,8 +306,9 @@ class CacheWorker:
         return [m for m in wanted if not self.cache.has(m)]
 
     def link_up(self) -> None:
-        """The controller is reachable again: bring needed retries forward, then run."""
-        self._bring_forward()
+        """The controller is reachable again (any thread): the worker brings needed retries
+        forward on its next step, which runs now."""
+        self._link_up.set()
         self._runner.poke()
 
     def _window(self, media: Cacheable) -> float | None:
@@ -339,6 +341,9 @@ class CacheWorker:
         with self._lock:
             names = {m.filename for m in missing}
             self._retries = {n: r for n, r in self._retries.items() if n in names}
+        if self._link_up.is_set():
+            self._link_up.clear()
+            self._bring_forward()
         for media in missing:
             if self._stop.is_set():
                 break

@@ -15,6 +15,7 @@ from unit.agent.test_cache import BODY, Server, ref
 
 from agent.backoff import Backoff
 from agent.cache import CacheWorker, MediaCache
+from agent.config import AgentSettings
 from agent.fetch_deadline import (
     CONNECT_LEAD_S,
     RECONNECT_SPREAD_S,
@@ -24,8 +25,10 @@ from agent.fetch_deadline import (
     seconds_to_need,
 )
 from agent.prefetch import needs_of
+from agent.runtime import AgentRuntime
 from protocol.clock import FakeClock
-from protocol.models import ItemKind, MediaRef, PlaylistItem
+from protocol.models import ItemKind, MediaRef, Playlist, PlaylistItem
+from protocol.signing import Signer
 
 T0 = datetime(2026, 3, 1, 7, tzinfo=UTC)
 DOWN = 10**9  # Server.fail: every request answered 503, as while the controller is away
@@ -137,14 +140,17 @@ def test_reconnect_fetches_a_needed_file_within_the_spread(tmp_path: Path) -> No
 def test_a_download_brings_the_other_needed_retries_forward(tmp_path: Path) -> None:
     fleet = Fleet(tmp_path, [BODY, BODY[:-1]], seed=None)
     first, second = fleet.refs
-    fleet.want({m.filename: [need_in(fleet.clock, 25 * 60)] for m in fleet.refs})
+    needs = {m.filename: [need_in(fleet.clock, 25 * 60)] for m in fleet.refs}
     fleet.server.fail = DOWN
-    fleet.run_for(20 * 60)
+    fleet.worker.want([first], needs)
+    fleet.run_for(150)  # the second file is wanted later: its backoff is out of step
+    fleet.worker.want([first, second], needs)
+    fleet.run_for(20 * 60 - 150)
     fleet.server.fail = 0
     fleet.run_for(300)  # no reconnect signal: the first backoff that ends fetches a file
+    assert set(fleet.fetched_at) == {first.filename, second.filename}
     first_fetch = min(fleet.fetched_at.values())
     assert max(fleet.fetched_at.values()) <= first_fetch + RECONNECT_SPREAD_S
-    assert set(fleet.fetched_at) == {first.filename, second.filename}
 
 
 def test_a_file_needed_in_6_hours_keeps_the_long_backoff(tmp_path: Path) -> None:
@@ -213,3 +219,33 @@ def test_needs_of_lists_every_time_each_file_is_needed() -> None:
         T0 + timedelta(minutes=90),
     ]
     assert needs[media.filename][0].end == T0 + timedelta(minutes=90, seconds=30)
+
+
+def test_the_runtime_tells_its_worker_when_files_are_needed_and_when_the_link_is_up(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(T0)
+    settings = AgentSettings(
+        node_id="n1",
+        data_dir=tmp_path,
+        controller_url="http://ctl:8080/",
+        trusted_keys=[Signer.generate().public_key_b64],
+        player="null",
+    )
+    agent = AgentRuntime(settings, clock)
+    media = ref(BODY)
+    start = T0 + timedelta(seconds=90)
+    item = PlaylistItem(id="i", kind=ItemKind.AUDIO, start=start, duration_s=30, media=media)
+    playlist = Playlist(
+        node_id="n1",
+        version=1,
+        generated_at=T0,
+        window_start=T0,
+        window_end=T0 + timedelta(days=1),
+        items=[item],
+    )
+    agent._accept_playlist(playlist)
+    assert agent.cache_worker._window(media) == 90 - lead_s(media.size)
+    assert not agent.cache_worker._link_up.is_set()
+    agent._on_connected()  # MQTT (re)connected
+    assert agent.cache_worker._link_up.is_set()
