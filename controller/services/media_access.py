@@ -24,7 +24,7 @@ heard only by whoever made it (``media_uses`` kind ``owner``) and by all-commune
 The public hears only what the replay page lists, at ``/public/{commune}/media/…``.
 
 Cost per fetch: one indexed UNION over the uses of the file(s), then one query per kind of
-use found (usually one), and for a node its zones (a few primary-key reads).
+use found (usually one), and for a node its zones (one recursive query).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, literal, select, union_all
+from sqlalchemy import String, cast, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from controller.auth.scope import Scope
@@ -50,6 +50,7 @@ from controller.db.models import (
     Emergency,
     MediaUse,
     Node,
+    NodeZone,
     ScheduleEntryRow,
     Zone,
 )
@@ -165,15 +166,15 @@ def uses(session: Session, hashes: Iterable[str]) -> Uses:
 
 def node_zones(session: Session, node: Node) -> set[str]:
     """The node's home and extra zones with every zone above them (the playlist builder's
-    reach), walking up by primary key: a tree is a handful of levels deep."""
-    zones: set[str] = set()
-    for start in (node.zone_id, *(m.zone_id for m in node.extra_zones)):
-        current: str | None = start
-        while current is not None and current not in zones:
-            zones.add(current)
-            zone = session.get(Zone, current)
-            current = zone.parent_id if zone is not None else None
-    return zones
+    reach, as :func:`controller.services.zones.node_zone_ids`), in one recursive query."""
+    extra = select(NodeZone.zone_id).where(NodeZone.node_id == node.id)
+    up = (
+        select(Zone.id, Zone.parent_id)
+        .where(or_(Zone.id == node.zone_id, Zone.id.in_(extra)))
+        .cte("up", recursive=True)
+    )
+    up = up.union(select(Zone.id, Zone.parent_id).join(up, Zone.id == up.c.parent_id))
+    return set(session.scalars(select(up.c.id)))
 
 
 def node_may_fetch(session: Session, node: Node, hashes: Iterable[str]) -> bool:

@@ -146,13 +146,21 @@ def test_token_alone_enrols_over_https_with_the_pinned_ca(
     assert settings.node_id == "loa-1"
     assert settings.trusted_keys == [served.ctl.signer.public_key_b64]
     assert settings.ca_file is not None and settings.ca_file.read_text() == pki[0].read_text()
-    # the agent's media downloads use the same CA (MQTT/TLS too: tests/integration/tls/)
-    stored = served.ctl.media_store.put_bytes(b"ID3 not really audio", "mp3")
-    ref = MediaRef(sha256=stored.sha256, ext="mp3", size=stored.size, duration_s=1)
+    # the agent's media downloads use the same CA (MQTT/TLS too: tests/integration/tls/),
+    # with its own account: a notice to its zone is a file it may fetch
+    with httpx.Client(base_url=served.url, verify=verify_for(pki), timeout=60) as api:
+        r = api.post("/api/v1/announcements", json={"text": "Loa một.", "targets": ["xa"]})
+        assert r.status_code == 201, r.text
+    name = r.json()["media_url"].rsplit("/", 1)[1]
+    stored = served.ctl.media_store.resolve(name)
+    assert stored is not None
+    ref = MediaRef(
+        sha256=stored.stem, ext=stored.suffix[1:], size=stored.stat().st_size, duration_s=1
+    )
     runtime = AgentRuntime(settings.model_copy(update={"data_dir": tmp_path / "agent",
                                                        "player": "null"}))  # fmt: skip
     try:
-        assert runtime.cache.fetch(ref).read_bytes() == b"ID3 not really audio"
+        assert runtime.cache.fetch(ref).read_bytes() == stored.read_bytes()
     finally:
         close_runtime(runtime)
     system_store_only = MediaCache(tmp_path / "plain-cache", served.url, 1 << 20)
