@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
@@ -66,6 +67,16 @@ def audio_response(ctl: Controller, media: RenderedMedia) -> Response:
     )
 
 
+def preview_response(
+    ctl: Controller, session: Session, media: RenderedMedia, username: str
+) -> Response:
+    """A preview as the answer; its maker (only) may fetch it again at ``/media/`` until
+    something uses it."""
+    record_owner(session, media.sha256, username)
+    session.commit()
+    return audio_response(ctl, media)
+
+
 def _http_error(exc: Exception) -> HTTPException:
     if isinstance(exc, AudioRejected):
         code = (
@@ -103,9 +114,7 @@ async def preview(
         )
     except (AudioRejected, SynthesisFailed, AudioToolError) as exc:
         raise _http_error(exc) from None
-    record_owner(session, media.sha256, who.username)
-    session.commit()
-    return audio_response(ctl, media)
+    return preview_response(ctl, session, media, who.username)
 
 
 @router.post("/tts/normalise")

@@ -177,17 +177,22 @@ def test_a_play_now_command_is_fetched_by_the_node_it_was_sent_to(
     assert _codes(communes, name, nodes["a"], "viewer") == [404, 404]
 
 
-def test_a_fresh_preview_or_upload_is_heard_by_its_maker_and_admins_only(
+def test_a_fresh_preview_sample_or_upload_is_heard_by_its_maker_and_admins_only(
     communes: Communes, nodes: dict[str, dict[str, str]]
 ) -> None:
     body = {"text": "Bản nghe thử dong-an riêng của người soạn."}
     r = communes.call("operator", "POST", "/api/v1/tts/preview", json=body)
     assert r.status_code == 200, r.text
     preview = r.headers["x-loa-media"]
+    sample = {"written": "Nà Pồng", "spoken": "Na Pông", "zone_id": "xa-dong-tien",
+              "sample": "Bà con bản Nà Pồng dong-an nghe thử."}  # fmt: skip
+    r = communes.call("operator", "POST", "/api/v1/pronunciations/preview", json=sample)
+    assert r.status_code == 200, r.text
+    pronounced = r.headers["x-loa-media"]
     upload = _recording(communes, "operator", 659)
     uploaded = f"{upload['sha256']}.{upload['ext']}"
     image = f"{_slide(communes, 'operator', (1, 2, 250))}.png"
-    for name in (preview, uploaded, image):
+    for name in (preview, pronounced, uploaded, image):
         assert _codes(communes, name, "operator", "admin") == [200, 200], name
         # nothing uses it yet: not another commune, not a colleague, not a node
         assert _codes(communes, name, "other", "viewer", "approver") == [404] * 3, name
