@@ -190,7 +190,7 @@ async def upload(page: OperatorPage, file: Annotated[UploadFile, File()]) -> JSO
     name = file.filename or "recording"
 
     def work() -> RenderedMedia:
-        return import_recording(page.ctl, file.file, name)
+        return import_recording(page.ctl, file.file, name, page.principal.username)
 
     try:
         media = await run_in_threadpool(work)
