@@ -1,6 +1,6 @@
 """who may fetch a media file: every use found by index, and who made a fresh one
 
-Revision ID: 0018_media_use_index
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-02 01:00:00
 
@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_media_use_index"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
