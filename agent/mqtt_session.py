@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -123,6 +124,7 @@ class MqttSession:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_socket_open = self._on_socket_open
         return client
 
     # -- paho callbacks (network thread) -------------------------------------------------
@@ -148,6 +150,24 @@ class MqttSession:
         self.connected.clear()
         if not self.stopping.is_set():
             log.warning("disconnected from broker: %s", rc)
+
+    def _on_socket_open(self, _c: mqtt.Client, _u: object, sock: object) -> None:
+        """Set ``TCP_USER_TIMEOUT`` on the new connection (before CONNECT goes out).
+
+        Idle, the node sends QoS 0 signs of life that nothing answers above TCP; on a link
+        that died silently they stay unacknowledged, and without this option the kernel
+        retransmits for ~15 minutes before giving up. With it, the connection fails after
+        ``user_timeout_s`` and the driver reconnects - no extra byte on a healthy link.
+        Linux only; elsewhere (or on a wrapped socket) paho's keep-alive remains."""
+        timeout_ms = int(self.settings.user_timeout_s * 1000)
+        option = getattr(socket, "TCP_USER_TIMEOUT", None)
+        setsockopt = getattr(sock, "setsockopt", None)
+        if not timeout_ms or option is None or setsockopt is None:
+            return
+        try:
+            setsockopt(socket.IPPROTO_TCP, option, timeout_ms)
+        except OSError as exc:  # not a TCP socket (unix transport): nothing to time out
+            log.debug("TCP_USER_TIMEOUT not set: %s", exc)
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         handler = self.handlers.get(message.topic)
