@@ -73,6 +73,9 @@ class OwnThread:
                     session.stopping.wait(session.retry_delay(f"connect failed: {exc}"))
                     continue
             rc = session.client.loop(timeout=0.5)
+            if rc == mqtt.MQTT_ERR_SUCCESS and session.unanswered(time.monotonic()):
+                session.drop_link("a QoS 1 message was not acknowledged")
+                continue  # the next loop reads the closed link and reconnects
             if rc != mqtt.MQTT_ERR_SUCCESS and not session.stopping.is_set():
                 linked = False
                 session.connected.clear()
@@ -105,6 +108,10 @@ class MqttSession:
         self._alias_max = 0  # what the broker allows on this connection (CONNACK)
         self._aliased: dict[str, int] = {}  # topic -> alias, named on this connection
         self._alias_lock = threading.Lock()
+        # QoS 1 messages sent and not yet acknowledged, with when they went (oldest first):
+        # a PUBACK missing for user_timeout_s means the way back is dead (see unanswered)
+        self._awaiting: list[tuple[float, mqtt.MQTTMessageInfo]] = []
+        self._awaiting_lock = threading.Lock()
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -137,6 +144,12 @@ class MqttSession:
         self.backoff.reset()
         self.connects += 1
         self._reset_aliases(_p)
+        now = time.monotonic()
+        queued = getattr(client, "_out_messages", {})  # what paho will send again now
+        with self._awaiting_lock:  # their clocks start again; forget what paho dropped
+            self._awaiting = [
+                (now, i) for _t, i in self._awaiting if not i.is_published() and i.mid in queued
+            ]
         client.publish(topics.node_status(self.node_id), b"online", qos=1, retain=True)
         client.subscribe([(topic, 1) for topic in self.handlers])
         self.connected.set()
@@ -205,8 +218,31 @@ class MqttSession:
         info = self.client.publish(wire_topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return False
+        if qos:
+            with self._awaiting_lock:
+                self._awaiting.append((time.monotonic(), info))
         self._note_sent()
         return True
+
+    def unanswered(self, now: float) -> bool:
+        """True when a QoS 1 message has waited longer than ``user_timeout_s`` for its
+        PUBACK. The kernel's TCP_USER_TIMEOUT only sees the next hop's TCP ACKs; this sees
+        the broker itself (a relay or proxy that still ACKs, a broker that stopped
+        answering). Idle, that is the QoS 1 sign of life every ``heartbeat_confirm_every``."""
+        limit = self.settings.user_timeout_s
+        with self._awaiting_lock:
+            while self._awaiting and self._awaiting[0][1].is_published():
+                self._awaiting.pop(0)
+            return bool(limit) and bool(self._awaiting) and now - self._awaiting[0][0] > limit
+
+    def drop_link(self, why: str) -> None:
+        """End a connection that is dead but not closed: the driver reads the closed socket,
+        reports the link lost and reconnects (no DISCONNECT: the Last Will stays armed)."""
+        log.warning("dropping the MQTT link: %s", why)
+        shutdown = getattr(self.client.socket(), "shutdown", None)
+        if shutdown is not None:
+            with contextlib.suppress(OSError):
+                shutdown(socket.SHUT_RDWR)
 
     def _alias(self, topic: str) -> tuple[str, Properties | None]:
         """The topic to put on the wire and the properties naming its alias (see __init__)."""
