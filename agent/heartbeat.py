@@ -6,8 +6,8 @@ On a prepaid mobile SIM a full JSON heartbeat every 30 s was most of a node's id
 - looks every ``check_s`` seconds (local work, no bytes) and sends *at once* when something
   the operators care about changed (volume, amplifier, current item, playlist, cache, clock
   sync, address, version, outbox); a measured value that moved by more than its threshold
-  (load, temperature, memory, disk, clock offset) goes with the next due heartbeat, and
-  noise below the threshold is not sent at all;
+  (load, temperature, memory, disk, clock offset) goes with the next QoS 1 heartbeat (at
+  most ``confirm_every`` intervals later), and noise below the threshold is not sent at all;
 - sends only the fields that changed (a *delta*, ``delta: true``), and a full snapshot
   after every (re)connect, every ``full_every_s`` and when the controller asks;
 - when nothing changed for ``max_interval_s`` since the last heartbeat, sends a sign of
@@ -113,6 +113,11 @@ class HeartbeatPlanner:
         # counted, not timed: the keep-alive is derived from confirm_every x the spacing of
         # signs of life (protocol.liveness.keepalive_for)
         confirm = self._unconfirmed + 1 >= max(1, p.confirm_every)
+        if not full and not urgent and not confirm:
+            # measured values ride on the next QoS 1 heartbeat (at most confirm_every gaps,
+            # 10 min): a delta of them instead of a 1-byte QoS 0 sign of life would cost ~120
+            # wire bytes more each time, and on a busy node they move every few minutes
+            news = {}
         self.qos = 1 if full or news or confirm else 0
         self._unconfirmed = 0 if self.qos else self._unconfirmed + 1
         if full:
