@@ -14,14 +14,23 @@ import contextlib
 import hashlib
 import logging
 import os
+import random
 import ssl
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from agent.backoff import Backoff
+from agent.fetch_deadline import (
+    RECONNECT_HORIZON_S,
+    RECONNECT_SPREAD_S,
+    Need,
+    lead_s,
+    retry_window,
+    seconds_to_need,
+)
 from agent.stepping import Runner, Stepper
 from protocol.clock import Clock
 
@@ -229,7 +238,13 @@ class _Retry:
 
 
 class CacheWorker:
-    """Background downloader: fetches what the playlist needs, soonest first, retrying."""
+    """Background downloader: fetches what the playlist needs, soonest first, retrying.
+
+    A failed download waits per its own backoff, but never past the moment it must start to
+    be ready for the earliest item that needs it (``agent.fetch_deadline``). When the
+    controller is reachable again (``link_up``: the MQTT session reconnected, or another
+    file just downloaded) pending retries of files needed soon start over, spread with jitter.
+    """
 
     def __init__(
         self,
@@ -238,30 +253,40 @@ class CacheWorker:
         retry_min_s: float,
         retry_max_s: float,
         on_fetched: Callable[[], None] | None = None,
+        rand: Callable[[float, float], float] = random.uniform,
     ):
-        """``on_fetched`` runs after each verified download (the playout may be waiting)."""
+        """``on_fetched`` runs after each verified download (the playout may be waiting);
+        ``rand`` draws the jitter (seeded in tests)."""
         self.cache = cache
         self.clock = clock
         self.on_fetched = on_fetched
         self._retry_min_s = retry_min_s
         self._retry_max_s = retry_max_s
+        self._rand = rand
         self._wanted: list[Cacheable] = []
+        self._needs: dict[str, list[Need]] = {}
         self._retries: dict[str, _Retry] = {}
         self._stop = threading.Event()
+        self._link_up = threading.Event()
         self._lock = threading.Lock()
         self._runner = Runner("cache", self.run_once)
 
-    def want(self, media: Iterable[Cacheable]) -> None:
-        """Replace the wanted list (in play order) and wake the worker."""
+    def want(
+        self, media: Iterable[Cacheable], needs: Mapping[str, Iterable[Need]] | None = None
+    ) -> None:
+        """Replace the wanted list (in play order) and wake the worker; ``needs`` says when
+        each file is needed (a file without one is retried on the plain backoff)."""
         unique: dict[str, Cacheable] = {}
         for m in media:
             unique.setdefault(m.filename, m)
         with self._lock:
             self._wanted = list(unique.values())
+            self._needs = {name: list(n) for name, n in (needs or {}).items()}
         self._runner.poke()
 
-    def want_also(self, media: Iterable[Cacheable]) -> None:
-        """Add to the wanted list (a command's files) until the next ``want``."""
+    def want_also(self, media: Iterable[Cacheable], need: Need | None = None) -> None:
+        """Add to the wanted list (a command's files, needed at ``need``) until the next
+        ``want``."""
         extra = list(media)
         if not extra:
             return
@@ -271,6 +296,8 @@ class CacheWorker:
                 if m.filename not in known:
                     known.add(m.filename)
                     self._wanted.append(m)
+                if need is not None:
+                    self._needs.setdefault(m.filename, []).append(need)
         self._runner.poke()
 
     def missing(self) -> list[Cacheable]:
@@ -278,33 +305,91 @@ class CacheWorker:
             wanted = list(self._wanted)
         return [m for m in wanted if not self.cache.has(m)]
 
+    def link_up(self) -> None:
+        """The controller is reachable again (any thread): the worker brings needed retries
+        forward on its next step, which runs now."""
+        self._link_up.set()
+        self._runner.poke()
+
+    def _window(self, media: Cacheable) -> float | None:
+        """How long a retry of ``media`` may wait (None: no item needs it at a known time)."""
+        with self._lock:
+            needs = list(self._needs.get(media.filename, ()))
+        return retry_window(needs, media.size, self.clock.now())
+
+    def _bring_forward(self) -> None:
+        """Start the backoff over for files needed within the horizon, each retried at a
+        random moment within ``RECONNECT_SPREAD_S`` (or its sooner deadline): soon, but not
+        the whole fleet in the same second."""
+        now = self.clock.monotonic()
+        wanted = {m.filename: m for m in self.missing()}
+        with self._lock:
+            pending = [(n, r) for n, r in self._retries.items() if n in wanted]
+            needs = {n: list(self._needs.get(n, ())) for n, _r in pending}
+        for name, retry in pending:
+            until = seconds_to_need(needs[name], self.clock.now())
+            if until is None or until > RECONNECT_HORIZON_S:
+                continue  # not needed soon: the long backoff spares the controller
+            window = max(0.0, until - lead_s(wanted[name].size))
+            retry.backoff.reset()
+            spread = max(min(window, RECONNECT_SPREAD_S), retry.backoff.floor)
+            retry.not_before = min(retry.not_before, now + self._rand(0.0, spread))
+
     def run_once(self) -> float:
         """Try every due download once; return seconds until the next retry is due."""
-        next_due = 3600.0
-        for media in self.missing():
+        missing = self.missing()
+        with self._lock:
+            names = {m.filename for m in missing}
+            self._retries = {n: r for n, r in self._retries.items() if n in names}
+        if self._link_up.is_set():
+            self._link_up.clear()
+            self._bring_forward()
+        for media in missing:
             if self._stop.is_set():
                 break
-            retry = self._retries.setdefault(
-                media.filename, _Retry(Backoff(self._retry_min_s, self._retry_max_s))
-            )
             now = self.clock.monotonic()
-            if now < retry.not_before:
-                next_due = min(next_due, retry.not_before - now)
+            retry = self._retries.get(media.filename)
+            if retry is not None and now < retry.not_before:
+                self._replan(retry, media, now)
                 continue
             try:
                 self.cache.fetch(media)
-                self._retries.pop(media.filename, None)
+            except (MediaError, OSError) as exc:
+                self._failed(media, now, exc)
+            else:
+                with self._lock:
+                    self._retries.pop(media.filename, None)
+                self._bring_forward()  # the controller answers: others may work now too
                 if self.on_fetched is not None:
                     self.on_fetched()
-            except (MediaError, OSError) as exc:
-                delay = retry.backoff.next_delay()
-                retry.not_before = now + delay
-                next_due = min(next_due, delay)
-                log.warning("media fetch failed, retry in %.1fs: %s", delay, exc)
         with self._lock:
             protected = [m.filename for m in self._wanted]
         self.cache.evict(protected)
-        return next_due
+        return self._next_due(names)
+
+    def _failed(self, media: Cacheable, now: float, exc: Exception) -> None:
+        with self._lock:
+            retry = self._retries.setdefault(
+                media.filename,
+                _Retry(Backoff(self._retry_min_s, self._retry_max_s, self._rand)),
+            )
+        window = self._window(media)
+        delay = retry.backoff.next_delay(window)
+        retry.not_before = now + delay
+        needed = "" if window is None else f" (must start within {window:.0f}s)"
+        log.warning("media fetch failed, retry in %.1fs%s: %s", delay, needed, exc)
+
+    def _replan(self, retry: _Retry, media: Cacheable, now: float) -> None:
+        """A pending retry planned later than a (new, sooner) need allows is drawn again."""
+        window = self._window(media)
+        if window is not None and retry.not_before - now > max(window, retry.backoff.floor):
+            retry.not_before = now + retry.backoff.draw(window)
+
+    def _next_due(self, names: set[str]) -> float:
+        now = self.clock.monotonic()
+        with self._lock:
+            due = [r.not_before - now for n, r in self._retries.items() if n in names]
+        return max(0.0, min(due, default=3600.0))
 
     def start(self, stepper: Stepper | None = None) -> None:
         """Fetch in the background (own thread unless a shared ``stepper``)."""

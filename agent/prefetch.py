@@ -9,8 +9,10 @@ the screen.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from agent.cache import Cacheable
+from agent.fetch_deadline import Need
 from protocol.models import PlaylistItem
 
 
@@ -30,3 +32,19 @@ def wanted_files(items: Iterable[PlaylistItem]) -> list[Cacheable]:
         wanted.extend(m for m in (item.media, item.fallback) if m is not None)
         wanted.extend(slide_images(item))
     return wanted
+
+
+def item_need(item: PlaylistItem) -> Need:
+    """When ``item``'s files are needed: from its start until its end."""
+    return Need(item.start, item.start + timedelta(seconds=item.duration_s))
+
+
+def needs_of(items: Iterable[PlaylistItem]) -> dict[str, list[Need]]:
+    """For each file ``wanted_files`` lists, every time it is needed: a failing download is
+    retried before the earliest of them (agent.fetch_deadline)."""
+    needs: dict[str, list[Need]] = {}
+    for item in items:
+        files = [m for m in (item.media, item.fallback) if m is not None]
+        for f in [*files, *slide_images(item)]:
+            needs.setdefault(f.filename, []).append(item_need(item))
+    return needs

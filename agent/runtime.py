@@ -14,7 +14,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from agent.backends import make_amplifier, make_player, make_volume
@@ -24,6 +24,7 @@ from agent.board import BoardFeeder
 from agent.cache import CacheWorker, MediaCache, MediaError
 from agent.clock_health import SYNC, clock_offset_ms
 from agent.config import AgentSettings
+from agent.fetch_deadline import Need
 from agent.heartbeat import HeartbeatPolicy
 from agent.horn import HornConfig, HornGuard, VolumeMemory
 from agent.inbox import Inbox
@@ -31,7 +32,7 @@ from agent.mqtt_session import MqttSession, OwnThread, SessionDriver
 from agent.outbox import Outbox
 from agent.played_log import PlayedLog
 from agent.playout import Ack, CommandRefused, Playout, PlayoutConfig, Source
-from agent.prefetch import slide_images, wanted_files
+from agent.prefetch import needs_of, slide_images, wanted_files
 from agent.progressive import ProgressiveCommands
 from agent.report import Reporter, collect_health
 from agent.stepping import Stepper, ThreadStepper
@@ -315,7 +316,7 @@ class AgentRuntime:
         playlist = playlist.model_copy(
             update={"items": [self._in_our_format(i) for i in playlist.items]}
         )
-        self.cache_worker.want(wanted_files(playlist.items))
+        self.cache_worker.want(wanted_files(playlist.items), needs_of(playlist.items))
         self.playout.set_playlist(playlist)
 
     def _on_playlist(self, raw: bytes, _arrived: datetime) -> None:
@@ -338,7 +339,9 @@ class AgentRuntime:
         if command.item is not None:
             item = self._in_our_format(command.item)
             command = command.model_copy(update={"item": item})
-            self.cache_worker.want_also(slide_images(item))  # an emergency's slides
+            now = self.clock.now()  # an emergency's slides, needed as it plays
+            need = Need(now, now + timedelta(seconds=item.duration_s))
+            self.cache_worker.want_also(slide_images(item), need)
         media = command.item.media if command.item else None
         if media is not None and not self.cache.has(media):
             if self.settings.progressive_media and self.progressive.applies(command, media):
@@ -361,6 +364,7 @@ class AgentRuntime:
 
     def _on_connected(self) -> None:
         self.reporter.on_connected()
+        self.cache_worker.link_up()  # the controller may be back: needed files soon
 
     def _sync_command(self, _command: Command, _now: datetime, _ack: Ack) -> None:
         current = self.sync.current

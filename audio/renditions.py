@@ -7,6 +7,8 @@ names the Opus file beside it and a newer agent fetches only that one.
 
 The rendition is made once per source file from the stored MP3 and remembered in a small
 index file beside the media (``renditions/<sha>.opus.json``), so a republish costs nothing.
+A reverse entry (``renditions/sources/<opus sha>``) names the source of each rendition: who
+may fetch the Opus file is decided by the uses of its MP3 (controller/services/media_access).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class OpusRenditions:
         OPUS.encoder_args(kbps)  # a bad bitrate fails at start-up
         self._index = store.root / "renditions"
         self._lock = threading.Lock()
+        self._sources = self._index / "sources"
+        self._backfilled = False
 
     def _index_file(self, sha256: str) -> Path:
         return self._index / f"{sha256}.opus{self.kbps}.json"
@@ -69,10 +73,45 @@ class OpusRenditions:
             stored = self.store.put_bytes(data, OPUS.ext)
             made = Rendition(stored.sha256, stored.ext, stored.size)
             self._index.mkdir(parents=True, exist_ok=True)
+            self._write_source(made.sha256, sha256)
             tmp = self._index_file(sha256).with_suffix(".part")
             tmp.write_text(json.dumps(made.__dict__))
             tmp.replace(self._index_file(sha256))
             return made
+
+    def source_of(self, sha256: str) -> str | None:
+        """The SHA-256 of the MP3 this file is a rendition of, or None (not a rendition).
+
+        Renditions made before the reverse entries existed are indexed on the first miss,
+        once per process (one read of each index file)."""
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            return None
+        found = self._read_source(sha256)
+        if found is None and not self._backfilled:
+            with self._lock:
+                if not self._backfilled:
+                    self._backfill()
+                    self._backfilled = True
+            found = self._read_source(sha256)
+        return found
+
+    def _read_source(self, sha256: str) -> str | None:
+        try:
+            return (self._sources / sha256).read_text().strip() or None
+        except OSError:
+            return None
+
+    def _write_source(self, rendition: str, source: str) -> None:
+        self._sources.mkdir(parents=True, exist_ok=True)
+        tmp = self._sources / f"{rendition}.part"
+        tmp.write_text(source)
+        tmp.replace(self._sources / rendition)
+
+    def _backfill(self) -> None:
+        for index in self._index.glob(f"*.opus{self.kbps}.json"):
+            made = self._read(index.name.partition(".")[0])
+            if made is not None and self._read_source(made.sha256) is None:
+                self._write_source(made.sha256, index.name.partition(".")[0])
 
     def known(self, sha256: str, ext: str) -> Rendition | None:
         """The rendition if it was already made, never encoding: for paths that must not wait."""

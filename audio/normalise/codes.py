@@ -85,8 +85,11 @@ def _road(m: re.Match[str]) -> str:
 
 
 def _chainage(m: re.Match[str]) -> str:
-    """Road chainage "Km15+200" -> "ki lô mét mười lăm cộng hai trăm"."""
-    return f"ki lô mét {read_number(int(m[1]))} cộng {read_number(int(m[2]))}"
+    """Road chainage "Km15+200" -> "ki lô mét mười lăm cộng hai trăm"; "cầu Km 5" ->
+    "cầu ki lô mét năm" (a post, so "Km" comes before its number)."""
+    words = f"ki lô mét {read_number(int(m[1]))}"
+    plus = m[2] if m.re.groups >= 2 else None
+    return f"{words} cộng {read_number(int(plus))}" if plus else words
 
 
 RULES = [
@@ -96,6 +99,11 @@ RULES = [
         _road,
     ),
     Rule("chainage", re.compile(r"(?<!\w)[Kk][Mm]\s?(\d{1,4})\s?\+\s?(\d{1,3})(?!\d)"), _chainage),
+    Rule(
+        "kilometre post",  # "cầu Km 5": capital K, not after a number ("3 km 5 phút")
+        re.compile(r"(?<!\d )(?<!\w)Km\s?(\d{1,4})(?![\d.,/+]|\s?\+)"),
+        _chainage,
+    ),
     Rule(
         "vehicle plate",
         re.compile(

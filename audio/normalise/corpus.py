@@ -19,7 +19,11 @@ from pathlib import Path
 import yaml
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
-CORPORA = {"project": "reading_corpus.yaml", "holdout": "reading_holdout.yaml"}
+CORPORA = {
+    "project": "reading_corpus.yaml",
+    "holdout": "reading_holdout.yaml",
+    "holdout2": "reading_holdout2.yaml",
+}
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r" ([,.;:!?])")
 

@@ -18,7 +18,9 @@ import audio.normalise.per_unit as per_unit
 import audio.normalise.quantities as quantities
 import audio.normalise.roman as roman
 import audio.normalise.slashes as slashes
+import audio.normalise.spans as spans
 import audio.normalise.web as web
+import audio.normalise.weekdays as weekdays
 from audio.normalise.numbers import read_digit_string, read_digits, read_month, read_number
 from audio.normalise.rule import Replace, Rule
 from audio.normalise.vocabulary import Vocabulary
@@ -69,6 +71,18 @@ def _document_number(vocab: Vocabulary) -> Replace:
     return replace
 
 
+def _party_document_number(vocab: Vocabulary) -> Replace:
+    """``05-CT/TU`` -> "không năm, chỉ thị tỉnh ủy": a leading zero is said, as written."""
+
+    def replace(m: re.Match[str]) -> str:
+        num = m["num"]
+        words = read_digits(num) if num.startswith("0") else read_number(int(num))
+        table = {**vocab.abbreviations, **vocab.document_codes}
+        return f"{words}, {_words_for_codes(m['kind'] + '-' + m['codes'], table)}"
+
+    return replace
+
+
 def _phone(m: re.Match[str]) -> str:
     """Phone numbers digit by digit, in the groups the writer used (else 4-3-3 / 3-4-4)."""
     groups = re.split(r"[ .]", m.group(0))
@@ -77,6 +91,16 @@ def _phone(m: re.Match[str]) -> str:
         cuts = (4, 7) if len(digits) == 10 else (3, 7)
         groups = [digits[: cuts[0]], digits[cuts[0] : cuts[1]], digits[cuts[1] :]]
     return ", ".join(read_digits(g) for g in groups)
+
+
+def _international_phone(m: re.Match[str]) -> str:
+    """``+84 912 345 678`` -> "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám": the
+    country code is dialled too, and the rest is a phone number without its leading 0."""
+    groups = [g for g in re.split(r"[ .]", m["rest"]) if g]
+    if len(groups) == 1:
+        digits = groups[0]
+        groups = [digits[:3], digits[3:6], digits[6:]]
+    return "cộng " + ", ".join(read_digits(g) for g in ["84", *groups])
 
 
 def _phone_shape_ok(m: re.Match[str]) -> bool:
@@ -131,8 +155,29 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             return vocab.abbreviations.get(whole, whole)
         return " ".join(vocab.abbreviations[k.group(0)] for k in single.finditer(whole))
 
-    rules = [*_lexicon_rules(vocab.lexicon), *web.build(vocab.web_words)]
+    # An operator's toneless word ("namdan" -> "nam đàn") also names an address label, and
+    # addresses are read first so that the entry does not split "www.namdan.gov.vn".
+    web_words = {
+        **vocab.web_words,
+        **{k.lower(): v for k, v in vocab.lexicon.items() if re.fullmatch(r"[A-Za-z0-9]+", k)},
+    }
+    rules = [*web.build(web_words), *_lexicon_rules(vocab.lexicon)]
     rules += [
+        *weekdays.RULES,
+        *spans.RULES,
+        Rule(
+            "phone word",  # "Số ĐT: 0912..." is a telephone, not "đội tuyển" or a road
+            re.compile(r"(?<![\w.])ĐT(?=\s*:?\s*(?:\+84|0)\d)"),
+            lambda m: "điện thoại",
+        ),
+        Rule(
+            "party document number",  # "05-CT/TU", "35-KL/TW": number-kind/issuer
+            re.compile(
+                rf"(?<![\w/-])(?P<num>\d{{1,4}})-(?P<kind>{_CODE})/(?P<codes>{_CODE}(?:-{_CODE})*)"
+                r"(?![\w/])"
+            ),
+            _party_document_number(vocab),
+        ),
         Rule(
             "document number",
             re.compile(
@@ -144,6 +189,23 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
             "phone number",
             re.compile(r"(?<![\w.,/+])0\d{2,3}(?:[ .]?\d{3,4}){2}(?![\w]|[.,]\d)"),
             phone,
+        ),
+        Rule(
+            "international phone number",
+            re.compile(
+                r"(?<![\w+])\+84[ .]?(?P<rest>[1-9]\d{1,2}(?:[ .]?\d{3,4}){2})(?![\w]|[.,]\d)"
+            ),
+            _international_phone,
+        ),
+        Rule(
+            "phone number, free grouping",  # "0238 3 812 345": groups as the writer made them
+            re.compile(r"(?<![\w.,/+])0\d{2,3}(?:[ .]\d{1,4}){2,4}(?![\w]|[.,]\d)"),
+            phone,
+        ),
+        Rule(
+            "fertiliser grade",  # "NPK 16-16-8": three numbers, not a code or a range
+            re.compile(r"\b(NPK|N-P-K)\s+(\d{1,2})-(\d{1,2})-(\d{1,2})(?![\w-])"),
+            lambda m: f"{m[1]} " + " ".join(read_number(int(m[i])) for i in (2, 3, 4)),
         ),
         *codes.RULES,
         Rule(
@@ -187,9 +249,16 @@ def build_rules(vocab: Vocabulary) -> list[Rule]:
         Rule("month", re.compile(r"\b([Tt]háng)\s+(\d{1,2})(?![\w/,.])"), _month),
         Rule("currency", re.compile(r"(\d)\s*(?:VNĐ|VND|vnđ|đ)(?!\w)"), lambda m: f"{m[1]} đồng"),
         *per_unit.build(vocab.units),
+        *quantities.RULES_SIGNS,
     ]
     if units:
-        rules.append(Rule("unit", re.compile(rf"(\d)\s*({units})(?![\w²³])"), unit))
+        rules.append(
+            Rule(
+                "unit",  # after a digit, or after a scale word: "12 triệu m3"
+                re.compile(rf"(\d|(?<!\w)(?:nghìn|ngàn|triệu|tỷ|tỉ)(?= ))\s*({units})(?![\w²³])"),
+                unit,
+            )
+        )
     if abbreviations:
         rules.append(
             Rule(

@@ -75,6 +75,8 @@ def read_slash(text: str, start: int, end: int, a: int, b: int) -> str:
         listed = listed[:-1]
     if listed is not before and is_date and ends_with(listed, cues.DAY_WORDS):
         return day_month(a, b)
+    if is_date and before and before[-1] in cues.DAY_WORDS:  # "ngày 2/9 tổ chức": said
+        return day_month(a, b)  # outright, whatever counted noun follows
     date_word = ends_with(before, cues.DATE_BEFORE)
     if ends_with(before, cues.ADDRESS_BEFORE):
         return f"{read_number(a)} trên {read_number(b)}"

@@ -69,5 +69,12 @@ def read_address(address: str, words: Mapping[str, str]) -> str:
     return spoken
 
 
+_EMAIL_END = re.compile(r"(?<=[\w-])(@[\w-]+(?:\.[\w-]+)+)([.,;:!?])(?=\s|$)")
+
+
 def build(words: Mapping[str, str]) -> list[Rule]:
-    return [Rule("web address", _ADDRESS, lambda m: read_address(m.group(0), words))]
+    return [
+        Rule("web address", _ADDRESS, lambda m: read_address(m.group(0), words)),
+        # "...@gmail.com." ends a sentence: the dot is a pause, not "chấm"
+        Rule("e-mail end", _EMAIL_END, lambda m: f"{m[1]} {m[2]}"),
+    ]

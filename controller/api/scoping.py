@@ -27,11 +27,8 @@ from controller.db.models import Announcement, AnnouncementTarget
 from controller.services.announcements import (
     TargetError,
     Targets,
-    announcement_targets,
     resolve_targets,
 )
-
-__all__ = ["announcement_targets"]  # re-exported: the routes read an announcement's targets here
 
 
 def get_scope(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 
@@ -48,7 +49,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def dummy_verify() -> None:
     """Spend the same time as a real check, so unknown usernames do not answer faster."""
-    verify_password(_DUMMY_HASH, "not-the-password")
+    verify_password(_dummy_hash(), "not-the-password")
 
 
 def _classes(password: str) -> int:
@@ -85,4 +86,8 @@ def random_password() -> str:
         return password
 
 
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import: an Argon2 hash costs ~0.5 s of CPU, and every
+    ``loa`` command and controller start imports this module."""
+    return _hasher.hash(secrets.token_hex(8))

@@ -119,6 +119,22 @@ class Media(Base):
     created_at: Mapped[datetime]
 
 
+class MediaUse(Base):
+    """A use of a media file that no column names: a hash inside JSON (an announcement's or
+    a programme entry's slides, a programme entry's recording or relay fallback, a command's
+    item), or who uploaded or previewed it (``kind="owner"``, not a use: it lets the maker
+    hear a file nothing uses yet). Written by :mod:`controller.services.media_uses`; read
+    by :mod:`controller.services.media_access` to decide who may fetch the file."""
+
+    __tablename__ = "media_uses"
+    __table_args__ = (Index("ix_media_uses_kind_ref", "kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # slide | schedule | command | owner
+    ref: Mapped[str] = mapped_column(String(128))  # announcement/entry/command id, username
+
+
 class Announcement(Base):
     """Something to broadcast: text (rendered to media), an upload, a stream or a pause,
     with a time rule. ``rule`` holds the recurrence spec as JSON (``None`` = once at
@@ -130,7 +146,7 @@ class Announcement(Base):
     kind: Mapped[str] = mapped_column(String(20), default="tts")
     title: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str | None] = mapped_column(Text)
-    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"), index=True)
     stream_url: Mapped[str | None] = mapped_column(String(2000))
     duration_s: Mapped[float] = mapped_column(Float)
     priority: Mapped[int] = mapped_column(Integer, default=2)
@@ -185,7 +201,7 @@ class _AnnouncementRecording:
     announcement_id: Mapped[int] = mapped_column(
         ForeignKey("announcements.id", ondelete="CASCADE"), index=True
     )
-    media_sha256: Mapped[str] = mapped_column(ForeignKey("media.sha256"))
+    media_sha256: Mapped[str] = mapped_column(ForeignKey("media.sha256"), index=True)
 
     @declared_attr
     def media(cls) -> Mapped[Media]:
@@ -228,7 +244,7 @@ class Bulletin(Base):
     level: Mapped[str] = mapped_column(String(10), default="normal")
     title: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str | None] = mapped_column(Text)
-    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"), index=True)
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     source: Mapped[str] = mapped_column(String(10), default="user")  # user | cap | json
     upstream_alert_id: Mapped[int | None] = mapped_column(Integer)
@@ -428,7 +444,7 @@ class Emergency(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str | None] = mapped_column(Text)
-    media_sha256: Mapped[str] = mapped_column(ForeignKey("media.sha256"))
+    media_sha256: Mapped[str] = mapped_column(ForeignKey("media.sha256"), index=True)
     item_id: Mapped[str] = mapped_column(String(128), unique=True)
     zone_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     repeat: Mapped[int] = mapped_column(Integer, default=1)

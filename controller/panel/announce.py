@@ -1,7 +1,8 @@
 """Creating an announcement from the compose form: speech or an uploaded recording.
 
-Scope is checked before anything is rendered; rows go in one transaction; the reached
-nodes' playlists are refreshed after the commit (the same order as the JSON API).
+Scope is checked before anything is rendered; the announcement itself is made by
+``services.announcing.create_announcement``, the JSON API's path (one transaction with the
+audit entry, the reached nodes published after the commit).
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from audio.media import RenderedMedia
 from controller.auth.scope import Scope
-from controller.db.models import Announcement, AnnouncementTarget, Media
-from controller.services.announcements import Targets, ensure_media, resolve_targets
-from controller.services.approvals import start_approval
+from controller.db.models import Announcement
+from controller.services.announcements import Targets, announcement_targets, resolve_targets
+from controller.services.announcing import (
+    AnnouncementInputError,
+    AnnouncementRequest,
+    AuditWriter,
+    create_announcement,
+)
 from controller.services.container import Controller
-from controller.services.pronunciation import entries_for_targets
-from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
-from controller.services.schedule_store import announcement_entry
-from controller.services.visual import ImageRejected, VisualIn, resolve_visual
+from controller.services.quiet_guard import QuietHoursConflict
+from controller.services.visual import ImageRejected, VisualIn
 from controller.services.zones import ZoneTree, nodes_reached
-from protocol.models import ItemKind, Priority
+from protocol.models import Priority
 
 
 class ComposeError(ValueError):
@@ -41,7 +44,8 @@ class Draft:
     text: str
     title: str
     target_ids: list[str]
-    start: datetime
+    start: datetime | None
+    """None: "now" (queued behind what is already planned, as in the JSON API)."""
     priority: Priority
     engine: str | None = None
     media_sha256: str | None = None
@@ -72,77 +76,42 @@ def check_targets(session: Session, scope: Scope, target_ids: list[str]) -> Targ
     return targets
 
 
-def _announcement(
-    draft: Draft,
-    media: Media,
-    duration_s: float,
-    kind: ItemKind,
-    targets: Targets,
-    now: datetime,
-    username: str,
-) -> Announcement:
-    first_line = (draft.text.strip().splitlines() or [""])[0][:120]
-    return Announcement(
-        kind=kind.value,
-        title=draft.title.strip()[:500] or first_line or f"{media.sha256[:8]}.{media.ext}",
-        text=draft.text or None,
-        media=media,
-        duration_s=duration_s,
-        priority=int(draft.priority),
-        start=draft.start,
-        rule=draft.rule,
-        internal=draft.internal,
-        created_at=now,
-        created_by=username,
-        targets=[AnnouncementTarget(zone_id=z) for z in targets.zone_ids]
-        + [AnnouncementTarget(node_id=n) for n in targets.node_ids],
-    )
-
-
-def create(ctl: Controller, scope: Scope, draft: Draft, username: str) -> Created:
-    """Render (or reuse) the audio, store the announcement, publish the reached nodes."""
-    now = ctl.clock.now()
-    if draft.start < now - timedelta(minutes=1):
-        raise ComposeError("ann.error_time")
+def create(
+    ctl: Controller, scope: Scope, draft: Draft, username: str, audit: AuditWriter
+) -> Created:
+    """Check the targets against the scope, then the one service path (the JSON API's)."""
     with ctl.sessions() as session:
         targets = check_targets(session, scope, draft.target_ids)
-        if draft.media_sha256:
-            media = session.get(Media, draft.media_sha256)
-            if media is None:
-                raise ComposeError("ann.error_audio", "upload.unknown_media")
-            ann = _announcement(
-                draft, media, media.duration_s, ItemKind.AUDIO, targets, now, username
-            )
-        else:
-            if not draft.text.strip():
-                raise ComposeError("ann.error_text")
-            entries = entries_for_targets(session, targets.zone_ids, targets.node_ids)
-            rendered: RenderedMedia = ctl.renderer.render_text(
-                draft.text, engine=draft.engine, entries=entries
-            )
-            media = ensure_media(session, rendered, "tts", now)
-            ann = _announcement(
-                draft, media, rendered.duration_s, ItemKind.TTS, targets, now, username
-            )
-        if draft.visual is not None:
-            try:
-                ann.visual = resolve_visual(session, draft.visual, draft.text)
-            except ImageRejected as exc:
-                raise ComposeError("ann.error_board") from exc
-        start_approval(session, ann, targets.zone_ids, targets.node_ids, now)
-        session.add(ann)
-        session.flush()
-        try:  # nothing is committed when it falls in quiet hours
-            refuse_in_quiet_hours(session, announcement_entry(ann), now)
-        except QuietHoursConflict as exc:
-            raise ComposeError("ann.error_quiet", exc.when) from None
-        session.commit()
-        nodes = sorted(
-            nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)
-        )
-        created = Created(ann.id, ann.start, nodes)
-    ctl.publisher.refresh(nodes)
-    return created
+    req = AnnouncementRequest(
+        targets=targets,
+        text=draft.text,
+        media_sha256=draft.media_sha256,
+        start=draft.start,
+        title=draft.title,
+        priority=draft.priority,
+        rule=draft.rule,
+        internal=draft.internal,
+        engine=draft.engine,
+        visual=draft.visual,
+    )
+    try:
+        done = create_announcement(ctl, req, created_by=username, audit=audit)
+    except AnnouncementInputError as exc:
+        key, reason = _INPUT_ERRORS[exc.field]
+        raise ComposeError(key, reason) from None
+    except ImageRejected as exc:
+        raise ComposeError("ann.error_board") from exc
+    except QuietHoursConflict as exc:
+        raise ComposeError("ann.error_quiet", exc.when) from None
+    return Created(done.announcement.id, done.announcement.start, done.nodes)
+
+
+_INPUT_ERRORS = {
+    "text": ("ann.error_text", ""),
+    "media": ("ann.error_audio", "upload.unknown_media"),
+    "start": ("ann.error_time", ""),
+}
+"""The service's refused field -> (message key, reason key)."""
 
 
 def conflicts(
@@ -164,12 +133,7 @@ def conflicts(
     for ann in session.scalars(query):
         if ann.start + timedelta(seconds=ann.duration_s * max(ann.repeat, 1)) <= start:
             continue
-        hits = nodes_reached(
-            session,
-            tree,
-            [t.zone_id for t in ann.targets if t.zone_id],
-            [t.node_id for t in ann.targets if t.node_id],
-        )
+        hits = nodes_reached(session, tree, *announcement_targets(ann))
         if hits & reached:
             found.append(ann)
     return found

@@ -94,11 +94,12 @@ def ensure_media(session: Session, rendered: RenderedMedia, source: str, now: da
     return media
 
 
-def create_text_announcement(
-    session: Session,
-    renderer: SpeechRenderer,
+def announcement_row(
     *,
+    kind: ItemKind,
     text: str,
+    media: Media,
+    duration_s: float,
     targets: Targets,
     start: datetime,
     now: datetime,
@@ -111,20 +112,18 @@ def create_text_announcement(
     valid_until: datetime | None = None,
     internal: bool = False,
 ) -> Announcement:
-    """Render ``text`` to speech and add the announcement (caller commits).
+    """The row for speech or a recording (not added to a session).
 
-    ``rule`` (a ``schedules`` rule as JSON, with a time of day) makes it recurring; the
-    caller has validated it.
+    The title is the given one without surrounding blanks, else the text's first line, else
+    the recording's file name.
     """
-    entries = entries_for_targets(session, targets.zone_ids, targets.node_ids)
-    rendered = renderer.render_text(text, entries=entries)
-    media = ensure_media(session, rendered, "tts", now)
-    ann = Announcement(
-        kind=ItemKind.TTS.value,
-        title=title or text.strip().splitlines()[0][:120],
-        text=text,
+    first_line = (text.strip().splitlines() or [""])[0][:120]
+    return Announcement(
+        kind=kind.value,
+        title=(title or "").strip()[:500] or first_line or f"{media.sha256[:8]}.{media.ext}",
+        text=text or None,
         media=media,
-        duration_s=rendered.duration_s,
+        duration_s=duration_s,
         priority=int(priority),
         repeat=repeat,
         volume=volume,
@@ -138,6 +137,38 @@ def create_text_announcement(
         mixes=[],
         targets=[AnnouncementTarget(zone_id=z) for z in targets.zone_ids]
         + [AnnouncementTarget(node_id=n) for n in targets.node_ids],
+    )
+
+
+def create_text_announcement(
+    session: Session,
+    renderer: SpeechRenderer,
+    *,
+    text: str,
+    targets: Targets,
+    start: datetime,
+    now: datetime,
+    engine: str | None = None,
+    **fields: Any,
+) -> Announcement:
+    """Render ``text`` to speech (with the targets' pronunciations) and add the row (caller
+    commits); ``fields`` are :func:`announcement_row`'s optional ones.
+
+    Operators' announcements go through ``services.announcing.create_announcement``, which
+    calls this; upstream warnings call it directly (they are never held for approval).
+    """
+    entries = entries_for_targets(session, targets.zone_ids, targets.node_ids)
+    rendered = renderer.render_text(text, engine=engine, entries=entries)
+    media = ensure_media(session, rendered, "tts", now)
+    ann = announcement_row(
+        kind=ItemKind.TTS,
+        text=text,
+        media=media,
+        duration_s=rendered.duration_s,
+        targets=targets,
+        start=start,
+        now=now,
+        **fields,
     )
     session.add(ann)
     return ann

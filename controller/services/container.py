@@ -28,6 +28,7 @@ from controller.broker.passwords import mosquitto_hash
 from controller.config import ControllerSettings
 from controller.db.engine import make_engine, make_session_factory
 from controller.db.migrate import upgrade
+from controller.services import media_uses as _media_uses  # noqa: F401  (its ORM events)
 from controller.services.identity import ControllerIdentity, controller_identity
 from controller.services.provisioning import broker_access
 from controller.services.renditions import with_alternatives

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from audio.media_store import MediaStore
 from controller.db.models import Announcement, Media
+from controller.services.media_uses import record_owner
 from protocol.models import ImageRef, Slide, Visual
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -58,9 +59,15 @@ def image_type(data: bytes) -> str | None:
 
 
 def store_image(
-    session: Session, store: MediaStore, data: bytes, now: datetime, name: str = "image"
+    session: Session,
+    store: MediaStore,
+    data: bytes,
+    now: datetime,
+    name: str = "image",
+    owner: str | None = None,
 ) -> Media:
-    """Check and store one slide image with its media row (the caller commits)."""
+    """Check and store one slide image with its media row and uploader (the caller
+    commits). The uploader alone (and admins) may fetch it until something shows it."""
     if not data:
         raise ImageRejected(f"{name}: the file is empty")
     if len(data) > MAX_IMAGE_BYTES:
@@ -84,6 +91,8 @@ def store_image(
             created_at=now,
         )
         session.add(row)
+    if owner is not None:
+        record_owner(session, row.sha256, owner)
     return row
 
 

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--corpus",
         default="project",
-        help="'project' (default), 'holdout', or a YAML file of the same format",
+        help="'project' (default), 'holdout', 'holdout2', or a YAML file of the same format",
     )
     parser.set_defaults(handler=run)
 

@@ -58,7 +58,6 @@ def test_agent_prefetches_slides_and_shows_them_with_the_link_cut(
             NODE,
             ZONE,
             display_port=str(display),
-            media_retry_max_s="2",
         )
         agent.start()
         try:

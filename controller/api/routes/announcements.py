@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from controller.api import audit_trail
@@ -21,32 +22,28 @@ from controller.api.deps import ControllerDep, Operator, SessionDep, Viewer
 from controller.api.schemas import AnnouncementIn, AnnouncementOut
 from controller.api.scoping import (
     ScopeDep,
-    announcement_targets,
     checked_targets,
     require_editable,
     visible_announcements,
 )
-from controller.auth.principal import Principal
 from controller.db.models import Announcement
-from controller.services import multilingual, visual
-from controller.services.announcements import (
-    Targets,
-    create_text_announcement,
-    next_free_start,
+from controller.services import announcing, multilingual, visual
+from controller.services.announcements import Targets, announcement_targets
+from controller.services.announcing import (
+    AnnouncementInputError,
+    AnnouncementRequest,
+    AuditWriter,
+    Created,
 )
-from controller.services.approvals import start_approval
 from controller.services.container import Controller
-from controller.services.playlist_builder import build_playlists
-from controller.services.quiet_guard import QuietHoursConflict, refuse_in_quiet_hours
+from controller.services.quiet_guard import QuietHoursConflict
 from controller.services.schedule_editing import (
     ScheduleInputError,
     build_entry,
     check_not_past,
     first_start,
 )
-from controller.services.schedule_store import announcement_entry
 from controller.services.visual import VisualIn
-from controller.services.zones import ZoneTree, nodes_reached
 from schedules import OnceRule, ScheduleEntry, occurrences
 from schedules.rules import Rule
 
@@ -58,6 +55,9 @@ _422 = status.HTTP_422_UNPROCESSABLE_CONTENT
 class AnnouncementBody(AnnouncementIn):
     """``AnnouncementIn`` plus the calendar fields (all optional: old clients keep working)."""
 
+    text: Annotated[str, Field(max_length=20_000)] = ""
+    """Spoken, or with ``media_sha256`` only shown; one of the two is needed."""
+
     rule: dict[str, Any] | None = None
     repeat: Annotated[int, Field(ge=1, le=20)] = 1
     volume: Annotated[int, Field(ge=0, le=100)] | None = None
@@ -66,6 +66,9 @@ class AnnouncementBody(AnnouncementIn):
     """In a commune that needs approval: keep it as a draft (else it goes to the approvers)."""
     internal: bool = False
     """Kept off the citizens' replay page and feed (announcements are public by default)."""
+    media_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    """An uploaded recording (``POST /api/v1/uploads/audio``) to air instead of speech;
+    ``text`` may then be empty (it is shown, not spoken)."""
     variants: list[VariantIn] = Field(default_factory=list, max_length=8)
     """Recordings in other languages, aired after Vietnamese where a zone asks for them."""
     visual: VisualIn | None = None
@@ -195,101 +198,61 @@ async def create_announcement(
     scope: ScopeDep,
     session: SessionDep,
 ) -> AnnouncementView:
-    """Render the text, store the announcement and publish the affected nodes' playlists."""
+    """Render the text (or take the uploaded recording), store the announcement and publish
+    the affected nodes' playlists."""
     targets = checked_targets(session, scope, body.targets)
-    if not body.text.strip():
-        raise HTTPException(_422, "text is empty")
-    now = ctl.clock.now()
-    start = body.start or now + timedelta(seconds=ctl.settings.immediate_lead_s)
-    if body.start is not None and start < now.replace(microsecond=0) - _GRACE:
-        raise HTTPException(_422, "start is in the past")
     if body.valid_until is not None and body.valid_until.tzinfo is None:
         raise HTTPException(_422, "valid_until must include its UTC offset")
-    return await run_in_threadpool(_create, ctl, body, targets, start, who, request)
+    now = ctl.clock.now()
+    rule = _checked_rule(body, targets, now)
+    req = AnnouncementRequest(
+        targets=targets,
+        text=body.text,
+        media_sha256=body.media_sha256,
+        start=body.start if rule is None else _first_occurrence(rule, now),
+        title=body.title,
+        priority=body.priority,
+        rule=None if rule is None else rule.model_dump(mode="json"),
+        repeat=body.repeat,
+        volume=body.volume,
+        valid_until=body.valid_until,
+        internal=body.internal,
+        draft=body.draft,
+        visual=body.visual,
+        variants=tuple(_triples(body.variants)),
+    )
+
+    def audit(s: Session, action: str, target: str, detail: str) -> None:
+        audit_trail.add(s, ctl, who, request, action, target, detail)
+
+    created = await run_in_threadpool(_create, ctl, req, who.username, audit)
+    return _out(created.announcement, ctl.settings.resolved_public_url, created.nodes)
 
 
 def _create(
-    ctl: Controller,
-    body: AnnouncementBody,
-    targets: Targets,
-    start: datetime,
-    who: Principal,
-    request: Request,
-) -> AnnouncementView:
-    now = ctl.clock.now()
-    with ctl.sessions() as session:
-        rule = _checked_rule(body, targets, now)
-        nodes = sorted(
-            nodes_reached(session, ZoneTree.load(session), targets.zone_ids, targets.node_ids)
-        )
-        planned = None
-        if body.start is None and rule is None:
-            planned = build_playlists(session, now, *ctl.publisher.window(now), nodes)
-        try:
-            ann = create_text_announcement(
-                session,
-                ctl.renderer,
-                text=body.text,
-                targets=targets,
-                start=start if rule is None else _first_occurrence(rule, now),
-                now=now,
-                title=body.title,
-                priority=body.priority,
-                created_by=who.username,
-                rule=None if rule is None else rule.model_dump(mode="json"),
-                repeat=body.repeat,
-                volume=body.volume,
-                valid_until=body.valid_until,
-                internal=body.internal,
-            )
-        except AudioRejected as exc:
-            raise HTTPException(_422, str(exc)) from None
-        except (AudioToolError, SynthesisFailed) as exc:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
-            ) from None
-        start_approval(session, ann, targets.zone_ids, targets.node_ids, now, draft=body.draft)
-        if body.visual is not None:
-            try:
-                ann.visual = visual.resolve_visual(session, body.visual, body.text)
-            except visual.ImageRejected as exc:
-                raise HTTPException(_422, f"visual: {exc}") from None
-        try:
-            multilingual.attach_variants(
-                session, ctl.renderer, ann, _triples(body.variants), nodes, now
-            )
-        except multilingual.VariantError as exc:
-            raise HTTPException(_422, f"variants: {exc}") from None
-        except AudioToolError as exc:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, f"joining the languages failed: {exc}"
-            ) from None
-        if planned is not None:
-            ann.start = next_free_start(
-                (r.items for r in planned.values()),
-                start,
-                ann.duration_s * ann.repeat,
-                body.priority,
-            )
-        session.flush()
-        try:  # nothing is committed when it falls in quiet hours
-            refuse_in_quiet_hours(session, announcement_entry(ann), now)
-        except QuietHoursConflict as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-        audit_trail.add(
-            session,
-            ctl,
-            who,
-            request,
-            "announcement.create",
-            f"announcement:{ann.id}",
-            f"targets={','.join(body.targets)} start={ann.start.isoformat()}"
-            + (f" rule={ann.rule}" if ann.rule else "")
-            + f" text={body.text[:200]}",
-        )
-        session.commit()
-    ctl.publisher.refresh(nodes)
-    return _out(ann, ctl.settings.resolved_public_url, nodes)
+    ctl: Controller, req: AnnouncementRequest, username: str, audit: AuditWriter
+) -> Created:
+    """The service's typed refusals as HTTP: 422 bad input, 409 quiet hours, 503 tools."""
+    try:
+        return announcing.create_announcement(ctl, req, created_by=username, audit=audit)
+    except AnnouncementInputError as exc:
+        raise HTTPException(_422, str(exc)) from None
+    except AudioRejected as exc:
+        raise HTTPException(_422, str(exc)) from None
+    except visual.ImageRejected as exc:
+        raise HTTPException(_422, f"visual: {exc}") from None
+    except multilingual.VariantError as exc:
+        raise HTTPException(_422, f"variants: {exc}") from None
+    except QuietHoursConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except SynthesisFailed as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"speech synthesis failed: {exc}"
+        ) from None
+    except AudioToolError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"audio processing failed: {exc}"
+        ) from None
 
 
 @router.delete("/{announcement_id}", status_code=status.HTTP_204_NO_CONTENT)

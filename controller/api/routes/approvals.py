@@ -21,7 +21,6 @@ from controller.api.deps import Approver, ControllerDep, Operator, SessionDep, V
 from controller.api.schemas import AwareDatetime, StrictBody
 from controller.api.scoping import (
     ScopeDep,
-    announcement_targets,
     require_editable,
     require_visible,
     visible_announcements,
@@ -30,7 +29,7 @@ from controller.auth.principal import Principal
 from controller.auth.scope import Scope
 from controller.db.models import Announcement, Emergency
 from controller.services import visual
-from controller.services.announcements import ensure_media
+from controller.services.announcements import announcement_targets, ensure_media
 from controller.services.approval import Action, ApprovalError
 from controller.services.approvals import apply, review_emergency
 from controller.services.pronunciation import entries_for_targets

@@ -1,9 +1,10 @@
 """Media files by content address: ``/media/{sha256}.{ext}`` (immutable, cacheable).
 
-Not public: a node fetches with its own credentials (HTTP Basic), a panel or API user within
-their commune scope (:mod:`controller.services.media_access`); citizens hear public items at
-``/public/{commune}/media/…``. A file outside the caller's scope answers 404 like a missing
-one. FileResponse supports HTTP Range for resumed downloads.
+Not public: a node fetches with its own credentials (HTTP Basic) what some use reaches it, a
+panel or API user what some use reaches in their commune scope, or a fresh file they made
+(:mod:`controller.services.media_access`); citizens hear public items at
+``/public/{commune}/media/…``. A file outside the caller's reach answers 404 like a missing
+one, to nodes as to users. FileResponse supports HTTP Range for resumed downloads.
 """
 
 from __future__ import annotations
@@ -52,17 +53,24 @@ def _basic(request: Request) -> tuple[str, str] | None:
 
 
 def _authorise(request: Request, ctl: ControllerDep, session: SessionDep, sha256: str) -> None:
-    node = _basic(request)
-    if node is not None:
-        if not media_access.node_authenticated(session, *node):
+    # an Opus rendition is used wherever the MP3 it was made from is
+    source = ctl.renditions.source_of(sha256) if ctl.renditions is not None else None
+    hashes = [sha256] if source is None else [sha256, source]
+    credentials = _basic(request)
+    if credentials is not None:
+        node = media_access.node_authenticated(session, *credentials)
+        if node is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "unknown or revoked node credentials",
                 {"WWW-Authenticate": "Basic"},
             )
-        return
-    principal = current_principal(request, ctl)  # 401 without credentials
-    if not media_access.scope_may_fetch(session, scope_for(session, principal), sha256):
+        allowed = media_access.node_may_fetch(session, node, hashes)
+    else:
+        principal = current_principal(request, ctl)  # 401 without credentials
+        scope = scope_for(session, principal)
+        allowed = media_access.scope_may_fetch(session, scope, principal.username, hashes)
+    if not allowed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such media")
 
 

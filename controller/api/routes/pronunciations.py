@@ -15,7 +15,7 @@ from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.normalise.lexicon import check_entry
 from controller.api import audit_trail
 from controller.api.deps import ControllerDep, Operator, SessionDep
-from controller.api.routes.tts import _http_error, audio_response
+from controller.api.routes.tts import _http_error, preview_response
 from controller.api.scoping import ScopeDep
 from controller.auth.principal import Principal
 from controller.auth.scope import Scope
@@ -185,9 +185,10 @@ def delete(
 
 @router.post("/preview")
 async def preview(
-    body: PreviewIn, session: SessionDep, ctl: ControllerDep, scope: ScopeDep, _: Operator
+    body: PreviewIn, session: SessionDep, ctl: ControllerDep, scope: ScopeDep, who: Operator
 ) -> Response:
-    """The sample sentence rendered with the zone's entries and this (unsaved) one."""
+    """The sample sentence rendered with the zone's entries and this (unsaved) one (its maker
+    may fetch it again at ``/media/``)."""
     _require_zone(scope, body.zone_id)
     entries = {**entries_for_zones(session, [body.zone_id]), body.written: body.spoken}
     reason = check_entry(body.written, body.spoken)
@@ -197,4 +198,4 @@ async def preview(
         media = await run_in_threadpool(ctl.renderer.render_text, body.sample, entries=entries)
     except (AudioRejected, SynthesisFailed, AudioToolError) as exc:
         raise _http_error(exc) from None
-    return audio_response(ctl, media)
+    return preview_response(ctl, session, media, who.username)

@@ -1,8 +1,9 @@
 """Slide images for e-boards (operators): ``POST /api/v1/uploads/image`` stores one PNG/JPEG,
 ``POST /api/v1/uploads/pdf`` turns each page of a PDF into a PNG slide.
 
-Like audio uploads the stored file is public by its unguessable hash (agents fetch it at
-``/media/{sha256}.{ext}``); commune scope applies where an announcement uses it.
+Like audio uploads the stored file is fetched by its hash at ``/media/{sha256}.{ext}``: by
+its uploader (and admins) until an announcement or programme entry shows it, then by the
+users and nodes that one reaches (:mod:`controller.services.media_access`).
 """
 
 from __future__ import annotations
@@ -41,14 +42,14 @@ async def read_limited(file: UploadFile, limit: int) -> bytes:
 
 @router.post("/uploads/image", status_code=status.HTTP_201_CREATED)
 async def upload_image(
-    file: Annotated[UploadFile, File()], ctl: ControllerDep, _: Operator
+    file: Annotated[UploadFile, File()], ctl: ControllerDep, who: Operator
 ) -> ImageOut:
     """Check (PNG/JPEG by its bytes, size) and store a slide image; nothing kept on reject."""
     name = file.filename or "image"
     data = await read_limited(file, visual.MAX_IMAGE_BYTES)
 
     try:
-        (image,) = await run_in_threadpool(store_images, ctl, [data], name)
+        (image,) = await run_in_threadpool(store_images, ctl, [data], name, who.username)
     except visual.ImageRejected as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return image
@@ -56,14 +57,14 @@ async def upload_image(
 
 @router.post("/uploads/pdf", status_code=status.HTTP_201_CREATED)
 async def upload_pdf(
-    file: Annotated[UploadFile, File()], ctl: ControllerDep, _: Operator
+    file: Annotated[UploadFile, File()], ctl: ControllerDep, who: Operator
 ) -> list[ImageOut]:
     """Each page of a PDF (page count and size limited) as a PNG slide, in page order."""
     name = file.filename or "document.pdf"
     data = await read_limited(file, pdf_slides.MAX_PDF_BYTES)
 
     def work() -> list[ImageOut]:
-        return store_images(ctl, pdf_slides.pdf_to_pngs(data, name), name)
+        return store_images(ctl, pdf_slides.pdf_to_pngs(data, name), name, who.username)
 
     try:
         return await run_in_threadpool(work)
@@ -71,12 +72,11 @@ async def upload_pdf(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
-def store_images(ctl: Controller, blobs: list[bytes], name: str) -> list[ImageOut]:
-    """Store every image or none (one transaction), described for the caller."""
+def store_images(ctl: Controller, blobs: list[bytes], name: str, owner: str) -> list[ImageOut]:
+    """Store every image or none (one transaction) with its uploader, described for them."""
     with ctl.sessions() as session:
-        rows = [
-            visual.store_image(session, ctl.media_store, b, ctl.clock.now(), name) for b in blobs
-        ]
+        now = ctl.clock.now()
+        rows = [visual.store_image(session, ctl.media_store, b, now, name, owner) for b in blobs]
         session.commit()
         return [image_out(ctl, row) for row in rows]
 

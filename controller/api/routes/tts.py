@@ -13,12 +13,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from audio.errors import AudioRejected, AudioToolError, SynthesisFailed
 from audio.media import RenderedMedia
 from controller.api.deps import ControllerDep, Operator, SessionDep
 from controller.api.scoping import ScopeDep, checked_targets
 from controller.services.container import Controller
+from controller.services.media_uses import record_owner
 from controller.services.pronunciation import entries_for_targets
 from controller.services.recordings import import_recording
 
@@ -65,6 +67,16 @@ def audio_response(ctl: Controller, media: RenderedMedia) -> Response:
     )
 
 
+def preview_response(
+    ctl: Controller, session: Session, media: RenderedMedia, username: str
+) -> Response:
+    """A preview as the answer; its maker (only) may fetch it again at ``/media/`` until
+    something uses it."""
+    record_owner(session, media.sha256, username)
+    session.commit()
+    return audio_response(ctl, media)
+
+
 def _http_error(exc: Exception) -> HTTPException:
     if isinstance(exc, AudioRejected):
         code = (
@@ -85,9 +97,10 @@ def _entries(session: SessionDep, scope: ScopeDep, targets: list[str]) -> dict[s
 
 @router.post("/tts/preview")
 async def preview(
-    body: SpeechIn, ctl: ControllerDep, session: SessionDep, scope: ScopeDep, _: Operator
+    body: SpeechIn, ctl: ControllerDep, session: SessionDep, scope: ScopeDep, who: Operator
 ) -> Response:
-    """The rendered audio itself (cached: sending the same text later reuses the file)."""
+    """The rendered audio itself (cached: sending the same text later reuses the file); its
+    maker may fetch it again at ``/media/`` until something uses it."""
     entries = _entries(session, scope, body.targets)
     try:
         media: RenderedMedia = await run_in_threadpool(
@@ -101,7 +114,7 @@ async def preview(
         )
     except (AudioRejected, SynthesisFailed, AudioToolError) as exc:
         raise _http_error(exc) from None
-    return audio_response(ctl, media)
+    return preview_response(ctl, session, media, who.username)
 
 
 @router.post("/tts/normalise")
@@ -118,14 +131,14 @@ def normalise(
 
 @router.post("/uploads/audio", status_code=status.HTTP_201_CREATED)
 async def upload_audio(
-    file: Annotated[UploadFile, File()], ctl: ControllerDep, _: Operator
+    file: Annotated[UploadFile, File()], ctl: ControllerDep, who: Operator
 ) -> MediaOut:
     """Check, loudness-normalise and store an uploaded recording with its media row (the
     panel's upload path); nothing is kept on reject."""
     name = file.filename or "upload"
 
     def work() -> RenderedMedia:
-        return import_recording(ctl, file.file, name)
+        return import_recording(ctl, file.file, name, who.username)
 
     try:
         media = await run_in_threadpool(work)

@@ -91,10 +91,10 @@ def _error_text(page: Page, exc: announce.ComposeError) -> str:
     return page.t(exc.key, reason=page.t(exc.reason) if exc.reason else "", value=exc.reason)
 
 
-def _start(page: Page, when: str, at: str) -> datetime:
-    now = page.ctl.clock.now()
+def _start(when: str, at: str) -> datetime | None:
+    """None for "now" (the service queues it); else the typed local date and time."""
     if when == "now":
-        return now + timedelta(seconds=page.ctl.settings.immediate_lead_s)
+        return None
     try:
         return vn_dates.parse_datetime(at)
     except vn_dates.BadDateTime as exc:
@@ -144,10 +144,11 @@ async def create(
     form |= {"board_on": board_on == "1", "board_text": board_text, "board_ticker": board_ticker}
     try:
         rule = None
+        start: datetime | None
         if when == "recurring":
             start, rule = _recurring_rule(page, recurring)
         else:
-            start = _start(page, when, at)
+            start = _start(when, at)
         draft = announce.Draft(
             text=text,
             title=title,
@@ -165,22 +166,13 @@ async def create(
         with page.ctl.sessions() as session:
             scope = page.scope(session)
         created = await run_in_threadpool(
-            announce.create, page.ctl, scope, draft, page.principal.username
+            announce.create, page.ctl, scope, draft, page.principal.username, page.audit
         )
     except announce.ComposeError as exc:
         return _compose(page, 422, _error_text(page, exc), **form)
     except (AudioRejected, AudioToolError, SynthesisFailed) as exc:
         reason = audio_words.audio_reason(page.t, exc)
         return _compose(page, 422, page.t("ann.error_audio", reason=reason), **form)
-    with page.ctl.sessions.begin() as session:
-        page.audit(
-            session,
-            "announcement.create",
-            f"announcement:{created.id}",
-            f"targets={','.join(targets)} start={created.start.isoformat()}"
-            + (f" rule={json.dumps(rule, ensure_ascii=False)}" if rule else "")
-            + f" text={text[:200]}",
-        )
     return RedirectResponse(
         f"/panel/announcements?created={created.id}&nodes={len(created.node_ids)}",
         status_code=303,
@@ -198,7 +190,7 @@ async def upload(page: OperatorPage, file: Annotated[UploadFile, File()]) -> JSO
     name = file.filename or "recording"
 
     def work() -> RenderedMedia:
-        return import_recording(page.ctl, file.file, name)
+        return import_recording(page.ctl, file.file, name, page.principal.username)
 
     try:
         media = await run_in_threadpool(work)
@@ -244,7 +236,8 @@ def conflicts(
             level = Priority(priority) if priority in set(PRIORITIES) else Priority.ANNOUNCEMENT
             clashes = clashes_q.recurring_clashes(page.ctl, scope, targets, rule, length, level)
             return JSONResponse({"conflicts": [_clash_json(page, c) for c in clashes]})
-        start = _start(page, when, at)
+        lead = timedelta(seconds=page.ctl.settings.immediate_lead_s)
+        start = _start(when, at) or page.ctl.clock.now() + lead
         with page.ctl.sessions() as session:
             scope = page.scope(session)
             found = announce.conflicts(session, scope, targets, start, length)

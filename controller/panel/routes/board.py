@@ -38,7 +38,11 @@ async def upload_slide(
         blobs = pdf_slides.pdf_to_pngs(data, name) if data.startswith(b"%PDF-") else [data]
         with page.ctl.sessions() as session:
             now = page.ctl.clock.now()
-            rows = [visual.store_image(session, page.ctl.media_store, b, now, name) for b in blobs]
+            owner = page.principal.username
+            rows = [
+                visual.store_image(session, page.ctl.media_store, b, now, name, owner)
+                for b in blobs
+            ]
             session.commit()
             return [
                 {"sha256": r.sha256, "ext": r.ext, "url": f"/media/{r.sha256}.{r.ext}"}

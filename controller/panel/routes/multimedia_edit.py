@@ -144,7 +144,7 @@ async def add_language(
             if file is None or not file.filename:
                 return _languages_page(page, ann, 422, page.t("langs.error_file"))
             try:
-                rendered = import_recording(page.ctl, file.file, name)
+                rendered = import_recording(page.ctl, file.file, name, page.principal.username)
                 zones, nodes = announcement_targets(ann)
                 reached = nodes_reached(session, ZoneTree.load(session), zones, nodes)
                 variant = (language, rendered.sha256, text.strip() or None)

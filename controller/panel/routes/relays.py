@@ -103,7 +103,8 @@ async def _fallback(page: Page, upload: UploadFile | None, current: str) -> str:
         return current
 
     def work() -> str:
-        return import_recording(page.ctl, upload.file, upload.filename or "fallback").sha256
+        owner = page.principal.username
+        return import_recording(page.ctl, upload.file, upload.filename or "fallback", owner).sha256
 
     try:
         return await run_in_threadpool(work)

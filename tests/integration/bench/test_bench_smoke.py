@@ -32,3 +32,8 @@ def test_emergency_starts_on_every_agent() -> None:
     assert report["agents"] == report["started"] == 30
     assert report["p50_ms"] <= report["p99_ms"] <= report["max_ms"]
     assert report["fleet_data_on_tmpfs"] is True
+    # issued once every agent's first heartbeat was stored, after the settle (SETTLE_S)
+    assert report["fleet_settle_s"] >= 1.0
+    # the notice's Opus existed before the emergency (no ffmpeg run in the measured window);
+    # the agents still start the MP3 they have cached
+    assert report["opus_rendition"] is not None

@@ -71,6 +71,8 @@ def test_zone_node_announcement_and_media(client: TestClient) -> None:
     ("body", "reason"),
     [
         ({"text": "  ", "targets": ["xa-vi-huong"]}, "text is empty"),
+        ({"targets": ["xa-vi-huong"]}, "text is empty"),  # neither text nor a recording
+        ({"targets": ["xa-vi-huong"], "media_sha256": "0" * 64}, "no such recording"),
         ({"text": "x", "targets": ["khong-co"]}, "unknown zone or node: khong-co"),
         ({"text": "x", "targets": []}, "at least 1"),
         ({"text": "x", "targets": ["xa-vi-huong"], "start": "2020-01-01T00:00:00Z"}, "past"),

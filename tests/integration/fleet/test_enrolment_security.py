@@ -29,7 +29,7 @@ from agent.enrol import EnrolError, request_enrolment, write_enrolment
 from agent.runtime import AgentRuntime
 from controller.broker.process import MosquittoProcess, free_port
 from controller.config import ControllerSettings
-from controller.db.models import PublishedPlaylist
+from controller.db.models import Announcement, AnnouncementTarget, Media, PublishedPlaylist
 from protocol.clock import FakeClock
 from protocol.enrol_token import EnrolToken
 from protocol.models import MediaRef
@@ -146,9 +146,17 @@ def test_token_alone_enrols_over_https_with_the_pinned_ca(
     assert settings.node_id == "loa-1"
     assert settings.trusted_keys == [served.ctl.signer.public_key_b64]
     assert settings.ca_file is not None and settings.ca_file.read_text() == pki[0].read_text()
-    # the agent's media downloads use the same CA (MQTT/TLS too: tests/integration/tls/)
+    # the agent's media downloads use the same CA (MQTT/TLS too: tests/integration/tls/),
+    # with its own account: a notice to its zone is a file it may fetch
     stored = served.ctl.media_store.put_bytes(b"ID3 not really audio", "mp3")
     ref = MediaRef(sha256=stored.sha256, ext="mp3", size=stored.size, duration_s=1)
+    now = datetime.now(UTC)
+    with served.ctl.sessions.begin() as session:
+        media = Media(sha256=ref.sha256, ext="mp3", size=ref.size, duration_s=1.0,
+                      source="upload", created_at=now)  # fmt: skip
+        notice = Announcement(media=media, duration_s=1.0, start=now, created_at=now)
+        notice.targets = [AnnouncementTarget(zone_id="xa")]
+        session.add(notice)
     runtime = AgentRuntime(settings.model_copy(update={"data_dir": tmp_path / "agent",
                                                        "player": "null"}))  # fmt: skip
     try:
