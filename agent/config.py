@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from agent._version import VERSION
-from protocol.liveness import LEGACY_KEEPALIVE_S, keepalive_for
+from protocol.liveness import LEGACY_KEEPALIVE_S, keepalive_for, user_timeout_s
 from protocol.settings_source import LoaSettings
 
 AudioFormat = Literal["opus", "mp3", "ogg", "wav"]
@@ -40,11 +40,22 @@ class AgentSettings(LoaSettings):
         None,
         ge=5,
         le=3600,
-        description="MQTT keep-alive; None = just above the heartbeat gap"
-        " (protocol.liveness.keepalive_for: 135 s for 120 s), so an idle node's QoS 1"
-        " heartbeat and its PUBACK are all the link carries (no PINGREQ) and the broker's"
-        " Last Will fires early (1.5 x this without a byte); keep it under the ~5 min after"
-        " which mobile carriers' NATs drop an idle TCP mapping (docs/weak-links.md)",
+        description="MQTT keep-alive; None = just above the QoS 1 period"
+        " (heartbeat_max_interval_s x heartbeat_confirm_every; protocol.liveness.keepalive_for:"
+        " 675 s for 60 s x 10), so paho sends no PINGREQ between the QoS 1 heartbeats whose"
+        " PUBACK is the only answer an idle node reads. The broker's Last Will then comes"
+        " after 1.5 x this without a byte; the controller's silence rule finds a dead node"
+        " far sooner (docs/weak-links.md). The signs of life every heartbeat_max_interval_s"
+        " keep a carrier NAT's mapping warm",
+    )
+    mqtt_user_timeout_s: float | None = Field(
+        None,
+        ge=0,
+        le=3600,
+        description="TCP_USER_TIMEOUT of the MQTT socket: data unacknowledged this long"
+        " (a sign of life on a link that died silently) drops the connection, and the agent"
+        " reconnects, at no byte cost. None = 2 x heartbeat_max_interval_s; 0 = the kernel's"
+        " default (~15 min of retransmissions)",
     )
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     trusted_keys: list[str] = Field(
@@ -78,11 +89,20 @@ class AgentSettings(LoaSettings):
         30.0, gt=0, description="how often the agent looks for news to report (sends only news)"
     )
     heartbeat_max_interval_s: float = Field(
-        120.0,
+        60.0,
         gt=0,
         description="longest silence while nothing changes: the sign-of-life interval. It sets"
-        " the idle bill and how soon a silently dead node shows offline (120 s: ~4.5 MB a"
-        " month, offline within 150 s; the table is in docs/weak-links.md)",
+        " the idle bill and how soon a silently dead node shows offline (60 s: offline"
+        " within 90 s, ~4 MB a month with the installer's tcp_timestamps=0, ~5.1 MB"
+        " without; the table is in docs/weak-links.md)",
+    )
+    heartbeat_confirm_every: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="every Nth sign of life goes QoS 1 (the others QoS 0: a PUBLISH and a TCP"
+        " ACK, ~58 wire bytes less): its PUBACK proves the way back to the node. The MQTT"
+        " keep-alive follows (heartbeat_max_interval_s x this, plus a margin); 1 = all QoS 1",
     )
     heartbeat_full_every_s: float = Field(
         6 * 3600.0,
@@ -179,13 +199,22 @@ class AgentSettings(LoaSettings):
 
     @property
     def keepalive_s(self) -> int:
-        """The MQTT keep-alive used: the setting, else just above the heartbeat gap (agents
-        without the planner send QoS 0, which no PUBACK answers: the old 60 s)."""
+        """The MQTT keep-alive used: the setting, else just above the period of the QoS 1
+        heartbeats (agents without the planner send QoS 0 only: the old 60 s)."""
         if self.mqtt_keepalive_s is not None:
             return self.mqtt_keepalive_s
         if not self.heartbeat_delta:
             return LEGACY_KEEPALIVE_S
-        return keepalive_for(self.sign_of_life_s)
+        return keepalive_for(
+            self.sign_of_life_s, self.heartbeat_confirm_every, self.heartbeat_interval_s
+        )
+
+    @property
+    def user_timeout_s(self) -> float:
+        """TCP_USER_TIMEOUT for the MQTT socket (0 = the kernel's default)."""
+        if self.mqtt_user_timeout_s is not None:
+            return self.mqtt_user_timeout_s
+        return user_timeout_s(self.sign_of_life_s)
 
     @property
     def ca_file(self) -> Path | None:

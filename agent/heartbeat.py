@@ -6,17 +6,19 @@ On a prepaid mobile SIM a full JSON heartbeat every 30 s was most of a node's id
 - looks every ``check_s`` seconds (local work, no bytes) and sends *at once* when something
   the operators care about changed (volume, amplifier, current item, playlist, cache, clock
   sync, address, version, outbox); a measured value that moved by more than its threshold
-  (load, temperature, memory, disk, clock offset) goes with the next due heartbeat, and
-  noise below the threshold is not sent at all;
+  (load, temperature, memory, disk, clock offset) goes with the next QoS 1 heartbeat (at
+  most ``confirm_every`` intervals later), and noise below the threshold is not sent at all;
 - sends only the fields that changed (a *delta*, ``delta: true``), and a full snapshot
   after every (re)connect, every ``full_every_s`` and when the controller asks;
 - when nothing changed for ``max_interval_s`` since the last heartbeat, sends a sign of
-  life (sent QoS 1: its PUBACK also keeps the MQTT keep-alive satisfied, so paho sends no
-  PINGREQ of its own). News does not shorten the rhythm afterwards: it went out at once
-  already, and every extra exchange costs ~170 bytes (the gap used to restart at
-  ``check_s`` and double, which on a node whose values move every few minutes meant
-  nearly twice the exchanges). Full snapshots say ``next_within_s``, so the controller's
-  offline rule knows how long a silence is normal (protocol/liveness.py).
+  life. News does not shorten the rhythm afterwards: it went out at once already, and every
+  extra exchange costs bytes. Full snapshots say ``next_within_s``, so the controller's
+  offline rule knows how long a silence is normal (protocol/liveness.py);
+- chooses the QoS (:attr:`HeartbeatPlanner.qos`): news and full snapshots go QoS 1 (they
+  must arrive); a sign of life only has to reach the controller, so it goes QoS 0 (a PUBLISH
+  and the broker's TCP ACK, ~113 wire bytes instead of ~171), except every ``confirm_every``-th
+  one since the last QoS 1 heartbeat: its PUBACK proves the way back to the node (and
+  satisfies paho's keep-alive, which is set just above that period).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class HeartbeatPolicy:
     max_interval_s: float = 180.0
     full_every_s: float = 6 * 3600.0
     delta: bool = True
+    confirm_every: int = 10  # a QoS 1 heartbeat at least every this many intervals
 
 
 def changed_fields(
@@ -78,6 +81,8 @@ class HeartbeatPlanner:
         self._last_send = float("-inf")
         self._last_full = float("-inf")
         self._want_full = True
+        self._unconfirmed = 0  # QoS 0 signs of life since the last QoS 1 heartbeat
+        self.qos = 1  # of the heartbeat the last plan() returned
 
     def request_full(self) -> None:
         """After a (re)connect or when the controller asks: the next look sends everything."""
@@ -105,6 +110,16 @@ class HeartbeatPlanner:
         if not full and not urgent and not due:
             return None
         self._last_send = now
+        # counted, not timed: the keep-alive is derived from confirm_every x the spacing of
+        # signs of life (protocol.liveness.keepalive_for)
+        confirm = self._unconfirmed + 1 >= max(1, p.confirm_every)
+        if not full and not urgent and not confirm:
+            # measured values ride on the next QoS 1 heartbeat (at most confirm_every gaps,
+            # 10 min): a delta of them instead of a 1-byte QoS 0 sign of life would cost ~120
+            # wire bytes more each time, and on a busy node they move every few minutes
+            news = {}
+        self.qos = 1 if full or news or confirm else 0
+        self._unconfirmed = 0 if self.qos else self._unconfirmed + 1
         if full:
             self._want_full = False
             self._last_full = now

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -72,6 +73,9 @@ class OwnThread:
                     session.stopping.wait(session.retry_delay(f"connect failed: {exc}"))
                     continue
             rc = session.client.loop(timeout=0.5)
+            if rc == mqtt.MQTT_ERR_SUCCESS and session.unanswered(time.monotonic()):
+                session.drop_link("a QoS 1 message was not acknowledged")
+                continue  # the next loop reads the closed link and reconnects
             if rc != mqtt.MQTT_ERR_SUCCESS and not session.stopping.is_set():
                 linked = False
                 session.connected.clear()
@@ -104,6 +108,10 @@ class MqttSession:
         self._alias_max = 0  # what the broker allows on this connection (CONNACK)
         self._aliased: dict[str, int] = {}  # topic -> alias, named on this connection
         self._alias_lock = threading.Lock()
+        # QoS 1 messages sent and not yet acknowledged, with when they went (oldest first):
+        # a PUBACK missing for user_timeout_s means the way back is dead (see unanswered)
+        self._awaiting: list[tuple[float, mqtt.MQTTMessageInfo]] = []
+        self._awaiting_lock = threading.Lock()
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -123,6 +131,7 @@ class MqttSession:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_socket_open = self._on_socket_open
         return client
 
     # -- paho callbacks (network thread) -------------------------------------------------
@@ -135,6 +144,12 @@ class MqttSession:
         self.backoff.reset()
         self.connects += 1
         self._reset_aliases(_p)
+        now = time.monotonic()
+        queued = getattr(client, "_out_messages", {})  # what paho will send again now
+        with self._awaiting_lock:  # their clocks start again; forget what paho dropped
+            self._awaiting = [
+                (now, i) for _t, i in self._awaiting if not i.is_published() and i.mid in queued
+            ]
         client.publish(topics.node_status(self.node_id), b"online", qos=1, retain=True)
         client.subscribe([(topic, 1) for topic in self.handlers])
         self.connected.set()
@@ -148,6 +163,24 @@ class MqttSession:
         self.connected.clear()
         if not self.stopping.is_set():
             log.warning("disconnected from broker: %s", rc)
+
+    def _on_socket_open(self, _c: mqtt.Client, _u: object, sock: object) -> None:
+        """Set ``TCP_USER_TIMEOUT`` on the new connection (before CONNECT goes out).
+
+        Idle, the node sends QoS 0 signs of life that nothing answers above TCP; on a link
+        that died silently they stay unacknowledged, and without this option the kernel
+        retransmits for ~15 minutes before giving up. With it, the connection fails after
+        ``user_timeout_s`` and the driver reconnects - no extra byte on a healthy link.
+        Linux only; elsewhere (or on a wrapped socket) paho's keep-alive remains."""
+        timeout_ms = int(self.settings.user_timeout_s * 1000)
+        option = getattr(socket, "TCP_USER_TIMEOUT", None)
+        setsockopt = getattr(sock, "setsockopt", None)
+        if not timeout_ms or option is None or setsockopt is None:
+            return
+        try:
+            setsockopt(socket.IPPROTO_TCP, option, timeout_ms)
+        except OSError as exc:  # not a TCP socket (unix transport): nothing to time out
+            log.debug("TCP_USER_TIMEOUT not set: %s", exc)
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         handler = self.handlers.get(message.topic)
@@ -185,8 +218,31 @@ class MqttSession:
         info = self.client.publish(wire_topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return False
+        if qos:
+            with self._awaiting_lock:
+                self._awaiting.append((time.monotonic(), info))
         self._note_sent()
         return True
+
+    def unanswered(self, now: float) -> bool:
+        """True when a QoS 1 message has waited longer than ``user_timeout_s`` for its
+        PUBACK. The kernel's TCP_USER_TIMEOUT only sees the next hop's TCP ACKs; this sees
+        the broker itself (a relay or proxy that still ACKs, a broker that stopped
+        answering). Idle, that is the QoS 1 sign of life every ``heartbeat_confirm_every``."""
+        limit = self.settings.user_timeout_s
+        with self._awaiting_lock:
+            while self._awaiting and self._awaiting[0][1].is_published():
+                self._awaiting.pop(0)
+            return bool(limit) and bool(self._awaiting) and now - self._awaiting[0][0] > limit
+
+    def drop_link(self, why: str) -> None:
+        """End a connection that is dead but not closed: the driver reads the closed socket,
+        reports the link lost and reconnects (no DISCONNECT: the Last Will stays armed)."""
+        log.warning("dropping the MQTT link: %s", why)
+        shutdown = getattr(self.client.socket(), "shutdown", None)
+        if shutdown is not None:
+            with contextlib.suppress(OSError):
+                shutdown(socket.SHUT_RDWR)
 
     def _alias(self, topic: str) -> tuple[str, Properties | None]:
         """The topic to put on the wire and the properties naming its alias (see __init__)."""

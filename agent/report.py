@@ -189,14 +189,17 @@ class Reporter:
             if is_delta and not fields and self.compact:
                 # nothing changed: the sign of life is an empty map (1 byte; the topic names
                 # the node and the controller stamps the time it arrived)
-                return self.publisher.publish(topics.node_heartbeat(self.node_id), SIGN_OF_LIFE, 1)
+                topic = topics.node_heartbeat(self.node_id)
+                return self.publisher.publish(topic, SIGN_OF_LIFE, self.planner.qos)
             self._heartbeat_seq += 1
             fields["seq"] = self._heartbeat_seq
             if is_delta:
                 fields["delta"] = True  # the controller keeps next_within_s from the full one
             else:
                 fields["next_within_s"] = self.planner.next_within_s()
-            qos = 1  # the PUBACK doubles as the keep-alive's answer (no PINGREQ needed)
+            # news and full snapshots QoS 1 (they must arrive); a sign of life QoS 0 but
+            # every confirm_every-th, whose PUBACK proves the way back (agent.heartbeat)
+            qos = self.planner.qos
         sent_at = self.clock.now()
         if self.compact:  # whole seconds: 7 fewer bytes each time, and enough for a heartbeat
             sent_at = sent_at.replace(microsecond=0)

@@ -223,6 +223,7 @@ class AgentRuntime:
                 check_s=settings.heartbeat_interval_s,
                 max_interval_s=settings.sign_of_life_s,
                 full_every_s=settings.heartbeat_full_every_s,
+                confirm_every=settings.heartbeat_confirm_every,
             )
             if settings.heartbeat_delta
             else None,

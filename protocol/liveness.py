@@ -3,12 +3,17 @@
 Both sides use this module, so the agent's promise and the controller's patience agree:
 
 - the agent sends a heartbeat at least every ``interval`` seconds (the planner's longest
-  gap) and announces it (``next_within_s``); its MQTT keep-alive is just above that
-  (:func:`keepalive_for`), so the QoS 1 heartbeat and its PUBACK are all the link carries
-  while idle — paho sends no PINGREQ while bytes flow both ways within a keep-alive;
+  gap) and announces it (``next_within_s``). Liveness needs only bytes from the node, so the
+  routine sign of life goes QoS 0 (a PUBLISH and the broker's pure TCP ACK); every
+  ``confirm_every``-th one goes QoS 1, and its PUBACK proves the way back to the node;
+- the agent's MQTT keep-alive is just above that QoS 1 period (:func:`keepalive_for`), so
+  paho sends no PINGREQ (it pings when nothing was written *or* nothing was read for a
+  keep-alive); a link that dies silently is found sooner by the kernel: with
+  ``TCP_USER_TIMEOUT`` (:func:`user_timeout_s`) a sign of life left unacknowledged kills the
+  connection and the agent reconnects, at no byte cost;
 - the controller marks the node offline after :func:`silence_allowed_s` of silence, or at
   once when the broker publishes its Last Will (a clean disconnect, a reset link, or no byte
-  for 1.5 x keep-alive), whichever comes first.
+  for 1.5 x keep-alive), whichever comes first. The silence rule is the quick one.
 
 The wire arithmetic (:func:`exchange_bytes`, :func:`idle_bytes_per_month`) is the model the
 trade-off table in docs/weak-links.md is computed from; ``loa bench field`` measures it.
@@ -28,17 +33,39 @@ PUBACK_MQTT = 4  # MQTT 5 PUBACK, success: type, length, packet id (reason code 
 # segment retransmitted on a lossy link (RTO >= 200 ms, doubling), the ingest batch
 SILENCE_GRACE_S = 15.0
 SILENCE_GRACE_SHARE = 1 / 8  # ... or this share of the interval, if larger
-KEEPALIVE_MARGIN_S = 5.0
+KEEPALIVE_MARGIN_S = 3.0  # a round trip on a slow, lossy link and a late loop (labs, tests)
 KEEPALIVE_MARGIN_SHARE = 1 / 8
 LEGACY_KEEPALIVE_S = 60  # agents that send a full heartbeat every interval (QoS 0)
 LWT_FACTOR = 1.5  # MQTT: the broker gives up after 1.5 x the keep-alive without a byte
 
 
-def keepalive_for(interval_s: float) -> int:
-    """The MQTT keep-alive for a node whose heartbeats come every ``interval_s``: just above
-    it, so no PINGREQ is needed, and as small as that allows, so the Last Will is early."""
-    margin = max(KEEPALIVE_MARGIN_S, interval_s * KEEPALIVE_MARGIN_SHARE)
-    return max(5, math.ceil(interval_s + margin))
+CONFIRM_EVERY = 10  # every 10th sign of life goes QoS 1 (10 min at the 60 s default)
+USER_TIMEOUT_FACTOR = 2.0  # unacknowledged data for 2 gaps: the link is dead
+
+
+def spacing_s(interval_s: float, check_s: float | None = None) -> float:
+    """The actual gap between two signs of life: the agent looks every ``check_s`` and sends
+    at the look nearest ``interval_s`` (agent.heartbeat), so up to half a look later."""
+    if not check_s or check_s <= 0:
+        return interval_s
+    return max(interval_s, math.ceil((interval_s - check_s / 2) / check_s) * check_s)
+
+
+def keepalive_for(interval_s: float, confirm_every: int = 1, check_s: float | None = None) -> int:
+    """The MQTT keep-alive for a node that sends every ``interval_s`` and gets an answer
+    (a PUBACK) every ``confirm_every`` heartbeats: just above that answered period, so paho
+    sends no PINGREQ (it pings after a keep-alive without a byte *read*), and no larger.
+    The margin covers the loop's lateness and a round trip on a slow, lossy link."""
+    period = spacing_s(interval_s, check_s) * max(1, confirm_every)
+    margin = max(KEEPALIVE_MARGIN_S, period * KEEPALIVE_MARGIN_SHARE)
+    return max(5, math.ceil(period + margin))
+
+
+def user_timeout_s(interval_s: float) -> float:
+    """``TCP_USER_TIMEOUT`` for the agent's MQTT socket: a sign of life (sent every
+    ``interval_s``) that the broker's kernel has not acknowledged this long means a dead link:
+    the kernel drops the connection and the agent reconnects."""
+    return USER_TIMEOUT_FACTOR * interval_s
 
 
 def silence_allowed_s(
@@ -63,9 +90,9 @@ def detection_bound_s(
     return silence_allowed_s(interval_s, legacy_interval_s) + check_every_s
 
 
-def lwt_after_s(interval_s: float) -> float:
+def lwt_after_s(interval_s: float, confirm_every: int = 1, check_s: float | None = None) -> float:
     """When the broker's Last Will fires for a silently dead node, after its last packet."""
-    return LWT_FACTOR * keepalive_for(interval_s)
+    return LWT_FACTOR * keepalive_for(interval_s, confirm_every, check_s)
 
 
 def _varint_len(value: int) -> int:
@@ -87,9 +114,31 @@ def exchange_bytes(
     return publish + (header + PUBACK_MQTT) + header
 
 
+def qos0_exchange_bytes(
+    topic_len: int, payload_len: int, header: int = TCP_IP_HEADER, props_len: int = 0
+) -> int:
+    """One QoS 0 sign of life on the wire: the PUBLISH segment and the broker's (delayed)
+    pure TCP ACK - two segments instead of three, and no packet id."""
+    return header + publish_bytes(topic_len, payload_len, 0, props_len) + header
+
+
+def mixed_exchange_bytes(
+    topic_len: int,
+    payload_len: int,
+    confirm_every: int = CONFIRM_EVERY,
+    header: int = TCP_IP_HEADER,
+    props_len: int = 0,
+) -> float:
+    """The mean wire cost of a sign of life when every ``confirm_every``-th is QoS 1."""
+    n = max(1, confirm_every)
+    qos0 = qos0_exchange_bytes(topic_len, payload_len, header, props_len)
+    qos1 = exchange_bytes(topic_len, payload_len, header, props_len)
+    return ((n - 1) * qos0 + qos1) / n
+
+
 def idle_bytes_per_month(
     interval_s: float,
-    exchange: int,
+    exchange: float,
     full_every_s: float = 3600.0,
     full_extra: int = 0,
 ) -> float:

@@ -204,6 +204,11 @@ class SlowLink:
             if Path(f"/sys/class/net/{name}").exists():
                 subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
 
+    def sysctl(self, name: str, value: str) -> None:
+        """Set a kernel setting of the namespace only (net.ipv4.* are per namespace): what
+        the agent installer sets on a node, never the host's."""
+        _run(*self.exec_prefix(), "sysctl", "-qw", f"{name}={value}")
+
     def exec_prefix(self) -> list[str]:
         """Prefix a command line with this to run it inside the namespace."""
         return ["ip", "netns", "exec", self.ns]

@@ -74,6 +74,12 @@ BASELINE_ENV = {
     "LOA_PROGRESSIVE_MEDIA": "false",
 }
 PROFILES: dict[str, dict[str, str]] = {"baseline": BASELINE_ENV, "new": {}}
+# the node's kernel: the agent installer turns TCP timestamps off on the dedicated Pi (40-byte
+# instead of 52-byte TCP/IP headers, deploy/agent/install.sh); before, the kernel default
+NODE_SYSCTLS: dict[str, dict[str, str]] = {
+    "baseline": {"net.ipv4.tcp_timestamps": "1"},
+    "new": {"net.ipv4.tcp_timestamps": "0"},
+}
 
 NOTICE = (
     "Kính thưa bà con nhân dân! Điện lực khu vực thông báo tạm ngừng cung cấp điện để bảo dưỡng "
@@ -108,6 +114,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=[],
         metavar="LOA_NAME=VALUE",
         help="an agent setting for the new profile (e.g. LOA_HEARTBEAT_MAX_INTERVAL_S=90)",
+    )
+    parser.add_argument(
+        "--node-sysctl",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a kernel setting of the namespace for the new profile (default: what the"
+        " installer sets, net.ipv4.tcp_timestamps=0; e.g. net.ipv4.tcp_timestamps=1)",
     )
     parser.set_defaults(handler=run)
 
@@ -268,6 +282,7 @@ def profile(
     idle_s: float,
     warmup: float,
     extra: dict[str, str] | None = None,
+    sysctls: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run one agent with profile ``name`` inside the namespace and measure ``parts``."""
     node = f"field-{name}"
@@ -290,8 +305,12 @@ def profile(
         }
     )
     environ.update(PROFILES[name])
+    kernel = dict(NODE_SYSCTLS[name])
     if name == "new":
         environ.update(extra or {})
+        kernel.update(sysctls or {})
+    for key, value in kernel.items():  # before the agent connects: set per connection
+        r.link.sysctl(key, value)
     log = (r.root / f"{node}.log").open("wb")
     agent = subprocess.Popen(
         [*r.link.exec_prefix(), sys.executable, "-m", "agent"],
@@ -341,6 +360,7 @@ def measure(
     warmup: float,
     shape: LinkShape,
     extra: dict[str, str] | None = None,
+    sysctls: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="loa-bench-field-") as tmp,
@@ -348,13 +368,16 @@ def measure(
     ):
         root = Path(tmp)
         with rig(root, link, [f"field-{p}" for p in profiles]) as r:
-            results = {p: profile(r, p, parts, idle_s, warmup, extra) for p in profiles}
+            results = {p: profile(r, p, parts, idle_s, warmup, extra, sysctls) for p in profiles}
         lost = link.lost_packets()
     report: dict[str, Any] = {
         "link": shape.describe(),
         "lost_packets": lost,
         "idle_extrapolated_from_s": idle_s if "idle" in parts else None,
         "new_profile_settings": extra or {},
+        "node_sysctls": {
+            p: {**NODE_SYSCTLS[p], **((sysctls or {}) if p == "new" else {})} for p in profiles
+        },
     }
     for name, figures in results.items():
         report[name] = figures
@@ -385,9 +408,15 @@ def run(args: argparse.Namespace) -> int:
         if not sep or not key.startswith("LOA_"):
             raise BenchError(f"--set wants LOA_NAME=VALUE, got {item!r}")
         extra[key] = value
+    sysctls: dict[str, str] = {}
+    for item in args.node_sysctl:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("net."):
+            raise BenchError(f"--node-sysctl wants net.NAME=VALUE, got {item!r}")
+        sysctls[key] = value
     on_link = parts - {"playlist"}
     report = (
-        measure(on_link, profiles, args.idle_seconds, args.warmup, LinkShape(), extra)
+        measure(on_link, profiles, args.idle_seconds, args.warmup, LinkShape(), extra, sysctls)
         if on_link
         else {}
     )

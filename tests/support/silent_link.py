@@ -9,6 +9,7 @@ import contextlib
 import select
 import socket
 import threading
+import time
 
 from controller.broker.process import free_port
 
@@ -23,6 +24,7 @@ class SilentLink:
         self._lock = threading.Lock()
         self._live: list[threading.Event] = []  # one "cut" flag per relayed connection
         self._sockets: list[socket.socket] = []  # kept open until close(): no FIN
+        self.refused: list[float] = []  # when connections were refused (monotonic), while down
         threading.Thread(target=self._accept, daemon=True, name="silent-link").start()
 
     def _accept(self) -> None:
@@ -35,6 +37,7 @@ class SilentLink:
             except OSError:
                 return
             if self._down.is_set():
+                self.refused.append(time.monotonic())
                 client.close()
                 continue
             try:

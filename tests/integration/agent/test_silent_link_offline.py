@@ -1,9 +1,12 @@
 """A node whose link dies silently (no FIN, no RST: the mobile link dropped off the air) shows
 offline within the bound the liveness rule promises - the announced heartbeat gap plus the
 grace plus one liveness check - long before the broker's Last Will; the broker's Last Will
-still follows within 1.5 x the keep-alive the agent derived from its gap; and the agent comes
-back by itself on a new connection (its aliased heartbeats, queued while the link was dead,
-get their topic back: the broker would refuse them otherwise).
+still follows within 1.5 x the keep-alive the agent derived from its gap and its QoS 1 period;
+the agent finds the dead link by itself - before the Last Will - because its QoS 1 sign of
+life goes unanswered (the relay's kernel still ACKs TCP, so TCP_USER_TIMEOUT cannot see this
+cut; a real dead radio link is found by either), and comes back by itself on a new connection
+(its aliased heartbeats, queued while the link was dead, get their topic back: the broker
+would refuse them otherwise).
 
 Real processes: Mosquitto, ``loa controller`` (jobs on), ``loa agent``, with small intervals
 via settings; the relay in between is tests/support/silent_link.py."""
@@ -25,6 +28,7 @@ from protocol import liveness, topics
 pytestmark = pytest.mark.integration
 
 GAP_S = 2.0  # the agent's longest heartbeat gap (announced as next_within_s)
+CONFIRM_EVERY = 2  # every 2nd sign of life QoS 1 (the others QoS 0): keep-alive 7 s
 CONTROLLER_INTERVAL_S = 0.5  # liveness check every max(1, this / 2) = 1 s
 GRACE_S = 1.0
 NODE = "silent-1"
@@ -66,6 +70,7 @@ def test_a_silently_dead_link_is_offline_within_the_bound(
             ctl.signing_keys(),
             heartbeat_interval_s="1",
             heartbeat_max_interval_s=str(GAP_S),
+            heartbeat_confirm_every=str(CONFIRM_EVERY),
             reconnect_min_s="0.2",
             reconnect_max_s="1",
         )
@@ -87,13 +92,20 @@ def test_a_silently_dead_link_is_offline_within_the_bound(
         assert offline_after <= bound + 4.0, offline_after
         assert not wills
 
-        lwt = liveness.lwt_after_s(GAP_S)
+        lwt = liveness.lwt_after_s(GAP_S, CONFIRM_EVERY, 1.0)
         assert lwt == 10.5
         wait_until(lambda: wills, lwt + 10, 0.1)
         assert lwt - GAP_S <= wills[0] - cut_at <= lwt + 10
 
-        # the link comes back: the agent has found the dead one by its keep-alive and
-        # connects anew
+        # the agent found the dead link by itself: its QoS 1 sign of life (within two gaps
+        # of the cut) went unanswered for the user timeout (2 gaps), and it is reconnecting
+        assert link.refused, "the agent never noticed the dead link"
+        noticed = link.refused[0] - cut_at
+        assert noticed <= CONFIRM_EVERY * GAP_S + 2 * GAP_S + 4.0, noticed
+        log = (tmp_path / "agent.log").read_text(errors="replace")
+        assert "a QoS 1 message was not acknowledged" in log
+
+        # the link comes back: the agent connects anew
         link.restore()
         wait_until(lambda: _online(ctl), 60, 0.2)
         back = time.monotonic()

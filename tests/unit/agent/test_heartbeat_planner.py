@@ -68,10 +68,49 @@ def test_a_look_a_little_early_still_sends_the_sign_of_life() -> None:
     assert planner.plan(120.1, dict(BASE)) == ({}, True)  # 119.3 s after the send
 
 
-def test_a_moved_measurement_waits_for_the_next_heartbeat_but_a_state_change_does_not() -> None:
-    planner = HeartbeatPlanner(POLICY)
+def test_a_moved_measurement_waits_for_the_next_qos1_heartbeat_but_a_state_change_does_not() -> (
+    None
+):
+    planner = HeartbeatPlanner(POLICY)  # confirm_every 10
     planner.plan(0, dict(BASE))
     busy = {**BASE, "load1": 3.0}  # moved past its threshold: reported, not urgent
     assert all(planner.plan(t, dict(busy)) is None for t in range(30, 150, 30))
-    assert planner.plan(150, dict(busy)) == ({"load1": 3.0}, True)  # with the sign of life
-    assert planner.plan(160, {**busy, "volume": 10}) == ({"volume": 10}, True)  # at once
+    # the QoS 0 signs of life stay one byte; the move rides on the next QoS 1 heartbeat
+    assert planner.plan(150, dict(busy)) == ({}, True) and planner.qos == 0
+    sent = [(t, planner.plan(t, dict(busy)), planner.qos) for t in range(180, 1560, 30)]
+    sent = [(t, p, q) for t, p, q in sent if p is not None]
+    assert [q for _t, _p, q in sent] == [0] * 8 + [1]  # the 10th after the full snapshot
+    assert sent[-1][1] == ({"load1": 3.0}, True)  # ... carries the moved value
+    assert all(p == ({}, True) for _t, p, _q in sent[:-1])
+    assert planner.plan(1510, {**busy, "volume": 10}) == ({"volume": 10}, True)  # at once
+
+
+def test_a_state_change_takes_the_moved_measurements_along() -> None:
+    planner = HeartbeatPlanner(POLICY)
+    planner.plan(0, dict(BASE))
+    assert planner.plan(30, {**BASE, "load1": 3.0, "volume": 5}) == (
+        {"load1": 3.0, "volume": 5},
+        True,
+    )
+
+
+def test_signs_of_life_go_qos0_but_every_nth_news_and_full_snapshots_go_qos1() -> None:
+    planner = HeartbeatPlanner(HeartbeatPolicy(check_s=30, max_interval_s=60, confirm_every=3))
+
+    def look(t: float, fields: dict[str, Any]) -> int | None:
+        return None if planner.plan(t, fields) is None else planner.qos
+
+    assert look(0, dict(BASE)) == 1  # the full snapshot must arrive
+    sent = [(t, q) for t in range(30, 421, 30) if (q := look(t, dict(BASE))) is not None]
+    # one sign of life a minute, every third QoS 1 (its PUBACK proves the way back)
+    assert sent == [(60, 0), (120, 0), (180, 1), (240, 0), (300, 0), (360, 1), (420, 0)]
+    assert look(425, {**BASE, "volume": 10}) == 1  # news: QoS 1, and it counts as the answer
+    assert [look(t, {**BASE, "volume": 10}) for t in (485, 545, 605)] == [0, 0, 1]
+    planner.request_full()
+    assert look(606, {**BASE, "volume": 10}) == 1
+
+
+def test_confirm_every_one_sends_every_heartbeat_qos1() -> None:
+    planner = HeartbeatPlanner(HeartbeatPolicy(check_s=30, max_interval_s=60, confirm_every=1))
+    planner.plan(0, dict(BASE))
+    assert all(planner.plan(t, dict(BASE)) is not None and planner.qos for t in (60, 120, 180))

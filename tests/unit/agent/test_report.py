@@ -144,7 +144,7 @@ def test_events_notified_within_the_linger_share_one_batch(tmp_path: Path) -> No
     assert wire.batches() == [[1, 2]]
 
 
-def test_with_a_policy_heartbeats_are_cbor_deltas_sent_qos1_only_when_due(
+def test_with_a_policy_heartbeats_are_cbor_deltas_and_signs_of_life_go_qos0(
     tmp_path: Path,
 ) -> None:
     import cbor2
@@ -160,7 +160,7 @@ def test_with_a_policy_heartbeats_are_cbor_deltas_sent_qos1_only_when_due(
             return True
 
     wire = CborWire()
-    policy = HeartbeatPolicy(check_s=30, max_interval_s=150, full_every_s=1800)
+    policy = HeartbeatPolicy(check_s=30, max_interval_s=150, full_every_s=1800, confirm_every=3)
     reporter = Reporter(
         "n1", Outbox(tmp_path / "o.sqlite"), wire, clock, 30, 10, lambda: dict(fields),
         policy=policy, compact=True,
@@ -178,8 +178,12 @@ def test_with_a_policy_heartbeats_are_cbor_deltas_sent_qos1_only_when_due(
     clock.advance(30)
     reporter.step()  # 150 s: the sign of life
     assert len(wire.heartbeats()) == 2
-    assert wire.heartbeats()[1] == {}  # nothing changed: the 1-byte sign of life, QoS 1
-    assert wire.sent[-1][2] == 1
+    assert wire.heartbeats()[1] == {}  # nothing changed: the 1-byte sign of life, QoS 0
+    assert wire.sent[-1][2] == 0
+    for _ in range(10):  # 300 s more: two signs of life, the 3rd interval's one QoS 1
+        clock.advance(30)
+        reporter.step()
+    assert [q for _t, _p, q in wire.sent] == [1, 0, 0, 1]
     fields["volume"] = 20
     clock.advance(30)
     reporter.step()
@@ -187,6 +191,7 @@ def test_with_a_policy_heartbeats_are_cbor_deltas_sent_qos1_only_when_due(
         "node_id": "n1", "sent_at": wire.heartbeats()[-1]["sent_at"], "delta": True,
         "volume": 20, "seq": 2,
     }  # fmt: skip
+    assert wire.sent[-1][2] == 1  # news must arrive: QoS 1
     reporter.on_connected()
     reporter.step()
     assert "delta" not in wire.heartbeats()[-1]  # a (re)connect gets a full snapshot
