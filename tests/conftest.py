@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,32 +97,34 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A fresh, empty database for one test; dropped afterwards."""
+@contextmanager
+def _fresh_postgres_database(server: str) -> Iterator[str]:
+    """A fresh, empty database on the test cluster; dropped afterwards."""
     import uuid
 
     from sqlalchemy import create_engine, text
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
     try:
-        yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+        yield server.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _database_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With LOA_TEST_POSTGRES=1 every test's controller (in-process or child process) uses a
-    fresh PostgreSQL database instead of the SQLite file in its data dir."""
-    if os.environ.get("LOA_TEST_POSTGRES") != "1":
-        return
-    url = request.getfixturevalue("postgres_url")
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test; dropped afterwards."""
+    with _fresh_postgres_database(postgres_server) as url:
+        yield url
+
+
+def _use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Controllers made from here on, in process or as child processes, use ``url``."""
     monkeypatch.setenv("LOA_DATABASE_URL", url)
     try:
         import support.processes as processes
@@ -133,3 +136,26 @@ def _database_backend(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
         return {**clean(extra), "LOA_DATABASE_URL": url, **extra}
 
     monkeypatch.setattr(processes, "_clean_env", keep_database)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_database_backend(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With LOA_TEST_POSTGRES=1 a module's shared controller (a module-scoped app, built
+    before any test's own fixtures) gets a PostgreSQL database of its own too; without this
+    it silently ran on SQLite in the PostgreSQL pass."""
+    if os.environ.get("LOA_TEST_POSTGRES") != "1":
+        yield
+        return
+    server = request.getfixturevalue("postgres_server")
+    with _fresh_postgres_database(server) as url, pytest.MonkeyPatch.context() as patch:
+        _use_database(patch, url)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _database_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With LOA_TEST_POSTGRES=1 every test's controller (in-process or child process) uses a
+    fresh PostgreSQL database instead of the SQLite file in its data dir."""
+    if os.environ.get("LOA_TEST_POSTGRES") != "1":
+        return
+    _use_database(monkeypatch, request.getfixturevalue("postgres_url"))

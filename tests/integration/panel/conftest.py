@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from integration.panel.panel_support import PASSWORD, USERS, Panel
 from sqlalchemy.orm import Session
 from support.api_client import controller_settings
+from support.postgres import sibling_database_url
 
 from controller.app import create_app
 from controller.auth.users import create_user
@@ -73,6 +74,10 @@ def seeded_panel(
 ) -> Iterator[Panel]:
     """The app with the demo commune and the USERS table, as a logged-out ``Panel``
     (``peer`` is the TCP address the app sees the client at)."""
+    # a module may build several panels: each its own database on the PostgreSQL pass
+    database = sibling_database_url()
+    if database is not None:
+        overrides = {"database_url": database, **overrides}
     app = create_app(make_settings(root, broker, **overrides), clock)
     with TestClient(app, follow_redirects=False, client=peer) as client:
         ctl = app.state.controller
