@@ -53,7 +53,11 @@ async def save_zone(
     zone_id: str,
     volume_cap: Annotated[str, Form(max_length=8)] = "",
     quiet_hours: Annotated[str, Form(max_length=200)] = "",
+    needs_approval: Annotated[str, Form(max_length=8)] = "",
+    approval_shown: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
+    """A zone's volume cap, quiet hours and "needs approval" (the checkbox counts only when
+    the form showed it: an unticked box sends nothing)."""
     try:
         cap = _cap(volume_cap)
         quiet = format_quiet_hours(parse_quiet_hours(quiet_hours)) or None
@@ -68,8 +72,13 @@ async def save_zone(
             if zone is None:
                 raise PanelNotFound(zone_id)
             zone.volume_cap, zone.quiet_hours = cap, quiet
+            if approval_shown:
+                zone.needs_approval = needs_approval == "1"
             page.audit(
-                session, "zone.safety", f"zone:{zone_id}", f"volume_cap={cap} quiet_hours={quiet}"
+                session,
+                "zone.safety",
+                f"zone:{zone_id}",
+                f"needs_approval={zone.needs_approval} volume_cap={cap} quiet_hours={quiet}",
             )
             return sorted(nodes_reached(session, ZoneTree.load(session), [zone_id], []))
 
