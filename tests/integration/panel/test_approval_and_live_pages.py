@@ -1,5 +1,6 @@
-"""An admin turns a commune's "needs approval" on and off in the panel (not only over the
-API), the form keeps the other settings, and the change is audited."""
+"""Two panel pages of issue 18 read as an admin and an operator would: an admin turns a
+commune's "needs approval" on and off on the zones page (not only over the API), keeping the
+other settings and leaving an audit entry; the live page without Icecast says why."""
 
 from __future__ import annotations
 
@@ -56,3 +57,13 @@ def test_operators_cannot_switch_approval(panel: Panel) -> None:
         data={"csrf": panel.csrf["operator"], "approval_shown": "1", "needs_approval": "1"},
     )
     assert r.status_code in (303, 403) and not _needs_approval(panel)
+
+
+def test_live_without_icecast_says_why_and_offers_no_start(panel: Panel) -> None:
+    """The module's controller has no Icecast: the live page names what is missing and
+    its start button and zone choice are disabled (nothing to click that cannot work)."""
+    page = panel.as_("operator").get("/panel/broadcast")
+    assert page.status_code == 200
+    assert 'id="live-unavailable"' in page.text
+    assert "máy chủ Icecast chưa được cấu hình" in page.text and "LOA_ICECAST_HOST" in page.text
+    assert 'id="live-start" disabled' in page.text and "<fieldset disabled>" in page.text
