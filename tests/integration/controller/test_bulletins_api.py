@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from integration.controller.two_communes import Communes
 
-from controller.db.models import Announcement
+from controller.db.models import Announcement, PlaybackEvent
 from controller.services.playlist_builder import build_playlists
+from controller.services.zones import ZoneTree, nodes_reached
 from schedules.local_time import to_local_naive
 
 pytestmark = pytest.mark.integration
@@ -97,6 +98,27 @@ def test_normal_bulletin_is_scheduled_by_its_commune_only(communes: Communes) ->
     seen = communes.call("province", "GET", f"{V}/bulletins/{bid}").json()["deliveries"][0]
     assert seen["state"] == "scheduled" and seen["scheduled_for"] is not None
     assert seen["speakers"] == 3 and seen["aired_on"] == 0
+    # two of the commune's three speakers report it finished (one twice), the third only
+    # started it, and a speaker elsewhere finished an item of the same announcement id prefix
+    ann_id = r.json()["announcement_id"]
+    with communes.ctl.sessions.begin() as session:
+        speakers = sorted(nodes_reached(session, ZoneTree.load(session), ["xa-dong-tien"], []))
+        at = communes.ctl.clock.now()
+        plays = [(speakers[0], "finished"), (speakers[0], "finished"), (speakers[1], "started")]
+        plays += [(speakers[1], "finished"), (speakers[2], "started"), ("loa-khac", "finished")]
+        for seq, (node, kind) in enumerate(plays, start=9000):
+            session.add(
+                PlaybackEvent(
+                    node_id=node,
+                    seq=seq,
+                    kind=kind,
+                    at=at,
+                    received_at=at,
+                    item_id=f"ann-{ann_id}@x#0",
+                )
+            )
+    seen = communes.call("province", "GET", f"{V}/bulletins/{bid}").json()["deliveries"][0]
+    assert (seen["aired_on"], seen["speakers"]) == (2, 3)
     decline = f"{V}/inbox/{bid}/xa-dong-tien/decline"
     assert communes.call("operator", "POST", decline, json={"reason": "x"}).status_code == 422
 
