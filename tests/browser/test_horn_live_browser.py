@@ -154,7 +154,8 @@ def test_a_relay_is_created_and_edited_in_the_panel(page: Page, system: System) 
     expect(page.locator("#relay-saved")).to_be_visible()
     row = page.locator("#relay-table tr[data-relay]").filter(has_text="Tiếp sóng VOV1")
     expect(row).to_contain_text("06:00 · 30 phút")
-    expect(row).to_contain_text("ban-dong-an")
+    expect(row).to_contain_text("Bản Đồng An")  # the zone's name, not its id
+    expect(row).not_to_contain_text("ban-dong-an")
     expect(row).to_contain_text("Có")
 
     row.get_by_role("link", name="Sửa").click()

@@ -49,6 +49,7 @@ def _render(
         status_code,
         rows=rows,
         zones=zones,
+        zone_names={z.id: z.name for z in zones},  # the table names zones, not their ids
         form=form,
         entry_id=entry_id,
         error=error,
