@@ -100,20 +100,13 @@ def postgres_server() -> Iterator[str]:
 @contextmanager
 def _fresh_postgres_database(server: str) -> Iterator[str]:
     """A fresh, empty database on the test cluster; dropped afterwards."""
-    import uuid
+    from support.postgres import create_database, drop_database
 
-    from sqlalchemy import create_engine, text
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    url = create_database(server)
     try:
-        yield server.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(server, url)
 
 
 @pytest.fixture

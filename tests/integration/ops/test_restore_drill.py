@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import support.processes as processes
-from sqlalchemy import create_engine, text
+from support.postgres import create_database
 from support.processes import AgentProcess, ControllerProcess, wait_until
 
 from controller.broker.process import MosquittoProcess
@@ -61,12 +60,7 @@ def fresh_database(request: pytest.FixtureRequest) -> dict[str, str]:
     if os.environ.get("LOA_TEST_POSTGRES") != "1":
         return {}
     server: str = request.getfixturevalue("postgres_server")
-    name = f"restored_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    admin.dispose()
-    return {"database_url": server.rsplit("/", 1)[0] + f"/{name}"}
+    return {"database_url": create_database(server, "restored")}
 
 
 def test_restore_drill(
